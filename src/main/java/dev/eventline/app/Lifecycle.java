@@ -1,0 +1,141 @@
+package dev.eventline.app;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.Readiness;
+import org.jboss.logging.Logger;
+
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.broker.BrokerConfig;
+import dev.eventline.broker.ConfirmingPublisher;
+import dev.eventline.broker.Publishing;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.topology.Names;
+import dev.eventline.topology.TopologyManager;
+import dev.eventline.trigger.Trigger;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Start-up and shutdown. Configuration that cannot work (a bad description, an unknown function name, an
+ * event type without a handler) stops start-up. A broker that cannot be reached does not: the process starts,
+ * reports not ready, answers {@code 503} at the gate, and keeps trying; once connected it declares (or
+ * verifies) the topology, opens the gate's publisher and starts the functions' consumers.
+ */
+@ApplicationScoped
+public class Lifecycle {
+
+    private static final Logger LOG = Logger.getLogger(Lifecycle.class);
+
+    @Inject
+    EventlineConfig config;
+    @Inject
+    BrokerConfig brokerConfig;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    Broker broker;
+    @Inject
+    Names names;
+    @Inject
+    Publishing publishing;
+    @Inject
+    Trigger trigger;
+    @Inject
+    @Readiness
+    Status status;
+
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "eventline-connect");
+        t.setDaemon(true);
+        return t;
+    });
+    private List<FunctionDescription> functions;
+    private Trigger.Running running;
+    private volatile boolean stopped;
+
+    void onStart(@Observes StartupEvent event) {
+        functions = catalog.select(config.functions().enabled());
+        trigger.check(functions);
+        LOG.infof("eventline instance %s: broker %s, gate %s, functions %s", instance(), broker.describe(),
+                config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList());
+        connect();
+    }
+
+    private synchronized void connect() {
+        if (stopped || status.connected()) {
+            return;
+        }
+        try {
+            List<String> differences = applyTopology();
+            if (config.gate().enabled()) {
+                publishing.set(new ConfirmingPublisher(broker.open("eventline-gate@" + instance()),
+                        brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
+            }
+            running = trigger.launch(instance(), functions);
+            status.connected(differences);
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            Duration retry = brokerConfig.reconnectInterval();
+            LOG.warnf("broker %s not reachable or not usable (%s); trying again in %s", broker.describe(), e, retry);
+            LOG.debug("connect failure", e);
+            status.failed(e.toString());
+            retries.schedule(this::connect, retry.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Declares or verifies every function's topology (the gate publishes to all of them) on a short-lived connection. */
+    private List<String> applyTopology() throws IOException, TimeoutException {
+        TopologyManager topology = new TopologyManager(names);
+        List<String> differences = new ArrayList<>();
+        try (Connection connection = broker.open("eventline-topology@" + instance())) {
+            for (FunctionDescription fn : catalog.all()) {
+                topology.apply(connection, fn, config.topology().declare())
+                        .forEach(d -> differences.add(fn.name() + ": " + d));
+            }
+        }
+        return differences;
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stopped = true;
+        retries.shutdownNow();
+        synchronized (this) {
+            if (running != null) {
+                running.stop(Duration.ofSeconds(30));
+            }
+            publishing.set(null);
+        }
+    }
+
+    /** This process's name in connection names and consumer tags. */
+    public String instance() {
+        return config.instanceId().orElseGet(Lifecycle::defaultInstance);
+    }
+
+    private static String defaultInstance() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            host = "localhost";
+        }
+        return host + "-" + ManagementFactory.getRuntimeMXBean().getPid();
+    }
+}

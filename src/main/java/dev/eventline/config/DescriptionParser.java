@@ -1,0 +1,191 @@
+package dev.eventline.config;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+/**
+ * Reads one {@code function.yaml} (YAML or JSON, since JSON is YAML) and validates every field. Unknown
+ * fields are errors, so a typo cannot silently fall back to a default. The format is documented in the
+ * README ("Function descriptions"); Terraform reads the same file with {@code yamldecode}.
+ */
+public final class DescriptionParser {
+
+    /** Function names become queue and exchange names, user names and Kubernetes names. */
+    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,39}");
+    static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
+    static final int MAX_PARTITIONS = 256;
+
+    private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
+            "timeoutMs", "retry", "limits");
+    private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs");
+    private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax");
+    private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
+    private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
+
+    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+
+    /**
+     * @param source   file or resource name, used in every error message
+     * @param content  the file's text
+     * @param expected the folder name the file sits in (the function name must equal it), or null
+     */
+    public FunctionDescription parse(String source, String content, String expected) {
+        Object tree;
+        try {
+            tree = yaml.readValue(content, Object.class);
+        } catch (JacksonException e) {
+            throw new DescriptionException(source, null, "not valid YAML: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new DescriptionException(source, null, "cannot be read: " + e.getMessage());
+        }
+        Fields top = new Fields(source, "", asMap(source, "", tree), TOP);
+        String name = top.string("name", null);
+        if (!NAME.matcher(name).matches()) {
+            throw new DescriptionException(source, "name",
+                    "'" + name + "' must match " + NAME.pattern() + " (it becomes queue, exchange and user names)");
+        }
+        if (expected != null && !expected.equals(name)) {
+            throw new DescriptionException(source, "name", "'" + name + "' must equal its folder name '" + expected + "'");
+        }
+        top.string("description", "");
+        List<String> types = eventTypes(top);
+        int partitions = (int) top.integer("partitions", 4, 1, MAX_PARTITIONS);
+        int concurrency = (int) top.integer("concurrency", partitions, 1, partitions);
+        Duration timeout = Duration.ofMillis(top.integer("timeoutMs", 30_000, 1, 3_600_000));
+
+        Fields retry = top.child("retry", RETRY);
+        int maxAttempts = (int) retry.integer("maxAttempts", 5, 1, 100);
+        long initialDelay = retry.integer("initialDelayMs", 200, 0, 3_600_000);
+        double multiplier = retry.decimal("multiplier", 2.0, 1.0, 100.0);
+        long maxDelay = retry.integer("maxDelayMs", Math.max(10_000, initialDelay), initialDelay, 3_600_000);
+
+        Fields limits = top.child("limits", LIMITS);
+        Fields depth = limits.child("depth", DEPTH);
+        long depthSoft = depth.integer("soft", 10_000, 1, Long.MAX_VALUE / 4);
+        long depthHard = depth.integer("hard", Math.max(50_000, depthSoft), depthSoft, Long.MAX_VALUE / 4);
+        long ceiling = depth.integer("ceiling", 2 * depthHard, Math.max(depthHard, partitions), Long.MAX_VALUE / 2);
+        Fields lag = limits.child("lagSeconds", SOFT_HARD);
+        long lagSoft = lag.integer("soft", 10, 1, 86_400);
+        long lagHard = lag.integer("hard", Math.max(60, lagSoft), lagSoft, 86_400);
+        long deadLetterMax = limits.integer("deadLetterMax", 100_000, 1, Long.MAX_VALUE / 2);
+
+        return new FunctionDescription(name, source, types, partitions, concurrency, timeout,
+                new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
+                        Duration.ofMillis(maxDelay)),
+                new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax));
+    }
+
+    private static List<String> eventTypes(Fields top) {
+        Object raw = top.values.get("eventTypes");
+        if (!(raw instanceof List<?> list) || list.isEmpty()) {
+            throw new DescriptionException(top.source, "eventTypes", "required: a non-empty list of CloudEvent types");
+        }
+        Set<String> types = new LinkedHashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            Object t = list.get(i);
+            String field = "eventTypes[" + i + "]";
+            if (!(t instanceof String s) || !EVENT_TYPE.matcher(s).matches()) {
+                throw new DescriptionException(top.source, field,
+                        "'" + t + "' is not an event type (expected text matching " + EVENT_TYPE.pattern() + ")");
+            }
+            if (!types.add(s)) {
+                throw new DescriptionException(top.source, field, "'" + s + "' is listed twice");
+            }
+        }
+        return List.copyOf(new ArrayList<>(types));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(String source, String field, Object value) {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof Map<?, ?>)) {
+            throw new DescriptionException(source, field.isEmpty() ? null : field,
+                    "expected a mapping of keys to values, found " + describe(value));
+        }
+        return (Map<String, Object>) value;
+    }
+
+    private static String describe(Object value) {
+        return value instanceof List ? "a list" : "'" + value + "'";
+    }
+
+    /** The keys of one mapping, with the dotted path for messages. */
+    private static final class Fields {
+        final String source;
+        final String path;
+        final Map<String, Object> values;
+
+        Fields(String source, String path, Map<String, Object> values, Set<String> allowed) {
+            this.source = source;
+            this.path = path;
+            this.values = values;
+            for (String key : values.keySet()) {
+                if (!allowed.contains(key)) {
+                    throw new DescriptionException(source, path + key,
+                            "unknown field; allowed here: " + String.join(", ", allowed.stream().sorted().toList()));
+                }
+            }
+        }
+
+        Fields child(String key, Set<String> allowed) {
+            return new Fields(source, path + key + ".", asMap(source, path + key, values.get(key)), allowed);
+        }
+
+        String string(String key, String fallback) {
+            Object v = values.get(key);
+            if (v == null) {
+                if (fallback == null) {
+                    throw new DescriptionException(source, path + key, "required");
+                }
+                return fallback;
+            }
+            if (!(v instanceof String s)) {
+                throw new DescriptionException(source, path + key, "expected text, found " + describe(v));
+            }
+            return s;
+        }
+
+        long integer(String key, long fallback, long min, long max) {
+            Object v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            if (!(v instanceof Integer || v instanceof Long)) {
+                throw new DescriptionException(source, path + key, "expected a whole number, found " + describe(v));
+            }
+            long n = ((Number) v).longValue();
+            if (n < min || n > max) {
+                throw new DescriptionException(source, path + key,
+                        n + " is out of range; allowed " + min + ".." + max);
+            }
+            return n;
+        }
+
+        double decimal(String key, double fallback, double min, double max) {
+            Object v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            if (!(v instanceof Number n)) {
+                throw new DescriptionException(source, path + key, "expected a number, found " + describe(v));
+            }
+            double d = n.doubleValue();
+            if (d < min || d > max) {
+                throw new DescriptionException(source, path + key, d + " is out of range; allowed " + min + ".." + max);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.eventline.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Runtime settings (prefix {@code eventline}); every key is also an environment variable
+ * ({@code eventline.gate.enabled} = {@code EVENTLINE_GATE_ENABLED}). The README's configuration table is
+ * checked against this interface by a test.
+ */
+@ConfigMapping(prefix = "eventline")
+public interface EventlineConfig {
+
+    /** Name of this process in connection names and logs; defaults to the host name and process id. */
+    Optional<String> instanceId();
+
+    /** Function descriptions. */
+    Functions functions();
+
+    /** Broker topology. */
+    Topology topology();
+
+    /** The HTTP ingress. */
+    Gate gate();
+
+    interface Functions {
+        /**
+         * Functions this process consumes for, by name, or {@code all}; {@code none} runs the gate alone.
+         * Default {@code all}.
+         */
+        @WithDefault("all")
+        List<String> enabled();
+
+        /**
+         * Directory holding {@code <name>/function.yaml} descriptions, read instead of the ones built into
+         * the application (e.g. a mounted ConfigMap); defaults to the built-in ones.
+         */
+        Optional<String> dir();
+    }
+
+    interface Topology {
+        /** Declare exchanges and queues at start-up (true) or only verify them against the descriptions (false). */
+        @WithDefault("true")
+        boolean declare();
+
+        /** Prefix for every exchange and queue name (isolates test runs or tenants on one vhost); default none. */
+        Optional<String> prefix();
+    }
+
+    interface Gate {
+        /** Serve {@code POST /events} in this process. Default true. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Largest accepted encoded event, bytes; larger gets {@code 413}. Default 262144 (256 KiB). */
+        @WithDefault("262144")
+        int maxEventBytes();
+
+        /** Largest request body, bytes; larger gets {@code 413}. Default 4194304 (4 MiB). */
+        @WithDefault("4194304")
+        int maxRequestBytes();
+
+        /** Most events in one batch request; more gets {@code 413}. Default 1000. */
+        @WithDefault("1000")
+        int maxBatchEvents();
+
+        /** How long the gate waits for the broker's confirms before answering {@code 503}. Default 10s. */
+        @WithDefault("10s")
+        Duration confirmTimeout();
+    }
+}

@@ -1,0 +1,105 @@
+package dev.eventline.gate;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.eventline.broker.EventCodec;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+
+/**
+ * Checks one CloudEvent 1.0 against the spec and the function catalog, and finds its partition key:
+ * the {@code partitionkey} extension (CloudEvents Partitioning), else {@code subject}.
+ */
+final class EventValidator {
+
+    /** CloudEvents attribute names: lower-case letters and digits, at most 20 characters. */
+    private static final Pattern ATTRIBUTE = Pattern.compile("[a-z0-9]{1,20}");
+
+    private final FunctionCatalog catalog;
+    private final EventCodec codec;
+    private final int maxEventBytes;
+
+    EventValidator(FunctionCatalog catalog, EventCodec codec, int maxEventBytes) {
+        this.catalog = catalog;
+        this.codec = codec;
+        this.maxEventBytes = maxEventBytes;
+    }
+
+    /** @param index position in a batch, or null for a single event */
+    ValidEvent validate(ObjectNode event, Integer index) {
+        String specversion = required(event, "specversion", index);
+        if (!"1.0".equals(specversion)) {
+            throw GateError.invalid("specversion '" + specversion + "' is not supported; send 1.0", index, "specversion");
+        }
+        String id = required(event, "id", index);
+        required(event, "source", index);
+        String type = required(event, "type", index);
+        for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> attribute = it.next();
+            String name = attribute.getKey();
+            if (name.equals("data") || name.equals("data_base64")) {
+                continue;
+            }
+            if (!ATTRIBUTE.matcher(name).matches()) {
+                throw GateError.invalid("attribute name '" + name
+                        + "' is not allowed: CloudEvents attribute names are 1-20 lower-case letters or digits", index, name);
+            }
+            JsonNode value = attribute.getValue();
+            if (!(value.isTextual() || value.isNumber() || value.isBoolean())) {
+                throw GateError.invalid("attribute '" + name + "' must be a string, number or boolean", index, name);
+            }
+        }
+        if (event.has("data") && event.has("data_base64")) {
+            throw GateError.invalid("an event carries data or data_base64, not both", index, "data_base64");
+        }
+        if (event.has("time")) {
+            try {
+                OffsetDateTime.parse(event.get("time").asText());
+            } catch (DateTimeParseException e) {
+                throw GateError.invalid("time '" + event.get("time").asText() + "' is not an RFC 3339 timestamp", index, "time");
+            }
+        }
+        FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> GateError.invalid(
+                "unknown event type '" + type + "'; known types: " + catalog.eventTypes(), index, "type"));
+        String key = partitionKey(event, index);
+        byte[] body = codec.encode(event);
+        if (body.length > maxEventBytes) {
+            throw new GateError(413, "event-too-large", "event '" + id + "' is " + body.length
+                    + " bytes encoded; the limit is " + maxEventBytes + " (eventline.gate.max-event-bytes)", index, null);
+        }
+        return new ValidEvent(owner, id, type, key, body);
+    }
+
+    private static String partitionKey(ObjectNode event, Integer index) {
+        for (String attribute : new String[] { "partitionkey", "subject" }) {
+            JsonNode v = event.get(attribute);
+            if (v != null && !v.asText().isEmpty()) {
+                return v.asText();
+            }
+        }
+        throw GateError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
+                + "(events with the same key are processed in order)", index, "partitionkey");
+    }
+
+    private static String required(ObjectNode event, String name, Integer index) {
+        JsonNode v = event.get(name);
+        if (v == null || v.isNull()) {
+            throw GateError.invalid("required attribute '" + name + "' is missing", index, name);
+        }
+        if (!v.isTextual() || v.asText().isEmpty()) {
+            throw GateError.invalid("attribute '" + name + "' must be a non-empty string", index, name);
+        }
+        return v.asText();
+    }
+
+    /** An event that passed validation, encoded for the queue. */
+    record ValidEvent(FunctionDescription function, String id, String type, String partitionKey, byte[] body) {
+    }
+}

@@ -1,0 +1,181 @@
+package dev.eventline.gate;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.eventline.broker.ConfirmingPublisher;
+import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.OutgoingMessage;
+import dev.eventline.broker.PublishException;
+import dev.eventline.broker.Publishing;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.topology.Names;
+
+/**
+ * Accepts CloudEvents: reads and validates the whole request first (a batch is all-or-nothing at
+ * validation), asks admission control, then publishes every event to its function's consistent-hash exchange
+ * with the partition key as routing key, and answers {@code 202} only when the broker confirmed all of them.
+ */
+@ApplicationScoped
+public class Gate {
+
+    private final EventReader reader;
+    private final EventValidator validator;
+    private final EventCodec codec;
+    private final Names names;
+    private final Publishing publishing;
+    private final AdmissionControl admission;
+    private final PipelineMetrics metrics;
+    private final EventlineConfig.Gate config;
+    private final ObjectMapper json;
+
+    @Inject
+    public Gate(ObjectMapper json, FunctionCatalog catalog, EventCodec codec, Names names, Publishing publishing,
+            AdmissionControl admission, PipelineMetrics metrics, EventlineConfig config) {
+        this.json = json;
+        this.reader = new EventReader(json);
+        this.validator = new EventValidator(catalog, codec, config.gate().maxEventBytes());
+        this.codec = codec;
+        this.names = names;
+        this.publishing = publishing;
+        this.admission = admission;
+        this.metrics = metrics;
+        this.config = config.gate();
+    }
+
+    /** The gate's answer: status and JSON body. */
+    public record Reply(int status, ObjectNode body) {
+    }
+
+    /**
+     * Runs on a worker thread (it may block for admission and for a free channel); the confirms are awaited
+     * without blocking.
+     */
+    public CompletableFuture<Reply> accept(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
+        List<EventValidator.ValidEvent> events;
+        try {
+            List<ObjectNode> raw = reader.read(contentType, headers, body);
+            if (raw.size() > config.maxBatchEvents()) {
+                throw new GateError(413, "batch-too-large", "the batch has " + raw.size() + " events; the limit is "
+                        + config.maxBatchEvents() + " (eventline.gate.max-batch-events)", null, null);
+            }
+            events = new ArrayList<>(raw.size());
+            for (int i = 0; i < raw.size(); i++) {
+                events.add(validator.validate(raw.get(i), raw.size() == 1 && !isBatch(contentType) ? null : i));
+            }
+            admission.admit(countPerFunction(events));
+        } catch (GateError e) {
+            metrics.gateRequest(outcome(e.status()));
+            return CompletableFuture.completedFuture(new Reply(e.status(), e.body()));
+        }
+        return publish(events);
+    }
+
+    private CompletableFuture<Reply> publish(List<EventValidator.ValidEvent> events) {
+        ConfirmingPublisher publisher = publishing.publisher().orElse(null);
+        if (publisher == null) {
+            return CompletableFuture.completedFuture(unavailable("the broker has not been reached yet", null));
+        }
+        long now = System.currentTimeMillis();
+        List<OutgoingMessage> messages = new ArrayList<>(events.size());
+        for (EventValidator.ValidEvent e : events) {
+            messages.add(new OutgoingMessage(names.exchange(e.function().name()), e.partitionKey(),
+                    codec.properties(e.id(), e.type(), e.partitionKey(), now), e.body()));
+        }
+        List<CompletableFuture<Void>> confirms;
+        try {
+            confirms = publisher.publish(messages, config.confirmTimeout());
+        } catch (PublishException e) {
+            return CompletableFuture.completedFuture(unavailable(e.getMessage(), null));
+        }
+        return CompletableFuture.allOf(confirms.stream().map(f -> f.exceptionally(t -> null))
+                .toArray(CompletableFuture[]::new))
+                .orTimeout(config.confirmTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .handle((ok, timeout) -> reply(events, confirms));
+    }
+
+    private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms) {
+        ArrayNode failed = json.createArrayNode();
+        for (int i = 0; i < events.size(); i++) {
+            EventValidator.ValidEvent e = events.get(i);
+            CompletableFuture<Void> confirm = confirms.get(i);
+            if (confirm.isDone() && !confirm.isCompletedExceptionally()) {
+                metrics.gateEvents(e.function().name(), "accepted");
+                continue;
+            }
+            metrics.gateEvents(e.function().name(), "unavailable");
+            ObjectNode f = failed.addObject();
+            f.put("index", i);
+            f.put("id", e.id());
+            f.put("reason", reason(confirm));
+        }
+        if (failed.isEmpty()) {
+            metrics.gateRequest("accepted");
+            ObjectNode body = json.createObjectNode();
+            body.put("accepted", events.size());
+            return new Reply(202, body);
+        }
+        return unavailable("the broker did not confirm " + failed.size() + " of " + events.size()
+                + " events; resend those listed in 'failed'", failed);
+    }
+
+    private static String reason(CompletableFuture<Void> confirm) {
+        if (!confirm.isDone()) {
+            return "no broker confirm within the confirm timeout";
+        }
+        try {
+            confirm.join();
+            return "confirmed";
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            return cause instanceof PublishException p ? p.kind().name().toLowerCase() + ": " + p.getMessage()
+                    : cause instanceof TimeoutException ? "timeout" : String.valueOf(cause);
+        }
+    }
+
+    private Reply unavailable(String message, ArrayNode failed) {
+        metrics.gateRequest("unavailable");
+        ObjectNode body = new GateError(503, "unavailable", message, null, null).body();
+        if (failed != null) {
+            body.set("failed", failed);
+        }
+        return new Reply(503, body);
+    }
+
+    private static boolean isBatch(String contentType) {
+        return EventReader.BATCH.equals(EventReader.mediaType(contentType));
+    }
+
+    private static Map<FunctionDescription, Integer> countPerFunction(List<EventValidator.ValidEvent> events) {
+        Map<FunctionDescription, Integer> counts = new LinkedHashMap<>();
+        for (EventValidator.ValidEvent e : events) {
+            counts.merge(e.function(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    private static String outcome(int status) {
+        return switch (status) {
+            case 413 -> "too-large";
+            case 415 -> "unsupported";
+            case 429 -> "throttled";
+            case 503 -> "unavailable";
+            default -> "invalid";
+        };
+    }
+}

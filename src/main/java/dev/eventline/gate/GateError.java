@@ -1,0 +1,45 @@
+package dev.eventline.gate;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A request the gate refuses, with the HTTP status and a JSON body that names the problem:
+ * {@code {"error": code, "message": text, "index": n, "field": name}} ({@code index}: position in a batch).
+ */
+public final class GateError extends RuntimeException {
+
+    private final int status;
+    private final String code;
+    private final Integer index;
+    private final String field;
+
+    public GateError(int status, String code, String message, Integer index, String field) {
+        super(message);
+        this.status = status;
+        this.code = code;
+        this.index = index;
+        this.field = field;
+    }
+
+    public static GateError invalid(String message, Integer index, String field) {
+        return new GateError(400, "invalid-event", message, index, field);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public ObjectNode body() {
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.put("error", code);
+        body.put("message", getMessage());
+        if (index != null) {
+            body.put("index", index);
+        }
+        if (field != null) {
+            body.put("field", field);
+        }
+        return body;
+    }
+}

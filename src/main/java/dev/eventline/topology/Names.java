@@ -1,0 +1,41 @@
+package dev.eventline.topology;
+
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Every broker name, in one place. With prefix {@code p} (empty by default) and function {@code fn}:
+ * <ul>
+ * <li>{@code p<fn>}: the function's {@code x-consistent-hash} exchange; the gate publishes here with the
+ * partition key as routing key;</li>
+ * <li>{@code p<fn>-<i>}, i = 0..P-1: partition queues (quorum, single active consumer), bound with weight 1;</li>
+ * <li>{@code p<fn>.dlx}: the dead-letter exchange (fanout);</li>
+ * <li>{@code p<fn>.dlq}: the dead-letter queue bound to it.</li>
+ * </ul>
+ * Terraform's {@code locals} in {@code terraform/} mirror these rules.
+ */
+public record Names(String prefix) {
+
+    /** Weight of each partition queue on the hash ring: equal weights share keys evenly. */
+    public static final String PARTITION_WEIGHT = "1";
+
+    public String exchange(String fn) {
+        return prefix + fn;
+    }
+
+    public String partition(String fn, int index) {
+        return prefix + fn + "-" + index;
+    }
+
+    public List<String> partitions(String fn, int count) {
+        return IntStream.range(0, count).mapToObj(i -> partition(fn, i)).toList();
+    }
+
+    public String deadLetterExchange(String fn) {
+        return prefix + fn + ".dlx";
+    }
+
+    public String deadLetterQueue(String fn) {
+        return prefix + fn + ".dlq";
+    }
+}

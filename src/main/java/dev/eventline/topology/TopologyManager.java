@@ -1,0 +1,113 @@
+package dev.eventline.topology;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jboss.logging.Logger;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
+
+import dev.eventline.config.FunctionDescription;
+
+/**
+ * Declares a function's topology on the broker, or (declaration off) verifies it, and reports every
+ * difference between the broker and the description. Verification never creates anything: it checks that
+ * each exchange and queue exists (passive declare) and then re-declares existing ones with the described
+ * type and arguments, which the broker accepts only when they are equivalent; its refusal names the
+ * differing argument. Bindings cannot be read over AMQP: declaration (idempotent) creates them, verification
+ * reports them as unchecked.
+ */
+public final class TopologyManager {
+
+    private static final Logger LOG = Logger.getLogger(TopologyManager.class);
+
+    private final Names names;
+
+    public TopologyManager(Names names) {
+        this.names = names;
+    }
+
+    /** @return differences between the broker and the description; empty when they agree */
+    public List<String> apply(Connection connection, FunctionDescription fn, boolean declare) throws IOException {
+        TopologySpec spec = TopologySpec.of(fn, names);
+        List<String> differences = new ArrayList<>();
+        for (TopologySpec.Exchange e : spec.exchanges()) {
+            if (!declare && !exists(connection, ch -> ch.exchangeDeclarePassive(e.name()))) {
+                differences.add("exchange '" + e.name() + "' is missing");
+                continue;
+            }
+            check(connection, differences, "exchange '" + e.name() + "'",
+                    ch -> ch.exchangeDeclare(e.name(), e.type(), true, false, null));
+        }
+        for (TopologySpec.Queue q : spec.queues()) {
+            if (!declare && !exists(connection, ch -> ch.queueDeclarePassive(q.name()))) {
+                differences.add("queue '" + q.name() + "' is missing");
+                continue;
+            }
+            check(connection, differences, "queue '" + q.name() + "'",
+                    ch -> ch.queueDeclare(q.name(), true, false, false, q.arguments()));
+        }
+        if (declare) {
+            for (TopologySpec.Binding b : spec.bindings()) {
+                check(connection, differences, "binding " + b.exchange() + " -> " + b.queue(),
+                        ch -> ch.queueBind(b.queue(), b.exchange(), b.routingKey()));
+            }
+        } else {
+            LOG.debugf("function %s: %d bindings not verified (AMQP cannot list bindings)", fn.name(),
+                    spec.bindings().size());
+        }
+        for (String d : differences) {
+            LOG.errorf("topology of function %s (%s) differs from the broker: %s", fn.name(), fn.source(), d);
+        }
+        return differences;
+    }
+
+    private interface Operation {
+        void run(Channel channel) throws IOException;
+    }
+
+    private static boolean exists(Connection connection, Operation op) throws IOException {
+        return refusal(connection, op) == null;
+    }
+
+    private static void check(Connection connection, List<String> differences, String what, Operation op)
+            throws IOException {
+        String refusal = refusal(connection, op);
+        if (refusal != null) {
+            differences.add(what + ": " + refusal);
+        }
+    }
+
+    /** Runs one operation on a channel of its own (a refusal closes the channel); @return the broker's refusal */
+    private static String refusal(Connection connection, Operation op) throws IOException {
+        Channel channel = connection.createChannel();
+        try {
+            op.run(channel);
+            return null;
+        } catch (IOException e) {
+            if (e.getCause() instanceof ShutdownSignalException s && !s.isHardError()) {
+                return replyText(s);
+            }
+            throw e;
+        } finally {
+            if (channel.isOpen()) {
+                try {
+                    channel.close();
+                } catch (Exception ignored) {
+                    // closing a healthy channel; nothing to report
+                }
+            }
+        }
+    }
+
+    private static String replyText(ShutdownSignalException s) {
+        Object reason = s.getReason();
+        if (reason instanceof com.rabbitmq.client.AMQP.Channel.Close close) {
+            return close.getReplyText();
+        }
+        return s.getMessage();
+    }
+}

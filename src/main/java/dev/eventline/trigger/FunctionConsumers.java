@@ -1,0 +1,127 @@
+package dev.eventline.trigger;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.broker.EventCodec;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.fault.DeadLetters;
+import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.topology.Names;
+
+/**
+ * One function's consumers in this process: a connection of its own (one slow function cannot stall
+ * another's deliveries or acks), a pool of {@code concurrency} handler threads, and one channel with
+ * prefetch 1 per partition queue. Every instance subscribes to every partition; single active consumer
+ * lets one of them at a time receive, and the broker moves a partition to a standby when its consumer goes.
+ */
+final class FunctionConsumers {
+
+    private static final Logger LOG = Logger.getLogger(FunctionConsumers.class);
+
+    private final FunctionDescription fn;
+    private final Connection connection;
+    private final ExecutorService pool;
+    private final List<PartitionConsumer> consumers = new ArrayList<>();
+
+    private FunctionConsumers(FunctionDescription fn, Connection connection, ExecutorService pool) {
+        this.fn = fn;
+        this.connection = connection;
+        this.pool = pool;
+    }
+
+    static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,
+            FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json, EventCodec codec)
+            throws IOException, TimeoutException {
+        ExecutorService pool = Executors.newFixedThreadPool(fn.concurrency(), threads(fn.name()));
+        Connection connection;
+        try {
+            connection = broker.open("eventline-trigger-" + fn.name() + "@" + instance, pool);
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            pool.shutdownNow();
+            throw e;
+        }
+        FunctionConsumers started = new FunctionConsumers(fn, connection, pool);
+        try {
+            DeadLetters deadLetters = new DeadLetters(connection.createChannel(), names.deadLetterExchange(fn.name()),
+                    10_000);
+            List<String> queues = names.partitions(fn.name(), fn.partitions());
+            for (int i = 0; i < queues.size(); i++) {
+                Channel channel = connection.createChannel();
+                channel.basicQos(1);
+                PartitionConsumer consumer = new PartitionConsumer(channel, fn, queues.get(i), invokers, deadLetters,
+                        metrics, json, codec);
+                channel.basicConsume(queues.get(i), false, fn.name() + "-" + i + "@" + instance, consumer);
+                started.consumers.add(consumer);
+            }
+        } catch (IOException | RuntimeException e) {
+            started.stop(Duration.ZERO);
+            throw e;
+        }
+        LOG.infof("function %s: consuming %d partitions (%s..%s), %d handler threads", fn.name(), fn.partitions(),
+                names.partition(fn.name(), 0), names.partition(fn.name(), fn.partitions() - 1), fn.concurrency());
+        return started;
+    }
+
+    /**
+     * Cancels every subscription (the broker hands each partition to a standby instance), lets calls in
+     * progress finish and ack (bounded by {@code wait}), then closes the connection: anything unacked returns
+     * to its queue in order.
+     */
+    void stop(Duration wait) {
+        for (PartitionConsumer consumer : consumers) {
+            try {
+                if (consumer.getConsumerTag() != null && consumer.getChannel().isOpen()) {
+                    consumer.getChannel().basicCancel(consumer.getConsumerTag());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debugf(e, "function %s: cancel failed", fn.name());
+            }
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        for (PartitionConsumer consumer : consumers) {
+            consumer.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        try {
+            if (connection.isOpen()) {
+                connection.close(5_000);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf(e, "function %s: close failed", fn.name());
+        }
+        pool.shutdownNow();
+    }
+
+    /**
+     * Ends this instance as a crash would, at the worst moment for duplicates: handler calls in progress
+     * finish but are not acked, and the connection is dropped without a goodbye (for tests of take-over).
+     */
+    void abort() {
+        consumers.forEach(c -> c.crash(Duration.ofSeconds(30)));
+        connection.abort();
+        pool.shutdownNow();
+    }
+
+    private static ThreadFactory threads(String fn) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, "eventline-" + fn + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,116 @@
+package dev.eventline.trigger;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.quarkus.funqy.knative.events.CloudEvent;
+import io.quarkus.funqy.knative.events.CloudEventBuilder;
+import io.quarkus.funqy.runtime.ApplicationException;
+import io.quarkus.funqy.runtime.FunctionInvoker;
+import io.quarkus.funqy.runtime.FunqyServerRequest;
+import io.quarkus.funqy.runtime.FunqyServerResponse;
+import io.quarkus.funqy.runtime.RequestContext;
+import io.quarkus.funqy.runtime.RequestContextImpl;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * One call of a {@code @Funq} method for one structured CloudEvent: the event's data becomes the method's
+ * input, and the event itself is available as {@code @Context CloudEvent}, exactly as under Funqy's Knative
+ * binding.
+ */
+final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
+
+    private static final Set<String> CORE = Set.of("specversion", "id", "source", "type", "subject", "time",
+            "dataschema", "datacontenttype", "data", "data_base64");
+
+    private final RequestContextImpl context = new RequestContextImpl();
+    private final Object input;
+    private Uni<?> output;
+
+    /** @throws IllegalArgumentException when the data does not fit the method's input type (never retried) */
+    FunqyCall(FunctionInvoker invoker, ObjectNode event, ObjectMapper json) {
+        this.input = invoker.hasInput() ? input(invoker, event, json) : null;
+        context.setContextData(CloudEvent.class, cloudEvent(event));
+    }
+
+    /**
+     * @return normally when the method returned
+     * @throws Throwable what the method threw
+     */
+    void run(FunctionInvoker invoker, Duration timeout) throws Throwable {
+        try {
+            invoker.invoke(this, this);
+            output.await().atMost(timeout);
+        } catch (ApplicationException e) {
+            throw e.getCause() != null ? e.getCause() : e;
+        }
+    }
+
+    private static Object input(FunctionInvoker invoker, ObjectNode event, ObjectMapper json) {
+        try {
+            if (event.hasNonNull("data_base64")) {
+                byte[] bytes = Base64.getDecoder().decode(event.get("data_base64").asText());
+                return invoker.getInputType() == byte[].class ? bytes
+                        : json.readValue(bytes, json.constructType(invoker.getInputType()));
+            }
+            JsonNode data = event.get("data");
+            return json.convertValue(data, json.constructType(invoker.getInputType()));
+        } catch (Exception e) {
+            throw new IllegalArgumentException("data does not fit " + invoker.getInputType().getTypeName()
+                    + " of function " + invoker.getName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static CloudEvent<?> cloudEvent(ObjectNode event) {
+        Map<String, String> extensions = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> a = it.next();
+            if (!CORE.contains(a.getKey())) {
+                extensions.put(a.getKey(), a.getValue().asText());
+            }
+        }
+        return CloudEventBuilder.create()
+                .specVersion(text(event, "specversion"))
+                .id(text(event, "id"))
+                .source(text(event, "source"))
+                .type(text(event, "type"))
+                .subject(text(event, "subject"))
+                .time(event.hasNonNull("time") ? OffsetDateTime.parse(event.get("time").asText()) : null)
+                .dataSchema(text(event, "dataschema"))
+                .extensions(extensions)
+                .build();
+    }
+
+    private static String text(ObjectNode event, String name) {
+        return event.hasNonNull(name) ? event.get(name).asText() : null;
+    }
+
+    @Override
+    public RequestContext context() {
+        return context;
+    }
+
+    @Override
+    public Object extractInput(Class type) {
+        return input;
+    }
+
+    @Override
+    public Uni<?> getOutput() {
+        return output;
+    }
+
+    @Override
+    public void setOutput(Uni<?> output) {
+        this.output = output;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.eventline.trigger;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.broker.EventCodec;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.topology.Names;
+
+/** The queue trigger: runs functions' consumers on their partition queues. */
+@ApplicationScoped
+public class Trigger {
+
+    @Inject
+    Broker broker;
+    @Inject
+    Names names;
+    @Inject
+    PipelineMetrics metrics;
+    @Inject
+    ObjectMapper json;
+    @Inject
+    EventCodec codec;
+
+    private volatile FunctionInvokers invokers;
+
+    /** Checks that every event type of these functions has a {@code @Funq} method; start-up fails otherwise. */
+    public void check(Collection<FunctionDescription> functions) {
+        for (FunctionDescription fn : functions) {
+            invokers().requireAll(fn);
+        }
+    }
+
+    /**
+     * Starts consumers for these functions under one instance name (the name appears in connection names and
+     * consumer tags). Several instances may run in one process; each behaves as a separate process would.
+     */
+    public Running launch(String instance, Collection<FunctionDescription> functions)
+            throws IOException, TimeoutException {
+        Running running = new Running();
+        try {
+            for (FunctionDescription fn : functions) {
+                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json, codec));
+            }
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            running.stop(Duration.ZERO);
+            throw e;
+        }
+        return running;
+    }
+
+    private FunctionInvokers invokers() {
+        if (invokers == null) {
+            invokers = new FunctionInvokers();
+        }
+        return invokers;
+    }
+
+    /** Consumers started by one {@link #launch}. */
+    public static final class Running {
+        private final List<FunctionConsumers> functions = new ArrayList<>();
+
+        private Running() {
+        }
+
+        /** Graceful: hands partitions over, lets calls in progress finish (bounded by {@code wait}). */
+        public void stop(Duration wait) {
+            functions.forEach(f -> f.stop(wait));
+        }
+
+        /** Abrupt, as a crashed process: the connection is dropped, unacked events return to their queues. */
+        public void abort() {
+            functions.forEach(FunctionConsumers::abort);
+        }
+    }
+}

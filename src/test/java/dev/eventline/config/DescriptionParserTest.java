@@ -1,0 +1,99 @@
+package dev.eventline.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Function descriptions: defaults, and a clear error naming the file and the field for every mistake. */
+class DescriptionParserTest {
+
+    private final DescriptionParser parser = new DescriptionParser();
+
+    private static final String MINIMAL = "name: billing\neventTypes: [invoice.issued]\n";
+
+    @Test
+    void fillsDefaultsForAMinimalDescription() {
+        FunctionDescription d = parser.parse("functions/billing/function.yaml", MINIMAL, "billing");
+        assertEquals(4, d.partitions());
+        assertEquals(4, d.concurrency());
+        assertEquals(Duration.ofSeconds(30), d.timeout());
+        assertEquals(5, d.retry().maxAttempts());
+        assertEquals(10_000, d.limits().depthSoft());
+        assertEquals(50_000, d.limits().depthHard());
+        assertEquals(100_000, d.limits().depthCeiling());
+        assertEquals(25_000, d.partitionMaxLength());
+    }
+
+    @Test
+    void readsJsonToo() {
+        FunctionDescription d = parser.parse("f.json", "{\"name\":\"billing\",\"eventTypes\":[\"a.b\"],\"partitions\":2}", null);
+        assertEquals(2, d.partitions());
+    }
+
+    @Test
+    void namesFileAndFieldOfEveryMistake() {
+        expect(MINIMAL + "partitons: 4\n", "field 'partitons': unknown field");
+        expect(MINIMAL + "partitions: 0\n", "field 'partitions': 0 is out of range; allowed 1..256");
+        expect(MINIMAL + "partitions: four\n", "field 'partitions': expected a whole number");
+        expect(MINIMAL + "partitions: 2\nconcurrency: 3\n", "field 'concurrency': 3 is out of range; allowed 1..2");
+        expect(MINIMAL + "retry:\n  maxAttempts: 0\n", "field 'retry.maxAttempts'");
+        expect(MINIMAL + "retry:\n  multipler: 2\n", "field 'retry.multipler': unknown field");
+        expect(MINIMAL + "limits:\n  depth:\n    soft: 10\n    hard: 5\n", "field 'limits.depth.hard': 5 is out of range");
+        expect(MINIMAL + "limits: [1]\n", "field 'limits': expected a mapping");
+        expect("name: Billing\neventTypes: [a]\n", "field 'name': 'Billing' must match");
+        expect("name: other\neventTypes: [a]\n", "field 'name': 'other' must equal its folder name 'billing'");
+        expect("eventTypes: [a]\n", "field 'name': required");
+        expect("name: billing\n", "field 'eventTypes': required");
+        expect("name: billing\neventTypes: [a, a]\n", "field 'eventTypes[1]': 'a' is listed twice");
+        expect("name: billing\neventTypes: ['has space']\n", "field 'eventTypes[0]'");
+        expect("name: billing\n  eventTypes: [\n", "not valid YAML");
+    }
+
+    private void expect(String yaml, String message) {
+        DescriptionException e = assertThrows(DescriptionException.class,
+                () -> parser.parse("functions/billing/function.yaml", yaml, "billing"));
+        assertTrue(e.getMessage().startsWith("functions/billing/function.yaml: "), e.getMessage());
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void refusesAnEventTypeOwnedTwice(@TempDir Path dir) throws Exception {
+        write(dir, "a", "name: a\neventTypes: [x.created]\n");
+        write(dir, "b", "name: b\neventTypes: [x.created]\n");
+        DescriptionException e = assertThrows(DescriptionException.class, () -> FunctionCatalog.fromDirectory(dir));
+        assertTrue(e.getMessage().contains("'x.created' is already owned by function 'a'"), e.getMessage());
+        assertTrue(e.getMessage().contains(dir.resolve("b/function.yaml").toString()), e.getMessage());
+    }
+
+    @Test
+    void loadsTheShippedDescriptionsFromTheClasspath() {
+        FunctionCatalog catalog = FunctionCatalog.fromClasspath(getClass().getClassLoader());
+        assertEquals(List.of("notifications", "orders"), catalog.all().stream().map(FunctionDescription::name).toList());
+        assertEquals("orders", catalog.ownerOf("order.paid").orElseThrow().name());
+        assertEquals(List.of("orders"), catalog.select(List.of("orders")).stream().map(FunctionDescription::name).toList());
+        assertEquals(List.of(), catalog.select(List.of("none")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> catalog.select(List.of("order")));
+        assertTrue(e.getMessage().contains("eventline.functions.enabled names 'order'"), e.getMessage());
+    }
+
+    @Test
+    void repositoryFolderAndClasspathAgree() {
+        FunctionCatalog fromRepo = FunctionCatalog.fromDirectory(Path.of("functions"));
+        FunctionCatalog fromClasspath = FunctionCatalog.fromClasspath(getClass().getClassLoader());
+        assertEquals(fromRepo.all().stream().map(d -> d.name() + d.eventTypes() + d.partitions()).toList(),
+                fromClasspath.all().stream().map(d -> d.name() + d.eventTypes() + d.partitions()).toList());
+    }
+
+    private static void write(Path dir, String name, String yaml) throws Exception {
+        Files.createDirectories(dir.resolve(name));
+        Files.writeString(dir.resolve(name).resolve("function.yaml"), yaml);
+    }
+}

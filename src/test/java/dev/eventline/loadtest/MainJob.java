@@ -1,0 +1,287 @@
+package dev.eventline.loadtest;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.GateClient;
+import dev.eventline.testsupport.OrderScenario;
+import dev.eventline.testsupport.TestBroker;
+import dev.eventline.topology.Names;
+
+/**
+ * The main job: starts the packaged application ({@code target/quarkus-app/quarkus-run.jar}) against a broker
+ * (RABBITMQ_URL, else one it provisions), drives orders and notifications through the gate over HTTP, prints
+ * progress every second, and ends with one JSON line: accepted, processed, deadLettered, lost,
+ * orderingViolations, duplicates, throughput, latency. Exit status 1 when anything was lost or reordered.
+ *
+ * <p>Options: {@code --orders N} (default 2000), {@code --items N} (most items per order, 8),
+ * {@code --recipients N} (500), {@code --notifications N} (per recipient, 12), {@code --producers N} (8),
+ * {@code --batch N} (100), {@code --stall-seconds N} (give up after this long without progress, 120).
+ */
+public final class MainJob {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern METRIC = Pattern.compile("^(\\w+)\\{([^}]*)\\}\\s+(\\S+)$");
+
+    private final Map<String, Integer> options;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private URI base;
+
+    private MainJob(Map<String, Integer> options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, Integer> options = new HashMap<>(Map.of("orders", 2000, "items", 8, "recipients", 500,
+                "notifications", 12, "producers", 8, "batch", 100, "stall-seconds", 120));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            String key = args[i].replaceFirst("^--", "");
+            if (!options.containsKey(key)) {
+                System.err.println("unknown option " + args[i] + "; known: " + options.keySet());
+                System.exit(2);
+            }
+            options.put(key, Integer.parseInt(args[i + 1]));
+        }
+        int status;
+        try {
+            status = new MainJob(options).run();
+        } catch (Exception e) {
+            System.err.println("main job failed: " + e);
+            e.printStackTrace();
+            status = 2;
+        }
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: build with ./mvnw package (./mvnw -Pdemo verify does)");
+        }
+        TestBroker broker = TestBroker.get();
+        log("broker: " + broker.description());
+        String run = "demo" + Long.toString(System.currentTimeMillis(), 36);
+        String prefix = run + "-";
+        int port = freePort();
+        base = URI.create("http://127.0.0.1:" + port);
+        Path logFile = Path.of("target/demo/app.log");
+        Files.createDirectories(logFile.getParent());
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()).redirectErrorStream(true).redirectOutput(logFile.toFile());
+        pb.environment().put("RABBITMQ_URL", broker.amqpUrl());
+        pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        pb.environment().put("EVENTLINE_TOPOLOGY_PREFIX", prefix);
+        Process app = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(app::destroy));
+        log("application pid " + app.pid() + " on port " + port + ", log " + logFile + ", queue prefix " + prefix);
+        try {
+            awaitReady(app);
+            return drive(broker, new Names(prefix), run);
+        } finally {
+            app.destroy();
+            app.waitFor();
+        }
+    }
+
+    private int drive(TestBroker broker, Names names, String run) throws Exception {
+        OrderScenario orders = new OrderScenario(run, options.get("orders"), options.get("items"), 1);
+        NotificationScenario notifications = new NotificationScenario(run, options.get("recipients"),
+                options.get("notifications"), 2);
+        long total = orders.totalEvents() + notifications.totalEvents();
+        log(String.format(Locale.ROOT, "sending %d events: %d orders (%d events), %d recipients (%d events)", total,
+                options.get("orders"), orders.totalEvents(), options.get("recipients"), notifications.totalEvents()));
+        FunctionCatalog catalog = FunctionCatalog.fromDirectory(Path.of("functions"));
+        long[] notificationsSent = { 0 };
+        long start = System.nanoTime();
+        URI gate = base.resolve("/events");
+        CompletableFuture<Void> sendingOrders = CompletableFuture.runAsync(() -> {
+            try {
+                orders.send(gate, options.get("producers"), options.get("batch"));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        CompletableFuture<Void> sendingNotifications = CompletableFuture.runAsync(() -> {
+            GateClient client = new GateClient(gate);
+            for (var batch : notifications.batches(options.get("batch"))) {
+                client.deliver(batch, 20);
+                notificationsSent[0] += batch.size();
+            }
+        });
+        try (Connection connection = broker.connectionFactory().newConnection("eventline-main-job")) {
+            Channel channel = connection.createChannel();
+            long lastDone = -1;
+            long lastProgress = System.nanoTime();
+            long done = 0;
+            double previousSeconds = 0;
+            long previousDone = 0;
+            long finished = 0;
+            while (true) {
+                Thread.sleep(1000); // progress interval of a command-line program, not test synchronisation
+                Map<String, Double> metrics = metrics();
+                done = handled(metrics);
+                long deadLettered = deadLettered(channel, names, catalog);
+                long accepted = orders.accepted() + notificationsSent[0];
+                double seconds = (System.nanoTime() - start) / 1e9;
+                log(String.format(Locale.ROOT,
+                        "t=%5.1fs accepted %7d  processed %7d (%6.0f/s)  dead-lettered %d  queue depth %6d  lag %.2fs",
+                        seconds, accepted, done, (done - previousDone) / (seconds - previousSeconds), deadLettered,
+                        depth(channel, names, catalog), max(metrics, "eventline_consumer_lag_seconds")));
+                previousDone = done;
+                previousSeconds = seconds;
+                if (done != lastDone) {
+                    lastDone = done;
+                    lastProgress = System.nanoTime();
+                }
+                boolean allSent = sendingOrders.isDone() && sendingNotifications.isDone();
+                if (allSent && done + deadLettered >= total && applied() + deadLettered >= total) {
+                    finished = System.nanoTime();
+                    break;
+                }
+                if (System.nanoTime() - lastProgress > options.get("stall-seconds") * 1_000_000_000L) {
+                    log("no progress for " + options.get("stall-seconds") + " s; stopping");
+                    finished = System.nanoTime();
+                    break;
+                }
+            }
+            sendingOrders.getNow(null);
+            sendingNotifications.getNow(null);
+            return summary(orders, notifications, total, start, finished, deadLettered(channel, names, catalog));
+        }
+    }
+
+    private int summary(OrderScenario orders, NotificationScenario notifications, long total, long start, long finished,
+            long deadLettered) throws Exception {
+        JsonNode o = get("/orderReport");
+        JsonNode n = get("/notificationReport");
+        Map<String, Double> metrics = metrics();
+        long applied = applied();
+        long violations = o.get("violations").asLong()
+                + Math.abs(n.get("sent").asLong() - notifications.expectedSent)
+                + Math.abs(n.get("suppressed").asLong() - notifications.expectedSuppressed);
+        long lost = Math.max(0, total - applied - deadLettered);
+        double seconds = (finished - start) / 1e9;
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("accepted", total);
+        summary.put("processed", applied);
+        summary.put("deadLettered", deadLettered);
+        summary.put("lost", lost);
+        summary.put("orderingViolations", violations);
+        summary.put("duplicates", o.get("duplicates").asLong() + n.get("duplicates").asLong());
+        summary.put("seconds", Math.round(seconds * 10) / 10.0);
+        summary.put("throughputPerSecond", Math.round(applied / seconds));
+        summary.put("latencyMsP50", Math.round(max(metrics, "eventline_pipeline_latency_seconds", "0.5") * 1000));
+        summary.put("latencyMsP99", Math.round(max(metrics, "eventline_pipeline_latency_seconds", "0.99") * 1000));
+        System.out.println(JSON.writeValueAsString(summary));
+        return lost == 0 && violations == 0 ? 0 : 1;
+    }
+
+    /** Events the example functions applied (in order), from their own reports. */
+    private long applied() throws Exception {
+        JsonNode o = get("/orderReport");
+        JsonNode n = get("/notificationReport");
+        return o.get("applied").asLong() + n.get("sent").asLong() + n.get("suppressed").asLong()
+                + n.get("preferenceChanges").asLong();
+    }
+
+    private static long handled(Map<String, Double> metrics) {
+        return Math.round(metrics.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("eventline_processed_events_total{")
+                        && e.getKey().contains("outcome=\"success\""))
+                .mapToDouble(Map.Entry::getValue).sum());
+    }
+
+    private static double max(Map<String, Double> metrics, String name, String... quantile) {
+        return metrics.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(name + "{")
+                        && (quantile.length == 0 || e.getKey().contains("quantile=\"" + quantile[0] + "\"")))
+                .mapToDouble(Map.Entry::getValue).max().orElse(0);
+    }
+
+    private static long depth(Channel channel, Names names, FunctionCatalog catalog) throws IOException {
+        long depth = 0;
+        for (FunctionDescription fn : catalog.all()) {
+            for (String q : names.partitions(fn.name(), fn.partitions())) {
+                depth += channel.queueDeclarePassive(q).getMessageCount();
+            }
+        }
+        return depth;
+    }
+
+    private static long deadLettered(Channel channel, Names names, FunctionCatalog catalog) throws IOException {
+        long count = 0;
+        for (FunctionDescription fn : catalog.all()) {
+            count += channel.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
+        }
+        return count;
+    }
+
+    private Map<String, Double> metrics() throws Exception {
+        Map<String, Double> values = new HashMap<>();
+        for (String line : http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body().split("\n")) {
+            Matcher m = METRIC.matcher(line);
+            if (m.matches() && m.group(1).startsWith("eventline_")) {
+                values.put(m.group(1) + "{" + m.group(2) + "}", Double.parseDouble(m.group(3)));
+            }
+        }
+        return values;
+    }
+
+    private JsonNode get(String path) throws Exception {
+        return JSON.readTree(http.send(HttpRequest.newBuilder(base.resolve(path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private void awaitReady(Process app) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!app.isAlive()) {
+                throw new IllegalStateException("the application exited with " + app.exitValue()
+                        + "; see target/demo/app.log");
+            }
+            try {
+                if (http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    log("application ready");
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(250); // polling a starting process from a command-line program
+        }
+        throw new IllegalStateException("the application was not ready within 120 s; see target/demo/app.log");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void log(String line) {
+        System.err.println("[main-job] " + line);
+    }
+}

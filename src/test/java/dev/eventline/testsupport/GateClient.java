@@ -1,0 +1,88 @@
+package dev.eventline.testsupport;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** Posts CloudEvent batches to the gate over HTTP, as a producer would; resends on 503 a bounded number of times. */
+public final class GateClient {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final URI events;
+
+    public GateClient(URI events) {
+        this.events = events;
+    }
+
+    public record Reply(int status, String body) {
+    }
+
+    public Reply post(String contentType, String body) {
+        HttpRequest request = HttpRequest.newBuilder(events).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Reply(response.statusCode(), response.body());
+        } catch (IOException e) {
+            return new Reply(-1, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Reply(-1, "interrupted");
+        }
+    }
+
+    public Reply postBatch(List<ObjectNode> batch) {
+        return post("application/cloudevents-batch+json", JSON.valueToTree(batch).toString());
+    }
+
+    /**
+     * Posts a batch until the gate accepts it (202); a 503 means nothing or part was confirmed, and resending
+     * the whole batch is safe for handlers that ignore duplicates by event id. Fails on any other status.
+     */
+    public void deliver(List<ObjectNode> batch, int maxTries) {
+        Reply last = null;
+        for (int attempt = 1; attempt <= maxTries; attempt++) {
+            last = postBatch(batch);
+            if (last.status() == 202) {
+                return;
+            }
+            if (last.status() != 503 && last.status() != -1) {
+                break;
+            }
+            pause(Math.min(2000, 50L << Math.min(attempt, 6)));
+        }
+        throw new IllegalStateException("gate did not accept a batch: " + last);
+    }
+
+    private static void pause(long millis) {
+        try {
+            // backoff between a producer's resends, not test synchronisation
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(millis).toNanos());
+        } finally {
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public static ObjectNode event(String id, String type, String key, Object data) {
+        ObjectNode e = JSON.createObjectNode();
+        e.put("specversion", "1.0");
+        e.put("id", id);
+        e.put("source", "/eventline/tests");
+        e.put("type", type);
+        e.put("partitionkey", key);
+        e.put("datacontenttype", "application/json");
+        e.set("data", JSON.valueToTree(data));
+        return e;
+    }
+}

@@ -1,0 +1,90 @@
+package dev.eventline.topology;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.TestBroker;
+
+/** Declaring and verifying a function's topology on a real broker, and reporting what differs. */
+class TopologyTest {
+
+    private final FunctionDescription orders = FunctionCatalog.fromClasspath(getClass().getClassLoader())
+            .byName("orders").orElseThrow();
+
+    @Test
+    void namesFollowOneRule() {
+        Names names = new Names("p-");
+        assertEquals("p-orders", names.exchange("orders"));
+        assertEquals("p-orders-3", names.partition("orders", 3));
+        assertEquals("p-orders.dlx", names.deadLetterExchange("orders"));
+        assertEquals("p-orders.dlq", names.deadLetterQueue("orders"));
+        assertEquals(List.of("p-orders-0", "p-orders-1"), names.partitions("orders", 2));
+    }
+
+    @Test
+    void specHasPartitionsBoundWithEqualWeightAndBrokerCeiling() {
+        TopologySpec spec = TopologySpec.of(orders, new Names(""));
+        assertEquals(orders.partitions() + 1, spec.queues().size());
+        Map<String, Object> args = spec.queues().get(0).arguments();
+        assertEquals("quorum", args.get("x-queue-type"));
+        assertEquals(true, args.get("x-single-active-consumer"));
+        assertEquals("reject-publish", args.get("x-overflow"));
+        assertEquals(orders.partitionMaxLength(), args.get("x-max-length"));
+        assertTrue(spec.bindings().stream().filter(b -> b.exchange().equals("orders"))
+                .allMatch(b -> b.routingKey().equals("1")));
+        assertEquals("x-consistent-hash", spec.exchanges().get(0).type());
+    }
+
+    @Test
+    void declaresThenVerifiesWithoutDifferences() throws Exception {
+        Names names = new Names("topo-" + UUID.randomUUID() + "-");
+        TopologyManager manager = new TopologyManager(names);
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("topology-test")) {
+            assertEquals(List.of(), manager.apply(c, orders, false).stream().filter(d -> !d.contains("missing"))
+                    .toList(), "before declaration only missing things are reported");
+            assertEquals(orders.partitions() + 1 + 2, manager.apply(c, orders, false).size(),
+                    "every queue and both exchanges are missing");
+            assertEquals(List.of(), manager.apply(c, orders, true));
+            assertEquals(List.of(), manager.apply(c, orders, false));
+            delete(c, names);
+        }
+    }
+
+    @Test
+    void reportsAQueueWhoseArgumentsDiffer() throws Exception {
+        Names names = new Names("diff-" + UUID.randomUUID() + "-");
+        TopologyManager manager = new TopologyManager(names);
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("topology-test")) {
+            Channel ch = c.createChannel();
+            ch.queueDeclare(names.partition("orders", 2), true, false, false,
+                    Map.of("x-queue-type", "quorum", "x-max-length", 7));
+            for (boolean declare : new boolean[] { false, true }) {
+                List<String> differences = manager.apply(c, orders, declare);
+                assertTrue(differences.stream().anyMatch(d -> d.startsWith("queue '" + names.partition("orders", 2) + "'")
+                        && d.contains("x-max-length")), String.valueOf(differences));
+            }
+            delete(c, names);
+        }
+    }
+
+    private void delete(Connection c, Names names) throws Exception {
+        Channel ch = c.createChannel();
+        for (String q : names.partitions("orders", orders.partitions())) {
+            ch.queueDelete(q);
+        }
+        ch.queueDelete(names.deadLetterQueue("orders"));
+        ch.exchangeDelete(names.exchange("orders"));
+        ch.exchangeDelete(names.deadLetterExchange("orders"));
+    }
+}

@@ -1,0 +1,121 @@
+package dev.eventline.trigger;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+
+import dev.eventline.fault.DeadLetters;
+import dev.eventline.functions.notifications.NotificationSender;
+import dev.eventline.functions.orders.OrderLifecycle;
+import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.TestBroker;
+import dev.eventline.topology.Names;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * Bad messages that reach a partition queue around the gate, and events whose handler keeps failing, go to
+ * the function's dead-letter queue with the reason in headers; the consumer keeps going.
+ */
+@QuarkusTest
+@QuarkusTestResource(BrokerResource.class)
+class DeadLetterTest {
+
+    @Inject
+    Names names;
+    @Inject
+    OrderLifecycle orders;
+    @Inject
+    NotificationSender notifications;
+
+    @Test
+    void deadLettersMalformedMessagesAndKeepsConsuming() throws Exception {
+        String marker = "garbage-" + UUID.randomUUID();
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("dlt-" + marker)) {
+            Channel ch = c.createChannel();
+            ch.basicPublish("", names.partition("orders", 0),
+                    new AMQP.BasicProperties.Builder().messageId(marker).build(),
+                    "this is not a CloudEvent".getBytes(StandardCharsets.UTF_8));
+            ch.basicPublish("", names.partition("orders", 0),
+                    new AMQP.BasicProperties.Builder().messageId(marker + "-2").build(),
+                    "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"/t\",\"type\":\"order.unknown\"}"
+                            .getBytes(StandardCharsets.UTF_8));
+            GetResponse first = awaitDeadLetter(ch, marker);
+            assertTrue(String.valueOf(first.getProps().getHeaders().get(DeadLetters.REASON)).contains("not JSON"),
+                    String.valueOf(first.getProps().getHeaders()));
+            assertEquals(names.partition("orders", 0),
+                    String.valueOf(first.getProps().getHeaders().get(DeadLetters.ORIGINAL_QUEUE)));
+            GetResponse second = awaitDeadLetter(ch, marker + "-2");
+            assertTrue(String.valueOf(second.getProps().getHeaders().get(DeadLetters.REASON)).contains("not owned"));
+        }
+        // the partition still consumes: a valid event behind the bad ones is processed
+        String order = "after-garbage-" + UUID.randomUUID();
+        given().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\",\"id\":\"" + order
+                + "\",\"source\":\"/t\",\"type\":\"order.created\",\"subject\":\"" + order
+                + "\",\"data\":{\"orderId\":\"" + order + "\",\"version\":1}}").post("/events").then().statusCode(202);
+        await().atMost(Duration.ofSeconds(30)).until(() -> orders.order(order) != null);
+    }
+
+    @Test
+    void retriesAFailingHandlerThenDeadLettersWithItsHistory() throws Exception {
+        String recipient = "r-" + UUID.randomUUID();
+        String id = "bad-address-" + recipient;
+        long sentBefore = notifications.report().sent();
+        given().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\",\"id\":\"" + id
+                + "\",\"source\":\"/t\",\"type\":\"notification.requested\",\"subject\":\"" + recipient
+                + "\",\"data\":{\"recipient\":\"" + recipient + "\",\"channel\":\"email\",\"address\":\"nowhere\"}}")
+                .post("/events").then().statusCode(202);
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("dlt-" + recipient)) {
+            Channel ch = c.createChannel();
+            GetResponse dead = awaitDeadLetter(ch, names.deadLetterQueue("notifications"), id);
+            Map<String, Object> h = dead.getProps().getHeaders();
+            assertEquals(3, ((Number) h.get(DeadLetters.ATTEMPTS)).intValue(), "maxAttempts of notifications is 3");
+            assertEquals("retries exhausted", String.valueOf(h.get(DeadLetters.REASON)));
+            assertEquals(IllegalArgumentException.class.getName(), String.valueOf(h.get(DeadLetters.ERROR_CLASS)));
+            assertTrue(String.valueOf(h.get(DeadLetters.ERROR_MESSAGE)).contains("invalid email address"));
+            assertNotNull(h.get(DeadLetters.FIRST_FAILURE));
+            assertNotNull(h.get(DeadLetters.LAST_FAILURE));
+        }
+        assertEquals(sentBefore, notifications.report().sent());
+    }
+
+    private GetResponse awaitDeadLetter(Channel ch, String messageId) {
+        return awaitDeadLetter(ch, names.deadLetterQueue("orders"), messageId);
+    }
+
+    /** Reads the dead-letter queue until the message appears; the others go back when the channel closes. */
+    private static GetResponse awaitDeadLetter(Channel unused, String queue, String messageId) {
+        AtomicReference<GetResponse> found = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try (Connection c = TestBroker.get().connectionFactory().newConnection("dlq-reader");
+                    Channel ch = c.createChannel()) {
+                for (GetResponse r = ch.basicGet(queue, false); r != null; r = ch.basicGet(queue, false)) {
+                    if (messageId.equals(r.getProps().getMessageId())) {
+                        ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+                        found.set(r);
+                        return true;
+                    }
+                }
+                return false;
+            }
+        });
+        return found.get();
+    }
+}

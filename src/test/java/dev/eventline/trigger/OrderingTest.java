@@ -1,0 +1,73 @@
+package dev.eventline.trigger;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import dev.eventline.functions.orders.OrderLifecycle;
+import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.OrderScenario;
+import dev.eventline.testsupport.TestBroker;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** Per-key order over 8 partitions, with many keys in parallel, also when the consumer connection is killed. */
+@QuarkusTest
+@QuarkusTestResource(BrokerResource.class)
+class OrderingTest {
+
+    @Inject
+    OrderLifecycle orders;
+
+    @TestHTTPResource("/events")
+    URI gate;
+
+    @Test
+    void keepsOrderPerEntityAcrossEightPartitions() throws Exception {
+        OrderScenario scenario = new OrderScenario("ord-" + UUID.randomUUID(), 400, 8, 42);
+        assertTrue(scenario.totalEvents() >= 2000, "thousands of events: " + scenario.totalEvents());
+        scenario.send(gate, 6, 50);
+        awaitComplete(scenario.expectedVersions());
+    }
+
+    @Test
+    void losesNothingWhenTheConsumerConnectionIsKilled() throws Exception {
+        OrderScenario scenario = new OrderScenario("kill-" + UUID.randomUUID(), 300, 8, 7);
+        long startedApplied = orders.report().applied();
+        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+            try {
+                scenario.send(gate, 4, 20);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // kill the trigger's connection (broker side, as a network failure would) while events flow
+        await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - startedApplied > 300);
+        assertEquals(1, TestBroker.get().closeConnections("eventline-trigger-orders@"),
+                "the orders trigger connection was found and closed");
+        sending.get();
+        awaitComplete(scenario.expectedVersions());
+    }
+
+    private void awaitComplete(Map<String, Long> expected) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected.entrySet()
+                .stream().allMatch(e -> orders.order(e.getKey()) != null
+                        && orders.order(e.getKey()).version() == e.getValue()));
+        for (var e : expected.entrySet()) {
+            OrderLifecycle.Order order = orders.order(e.getKey());
+            assertEquals(OrderLifecycle.Status.SHIPPED, order.status(), e.getKey());
+            assertEquals(0, order.violations(), "ordering violations for " + e.getKey());
+        }
+    }
+}

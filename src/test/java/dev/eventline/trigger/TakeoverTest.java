@@ -1,0 +1,95 @@
+package dev.eventline.trigger;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.functions.orders.OrderLifecycle;
+import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.OrderScenario;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * Two instances of the orders function, each with its own connections (as two processes would have): single
+ * active consumer makes the first one active; when it stops or dies mid-stream, the other takes its
+ * partitions over, and nothing is lost or reordered.
+ */
+@QuarkusTest
+@QuarkusTestResource(BrokerResource.class)
+@TestProfile(TakeoverTest.GateOnly.class)
+class TakeoverTest {
+
+    /** This process runs only the gate; the test starts the function instances itself. */
+    public static class GateOnly implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("eventline.functions.enabled", "none");
+        }
+    }
+
+    @Inject
+    Trigger trigger;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    OrderLifecycle orders;
+
+    @TestHTTPResource("/events")
+    URI gate;
+
+    @Test
+    void survivorTakesOverWhenAnInstanceStops() throws Exception {
+        runWithTwoInstances("stop", first -> first.stop(Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void survivorTakesOverWhenAnInstanceDies() throws Exception {
+        runWithTwoInstances("die", Trigger.Running::abort);
+    }
+
+    private void runWithTwoInstances(String name, java.util.function.Consumer<Trigger.Running> end) throws Exception {
+        List<dev.eventline.config.FunctionDescription> fns = List.of(catalog.byName("orders").orElseThrow());
+        Trigger.Running first = trigger.launch(name + "-first", fns);
+        Trigger.Running second = trigger.launch(name + "-second", fns);
+        try {
+            OrderScenario scenario = new OrderScenario(name + "-" + UUID.randomUUID(), 300, 6, 11);
+            long before = orders.report().applied();
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    scenario.send(gate, 4, 20);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - before > 300);
+            end.accept(first);
+            sending.get();
+            Map<String, Long> expected = scenario.expectedVersions();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected
+                    .entrySet().stream().allMatch(e -> orders.order(e.getKey()) != null
+                            && orders.order(e.getKey()).version() == e.getValue()));
+            for (var e : expected.entrySet()) {
+                assertEquals(0, orders.order(e.getKey()).violations(), "ordering violations for " + e.getKey());
+                assertEquals(OrderLifecycle.Status.SHIPPED, orders.order(e.getKey()).status());
+            }
+        } finally {
+            first.stop(Duration.ZERO);
+            second.stop(Duration.ofSeconds(30));
+        }
+    }
+}
