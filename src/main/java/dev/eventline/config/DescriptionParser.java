@@ -32,6 +32,12 @@ public final class DescriptionParser {
     private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
     private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
 
+    /** Every field a description may have, as dotted paths (the README's format table is checked against it). */
+    public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
+            "concurrency", "timeoutMs", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
+            "retry.maxDelayMs", "limits.depth.soft", "limits.depth.hard", "limits.depth.ceiling",
+            "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax");
+
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
 
     /**

@@ -78,8 +78,7 @@ final class EventReader {
         for (Map.Entry<String, String> h : headers) {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             if (name.startsWith("ce-") && name.length() > 3) {
-                // the HTTP binding percent-encodes characters outside printable ASCII
-                event.put(name.substring(3), URLDecoder.decode(h.getValue().replace("+", "%2B"), StandardCharsets.UTF_8));
+                event.put(name.substring(3), percentDecoded(h.getKey(), h.getValue()));
             }
         }
         if (body.length == 0) {
@@ -99,6 +98,16 @@ final class EventReader {
                     + "' is not accepted: send JSON or text, or use structured mode with data_base64", null, null);
         }
         return event;
+    }
+
+    /** The HTTP binding percent-encodes characters outside printable ASCII in header values. */
+    private static String percentDecoded(String header, String value) {
+        try {
+            return URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw GateError.invalid("header " + header + " is not correctly percent-encoded: " + e.getMessage(), null,
+                    header.substring(3).toLowerCase(Locale.ROOT));
+        }
     }
 
     static boolean isJson(String mediaType) {

@@ -130,6 +130,9 @@ class GateTest {
         given().header("ce-specversion", "1.0").header("ce-id", "1").header("ce-source", "/t")
                 .header("ce-type", "order.created").header("ce-subject", "k").contentType("application/json")
                 .body("{broken").post("/events").then().statusCode(400);
+        given().header("ce-specversion", "1.0").header("ce-id", "1").header("ce-source", "/t")
+                .header("ce-type", "order.created").header("ce-subject", "100%").contentType("application/json")
+                .body("{}").post("/events").then().statusCode(400).body("field", equalTo("subject"));
     }
 
     @Test

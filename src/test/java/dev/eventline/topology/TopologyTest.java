@@ -72,7 +72,7 @@ class TopologyTest {
             for (boolean declare : new boolean[] { false, true }) {
                 List<String> differences = manager.apply(c, orders, declare);
                 assertTrue(differences.stream().anyMatch(d -> d.startsWith("queue '" + names.partition("orders", 2) + "'")
-                        && d.contains("x-max-length")), String.valueOf(differences));
+                        && d.contains("inequivalent arg")), String.valueOf(differences));
             }
             delete(c, names);
         }

@@ -1,0 +1,66 @@
+package dev.eventline.testsupport;
+
+import java.util.Map;
+import java.util.UUID;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.topology.Names;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * Points the application under test at the {@link TestBroker} of this JVM ({@code rabbitmq.url}) and gives
+ * this JVM's queues a prefix of their own ({@code eventline.topology.prefix}), so that durable queues left on
+ * an external broker by an earlier run never feed this one; on an external broker they are deleted when the
+ * JVM exits. The broker outlives every test resource: it is stopped by a JVM shutdown hook, not here.
+ */
+public class BrokerResource implements QuarkusTestResourceLifecycleManager {
+
+    private static final String PREFIX_PROPERTY = "dev.eventline.testsupport.prefix";
+
+    @Override
+    public Map<String, String> start() {
+        return Map.of("rabbitmq.url", TestBroker.get().amqpUrl(), "eventline.topology.prefix", prefix());
+    }
+
+    @Override
+    public void stop() {
+        // the broker lives for the whole JVM
+    }
+
+    /** One prefix per JVM, also across Quarkus' class loaders (a system property holds it). */
+    static String prefix() {
+        synchronized (PREFIX_PROPERTY.intern()) {
+            String prefix = System.getProperty(PREFIX_PROPERTY);
+            if (prefix == null) {
+                prefix = "t" + UUID.randomUUID().toString().substring(0, 8) + "-";
+                System.setProperty(PREFIX_PROPERTY, prefix);
+                if (System.getenv("RABBITMQ_URL") != null) {
+                    String owned = prefix;
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTopology(owned)));
+                }
+            }
+            return prefix;
+        }
+    }
+
+    private static void deleteTopology(String prefix) {
+        Names names = new Names(prefix);
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("eventline-test-cleanup")) {
+            Channel ch = c.createChannel();
+            for (FunctionDescription fn : FunctionCatalog.fromClasspath(BrokerResource.class.getClassLoader()).all()) {
+                for (String q : names.partitions(fn.name(), fn.partitions())) {
+                    ch.queueDelete(q);
+                }
+                ch.queueDelete(names.deadLetterQueue(fn.name()));
+                ch.exchangeDelete(names.exchange(fn.name()));
+                ch.exchangeDelete(names.deadLetterExchange(fn.name()));
+            }
+        } catch (Exception e) {
+            System.err.println("[BrokerResource] could not delete this run's queues (prefix " + prefix + "): " + e);
+        }
+    }
+}
