@@ -65,6 +65,31 @@ public final class TopologyManager {
         return differences;
     }
 
+    /**
+     * Deletes every exchange and queue of the function's topology, with the events they hold (for tests and
+     * tooling that own a prefix; the runtime never calls it).
+     */
+    public void delete(Connection connection, FunctionDescription fn) throws IOException {
+        TopologySpec spec = TopologySpec.of(fn, names);
+        Channel channel = connection.createChannel();
+        try {
+            for (TopologySpec.Queue q : spec.queues()) {
+                channel.queueDelete(q.name());
+            }
+            for (TopologySpec.Exchange e : spec.exchanges()) {
+                channel.exchangeDelete(e.name());
+            }
+        } finally {
+            if (channel.isOpen()) {
+                try {
+                    channel.close();
+                } catch (Exception ignored) {
+                    // closing a healthy channel; nothing to report
+                }
+            }
+        }
+    }
+
     private interface Operation {
         void run(Channel channel) throws IOException;
     }

@@ -3,12 +3,12 @@ package dev.eventline.testsupport;
 import java.util.Map;
 import java.util.UUID;
 
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.topology.Names;
+import dev.eventline.topology.TopologyManager;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -48,16 +48,10 @@ public class BrokerResource implements QuarkusTestResourceLifecycleManager {
     }
 
     private static void deleteTopology(String prefix) {
-        Names names = new Names(prefix);
+        TopologyManager topology = new TopologyManager(new Names(prefix));
         try (Connection c = TestBroker.get().connectionFactory().newConnection("eventline-test-cleanup")) {
-            Channel ch = c.createChannel();
             for (FunctionDescription fn : FunctionCatalog.fromClasspath(BrokerResource.class.getClassLoader()).all()) {
-                for (String q : names.partitions(fn.name(), fn.partitions())) {
-                    ch.queueDelete(q);
-                }
-                ch.queueDelete(names.deadLetterQueue(fn.name()));
-                ch.exchangeDelete(names.exchange(fn.name()));
-                ch.exchangeDelete(names.deadLetterExchange(fn.name()));
+                topology.delete(c, fn);
             }
         } catch (Exception e) {
             System.err.println("[BrokerResource] could not delete this run's queues (prefix " + prefix + "): " + e);

@@ -79,12 +79,6 @@ class TopologyTest {
     }
 
     private void delete(Connection c, Names names) throws Exception {
-        Channel ch = c.createChannel();
-        for (String q : names.partitions("orders", orders.partitions())) {
-            ch.queueDelete(q);
-        }
-        ch.queueDelete(names.deadLetterQueue("orders"));
-        ch.exchangeDelete(names.exchange("orders"));
-        ch.exchangeDelete(names.deadLetterExchange("orders"));
+        new TopologyManager(names).delete(c, orders);
     }
 }

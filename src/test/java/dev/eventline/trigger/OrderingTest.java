@@ -43,7 +43,7 @@ class OrderingTest {
 
     @Test
     void losesNothingWhenTheConsumerConnectionIsKilled() throws Exception {
-        OrderScenario scenario = new OrderScenario("kill-" + UUID.randomUUID(), 300, 8, 7);
+        OrderScenario scenario = new OrderScenario("kill-" + UUID.randomUUID(), 500, 8, 7);
         long startedApplied = orders.report().applied();
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
             try {
@@ -57,6 +57,8 @@ class OrderingTest {
         // the management API lists a connection once its first statistics are out: ask until it is found
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> TestBroker.get().closeConnections("eventline-trigger-orders@") == 1);
+        long appliedAtKill = orders.report().applied() - startedApplied;
+        assertTrue(appliedAtKill < scenario.totalEvents(), "the connection died mid-stream: " + appliedAtKill);
         sending.get();
         awaitComplete(scenario.expectedVersions());
     }

@@ -2,6 +2,7 @@ package dev.eventline.trigger;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.time.Duration;
@@ -67,7 +68,7 @@ class TakeoverTest {
         Trigger.Running first = trigger.launch(name + "-first", fns);
         Trigger.Running second = trigger.launch(name + "-second", fns);
         try {
-            OrderScenario scenario = new OrderScenario(name + "-" + UUID.randomUUID(), 300, 6, 11);
+            OrderScenario scenario = new OrderScenario(name + "-" + UUID.randomUUID(), 500, 6, 11);
             long before = orders.report().applied();
             CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
                 try {
@@ -78,6 +79,8 @@ class TakeoverTest {
             });
             await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - before > 300);
             end.accept(first);
+            long appliedAtEnd = orders.report().applied() - before;
+            assertTrue(appliedAtEnd < scenario.totalEvents(), "the first instance ended mid-stream: " + appliedAtEnd);
             sending.get();
             Map<String, Long> expected = scenario.expectedVersions();
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected

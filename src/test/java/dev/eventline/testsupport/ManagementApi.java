@@ -1,0 +1,123 @@
+package dev.eventline.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The calls the tests make to a broker's management HTTP API. */
+final class ManagementApi {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Without trailing slash. */
+    final String url;
+    final String user;
+    final String password;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+
+    ManagementApi(String url, String user, String password) {
+        this(url, user, password, Duration.ofSeconds(10), Duration.ofSeconds(30));
+    }
+
+    ManagementApi(String url, String user, String password, Duration connectTimeout, Duration requestTimeout) {
+        this.url = Urls.stripTrailingSlash(url);
+        this.user = user;
+        this.password = password;
+        this.requestTimeout = requestTimeout;
+        this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+    }
+
+    /** See {@link TestBroker#closeConnections(String)}. */
+    int closeConnections(String connectionNamePrefix) {
+        int closed = 0;
+        for (JsonNode connection : getJson("/api/connections")) {
+            JsonNode clientName = connection.path("client_properties").path("connection_name");
+            String name = connection.path("name").textValue();
+            if (clientName.isTextual() && clientName.textValue().startsWith(connectionNamePrefix) && name != null
+                    && closeConnection(name)) {
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            Support.log("closed " + closed + " connection(s) named " + connectionNamePrefix + "*");
+        }
+        return closed;
+    }
+
+    /** Closes the connection of this (broker-side) name; false when it closed in the meantime. */
+    private boolean closeConnection(String name) {
+        HttpRequest request = request("/api/connections/" + Urls.encodePathSegment(name))
+                .header("X-Reason", "test")
+                .DELETE()
+                .build();
+        HttpResponse<String> response = sendOrFail(request);
+        if (response.statusCode() / 100 == 2) {
+            return true;
+        }
+        if (response.statusCode() == 404) { // it closed in the meantime
+            return false;
+        }
+        throw new IllegalStateException("DELETE " + request.uri() + " answered " + response.statusCode()
+                + ": " + response.body());
+    }
+
+    /** Why {@code GET path} does not answer 200 (the status and body, or the I/O error); empty when it does. */
+    Optional<String> problem(String path) {
+        try {
+            HttpResponse<String> response = send(request(path).GET().build());
+            return response.statusCode() == 200 ? Optional.empty()
+                    : Optional.of(response.statusCode() + " " + response.body());
+        } catch (IOException e) {
+            return Optional.of(e.toString());
+        }
+    }
+
+    private JsonNode getJson(String path) {
+        HttpRequest request = request(path).GET().build();
+        HttpResponse<String> response = sendOrFail(request);
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET " + request.uri() + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + request.uri() + " did not answer JSON", e);
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        String auth = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return HttpRequest.newBuilder(URI.create(url + path))
+                .timeout(requestTimeout)
+                .header("Authorization", "Basic " + auth);
+    }
+
+    private HttpResponse<String> sendOrFail(HttpRequest request) {
+        try {
+            return send(request);
+        } catch (IOException e) {
+            throw new UncheckedIOException(request.method() + " " + request.uri() + " failed", e);
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest request) throws IOException {
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
