@@ -9,13 +9,15 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-import dev.eventline.broker.Publishing;
 import jakarta.inject.Inject;
 
+import dev.eventline.broker.Publishing;
+import dev.eventline.trigger.Trigger;
+
 /**
- * Readiness: UP once the broker was reached, the topology agrees with the descriptions and the gate's
- * publisher connection is open. The broker's own recovery keeps connections alive afterwards; a connection that
- * is down shows here as DOWN until it recovers.
+ * Readiness: UP once the broker was reached, the topology agrees with the descriptions, and the gate's
+ * publisher and the functions' consumer connections are open. The client's automatic recovery restores
+ * connections afterwards; one that is down shows here as DOWN until it has recovered.
  */
 @Readiness
 @ApplicationScoped
@@ -25,6 +27,7 @@ public class Status implements HealthCheck {
     Publishing publishing;
 
     private volatile boolean connected;
+    private volatile Trigger.Running consumers;
     private volatile List<String> differences = List.of();
     private volatile String lastError = "not connected yet";
 
@@ -32,8 +35,12 @@ public class Status implements HealthCheck {
         return connected;
     }
 
-    void connected(List<String> differences) {
+    void topology(List<String> differences) {
         this.differences = List.copyOf(differences);
+    }
+
+    void connected(Trigger.Running consumers) {
+        this.consumers = consumers;
         this.connected = true;
         this.lastError = null;
     }
@@ -45,10 +52,12 @@ public class Status implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         boolean publisherUp = publishing.publisher().map(p -> p.isOpen()).orElse(true);
+        boolean consumersUp = consumers == null || consumers.isOpen();
         HealthCheckResponseBuilder r = HealthCheckResponse.named("broker")
-                .status(connected && publisherUp && differences.isEmpty())
+                .status(connected && publisherUp && consumersUp && differences.isEmpty())
                 .withData("connected", connected)
-                .withData("publisher", publisherUp ? "open" : "down");
+                .withData("publisher", publisherUp ? "open" : "down")
+                .withData("consumers", consumersUp ? "open" : "down");
         if (lastError != null) {
             r.withData("error", lastError);
         }

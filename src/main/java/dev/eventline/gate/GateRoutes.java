@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.config.EventlineConfig;
+import dev.eventline.metrics.PipelineMetrics;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -30,6 +31,9 @@ public class GateRoutes {
 
     @Inject
     EventlineConfig config;
+
+    @Inject
+    PipelineMetrics metrics;
 
     void register(@Observes Router router) {
         if (!config.gate().enabled()) {
@@ -71,6 +75,7 @@ public class GateRoutes {
     }
 
     private void tooLarge(RoutingContext ctx) {
+        metrics.gateRequest("too-large");
         send(ctx, 413, new GateError(413, "request-too-large", "the request body exceeds "
                 + config.gate().maxRequestBytes() + " bytes (eventline.gate.max-request-bytes)", null, null).body());
     }

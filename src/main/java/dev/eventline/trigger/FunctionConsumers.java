@@ -77,6 +77,10 @@ final class FunctionConsumers {
         return started;
     }
 
+    boolean isOpen() {
+        return connection.isOpen();
+    }
+
     /**
      * Cancels every subscription (the broker hands each partition to a standby instance), lets calls in
      * progress finish and ack (bounded by {@code wait}), then closes the connection: anything unacked returns

@@ -74,6 +74,11 @@ public class Trigger {
         private Running() {
         }
 
+        /** @return whether every function's connection is open (false while one recovers) */
+        public boolean isOpen() {
+            return functions.stream().allMatch(FunctionConsumers::isOpen);
+        }
+
         /** Graceful: hands partitions over, lets calls in progress finish (bounded by {@code wait}). */
         public void stop(Duration wait) {
             functions.forEach(f -> f.stop(wait));
