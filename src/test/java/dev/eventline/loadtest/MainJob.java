@@ -1,5 +1,7 @@
 package dev.eventline.loadtest;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -14,8 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -112,7 +118,7 @@ public final class MainJob {
         log(String.format(Locale.ROOT, "sending %d events: %d orders (%d events), %d recipients (%d events)", total,
                 options.get("orders"), orders.totalEvents(), options.get("recipients"), notifications.totalEvents()));
         FunctionCatalog catalog = FunctionCatalog.fromDirectory(Path.of("functions"));
-        long[] notificationsSent = { 0 };
+        AtomicLong notificationsSent = new AtomicLong();
         long start = System.nanoTime();
         URI gate = base.resolve("/events");
         CompletableFuture<Void> sendingOrders = CompletableFuture.runAsync(() -> {
@@ -126,53 +132,78 @@ public final class MainJob {
             GateClient client = new GateClient(gate);
             for (var batch : notifications.batches(options.get("batch"))) {
                 client.deliver(batch, 20);
-                notificationsSent[0] += batch.size();
+                notificationsSent.addAndGet(batch.size());
             }
         });
+        CompletableFuture<Void> sending = CompletableFuture.allOf(sendingOrders, sendingNotifications);
         try (Connection connection = broker.connectionFactory().newConnection("eventline-main-job")) {
             Channel channel = connection.createChannel();
-            long lastDone = -1;
-            long lastProgress = System.nanoTime();
-            long done = 0;
-            double previousSeconds = 0;
-            long previousDone = 0;
-            long finished = 0;
-            while (true) {
-                Thread.sleep(1000); // progress interval of a command-line program, not test synchronisation
-                Map<String, Double> metrics = metrics();
-                done = handled(metrics);
-                long deadLettered = deadLettered(channel, names, catalog);
-                long accepted = orders.accepted() + notificationsSent[0];
-                double seconds = (System.nanoTime() - start) / 1e9;
-                log(String.format(Locale.ROOT,
-                        "t=%5.1fs accepted %7d  processed %7d (%6.0f/s)  dead-lettered %d  queue depth %6d  lag %.2fs",
-                        seconds, accepted, done, (done - previousDone) / (seconds - previousSeconds), deadLettered,
-                        depth(channel, names, catalog), max(metrics, "eventline_consumer_lag_seconds")));
-                previousDone = done;
-                previousSeconds = seconds;
-                if (done != lastDone) {
-                    lastDone = done;
-                    lastProgress = System.nanoTime();
-                }
-                boolean allSent = sendingOrders.isDone() && sendingNotifications.isDone();
-                if (allSent && done + deadLettered >= total && applied() + deadLettered >= total) {
-                    finished = System.nanoTime();
-                    break;
-                }
-                if (System.nanoTime() - lastProgress > options.get("stall-seconds") * 1_000_000_000L) {
-                    log("no progress for " + options.get("stall-seconds") + " s; stopping");
-                    finished = System.nanoTime();
-                    break;
-                }
-            }
-            sendingOrders.getNow(null);
-            sendingNotifications.getNow(null);
-            return summary(orders, notifications, total, start, finished, deadLettered(channel, names, catalog));
+            Progress progress = new Progress(channel, names, catalog, start, total, sending,
+                    () -> orders.accepted() + notificationsSent.get());
+            // one progress line a second until everything is processed, the senders failed, or nothing moves
+            await().pollDelay(Duration.ofSeconds(1)).pollInterval(Duration.ofSeconds(1)).forever()
+                    .until(progress::tick);
+            long finished = System.nanoTime();
+            sending.getNow(null); // a sender's failure ends the job here
+            return summary(notifications, total, start, finished, deadLettered(channel, names, catalog));
         }
     }
 
-    private int summary(OrderScenario orders, NotificationScenario notifications, long total, long start, long finished,
-            long deadLettered) throws Exception {
+    /** Prints one progress line per tick; says when the job is over. */
+    private final class Progress {
+        private final Channel channel;
+        private final Names names;
+        private final FunctionCatalog catalog;
+        private final long start;
+        private final long total;
+        private final CompletableFuture<Void> sending;
+        private final LongSupplier accepted;
+        private long previousDone;
+        private double previousSeconds;
+        private long lastProgress = System.nanoTime();
+
+        Progress(Channel channel, Names names, FunctionCatalog catalog, long start, long total,
+                CompletableFuture<Void> sending, LongSupplier accepted) {
+            this.channel = channel;
+            this.names = names;
+            this.catalog = catalog;
+            this.start = start;
+            this.total = total;
+            this.sending = sending;
+            this.accepted = accepted;
+        }
+
+        boolean tick() throws Exception {
+            Map<String, Double> metrics = metrics();
+            long done = handled(metrics);
+            long deadLettered = deadLettered(channel, names, catalog);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            log(String.format(Locale.ROOT,
+                    "t=%5.1fs accepted %7d  processed %7d (%6.0f/s)  dead-lettered %d  queue depth %6d  lag %.2fs",
+                    seconds, accepted.getAsLong(), done, (done - previousDone) / (seconds - previousSeconds),
+                    deadLettered, depth(channel, names, catalog), max(metrics, "eventline_consumer_lag_seconds")));
+            if (done != previousDone) {
+                lastProgress = System.nanoTime();
+            }
+            previousDone = done;
+            previousSeconds = seconds;
+            if (sending.isCompletedExceptionally()) {
+                log("a producer failed; stopping");
+                return true;
+            }
+            if (sending.isDone() && done + deadLettered >= total && applied() + deadLettered >= total) {
+                return true;
+            }
+            if (System.nanoTime() - lastProgress > options.get("stall-seconds") * 1_000_000_000L) {
+                log("no progress for " + options.get("stall-seconds") + " s; stopping");
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private int summary(NotificationScenario notifications, long total, long start, long finished, long deadLettered)
+            throws Exception {
         JsonNode o = get("/orderReport");
         JsonNode n = get("/notificationReport");
         Map<String, Double> metrics = metrics();
@@ -254,25 +285,24 @@ public final class MainJob {
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 
-    private void awaitReady(Process app) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!app.isAlive()) {
-                throw new IllegalStateException("the application exited with " + app.exitValue()
-                        + "; see target/demo/app.log");
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    log("application ready");
-                    return;
+    private void awaitReady(Process app) {
+        try {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!app.isAlive()) {
+                    throw new IllegalStateException("the application exited with " + app.exitValue()
+                            + "; see target/demo/app.log");
                 }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(250); // polling a starting process from a command-line program
+                try {
+                    return http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (IOException notYet) {
+                    return false; // not listening yet
+                }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("the application was not ready within 120 s; see target/demo/app.log");
         }
-        throw new IllegalStateException("the application was not ready within 120 s; see target/demo/app.log");
+        log("application ready");
     }
 
     private static int freePort() throws IOException {

@@ -2,7 +2,7 @@ package dev.eventline.testsupport;
 
 import static dev.eventline.testsupport.Processes.awaitExit;
 import static dev.eventline.testsupport.Support.log;
-import static dev.eventline.testsupport.Support.pause;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +18,11 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -125,15 +128,15 @@ final class LocalNode {
     /** Fails fast when the node died before writing its pid file (bad config, port in use, ...). */
     private void awaitPidFile(long t0) {
         Path pidFile = dir.resolve("pid");
-        while (!Files.exists(pidFile)) {
-            long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            if (elapsed > START_TIMEOUT.toMillis()) {
-                throw failure("no pid file after " + elapsed + " ms");
-            }
-            if (!server.isAlive()) {
-                throw failure("rabbitmq-server exited (" + server.exitValue() + ") before writing its pid file");
-            }
-            pause(100);
+        try {
+            await().atMost(START_TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(() -> {
+                if (!server.isAlive() && !Files.exists(pidFile)) {
+                    throw failure("rabbitmq-server exited (" + server.exitValue() + ") before writing its pid file");
+                }
+                return Files.exists(pidFile);
+            });
+        } catch (ConditionTimeoutException e) {
+            throw failure("no pid file after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
         }
     }
 
@@ -171,14 +174,17 @@ final class LocalNode {
      * (returns the last problem).
      */
     private static Optional<String> poll(Supplier<Optional<String>> check) {
-        long deadline = System.nanoTime() + VERIFY_TIMEOUT.toNanos();
-        while (true) {
-            Optional<String> problem = check.get();
-            if (problem.isEmpty() || System.nanoTime() > deadline) {
-                return problem;
-            }
-            pause(250);
+        AtomicReference<Optional<String>> last = new AtomicReference<>();
+        try {
+            await().atMost(VERIFY_TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        last.set(check.get());
+                        return last.get().isEmpty();
+                    });
+        } catch (ConditionTimeoutException e) {
+            // the last problem says why
         }
+        return last.get();
     }
 
     /** Stops the node (idempotent): its data is deleted, its logs are kept for a post-mortem. */

@@ -49,13 +49,4 @@ final class Support {
             log("cannot delete " + path + ": " + e);
         }
     }
-
-    static void pause(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
 }
