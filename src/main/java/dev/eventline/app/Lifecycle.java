@@ -18,10 +18,7 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
-import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.Method;
-import com.rabbitmq.client.ShutdownSignalException;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.BrokerConfig;
@@ -96,24 +93,12 @@ public class Lifecycle {
             status.connected(running);
         } catch (IOException | TimeoutException | RuntimeException e) {
             Duration retry = brokerConfig.reconnectInterval();
-            String why = describe(e);
+            String why = Broker.reason(e);
             LOG.warnf("broker %s not reachable or not usable: %s; trying again in %s", broker.describe(), why, retry);
             LOG.debug("connect failure", e);
             status.failed(why);
             retries.schedule(this::connect, retry.toMillis(), TimeUnit.MILLISECONDS);
         }
-    }
-
-    /** The broker's own words where it gave any (a channel or connection closed with a reply text). */
-    private static String describe(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ShutdownSignalException s) {
-                Method reason = s.getReason();
-                return reason instanceof AMQP.Channel.Close c ? c.getReplyText()
-                        : reason instanceof AMQP.Connection.Close c ? c.getReplyText() : s.getMessage();
-            }
-        }
-        return e.getCause() != null && e.getMessage() == null ? e.getCause().toString() : e.toString();
     }
 
     /** Declares or verifies every function's topology (the gate publishes to all of them) on a short-lived connection. */

@@ -26,13 +26,13 @@ public class Status implements HealthCheck {
     @Inject
     Publishing publishing;
 
-    private volatile boolean connected;
+    /** The functions' consumers, once the broker was reached and they started; null before. */
     private volatile Trigger.Running consumers;
     private volatile List<String> differences = List.of();
     private volatile String lastError = "not connected yet";
 
     boolean connected() {
-        return connected;
+        return consumers != null;
     }
 
     void topology(List<String> differences) {
@@ -41,7 +41,6 @@ public class Status implements HealthCheck {
 
     void connected(Trigger.Running consumers) {
         this.consumers = consumers;
-        this.connected = true;
         this.lastError = null;
     }
 
@@ -52,7 +51,8 @@ public class Status implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         boolean publisherUp = publishing.publisher().map(p -> p.isOpen()).orElse(true);
-        boolean consumersUp = consumers == null || consumers.isOpen();
+        boolean connected = connected();
+        boolean consumersUp = !connected || consumers.isOpen();
         HealthCheckResponseBuilder r = HealthCheckResponse.named("broker")
                 .status(connected && publisherUp && consumersUp && differences.isEmpty())
                 .withData("connected", connected)

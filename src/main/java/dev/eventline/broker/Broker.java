@@ -6,8 +6,12 @@ import java.security.GeneralSecurityException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Method;
+import com.rabbitmq.client.ShutdownSignalException;
 
 /**
  * Opens connections to the broker named by {@code rabbitmq.url}. Long-lived connections recover on their own
@@ -48,6 +52,33 @@ public final class Broker {
     /** @return the broker URL with the password hidden, for logs */
     public String describe() {
         return redactedUrl;
+    }
+
+    /**
+     * @return the broker's own words for a failure (the reply text of the channel or connection close that caused
+     *         it, e.g. "NOT_FOUND - no queue 'x'"), else the exception itself
+     */
+    public static String reason(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException s) {
+                Method reason = s.getReason();
+                return reason instanceof AMQP.Channel.Close c ? c.getReplyText()
+                        : reason instanceof AMQP.Connection.Close c ? c.getReplyText() : s.getMessage();
+            }
+        }
+        return failure.getCause() != null && failure.getMessage() == null ? failure.getCause().toString()
+                : failure.toString();
+    }
+
+    /** Closes a channel that may already be closed; a failure to close it has nothing to report. */
+    public static void closeQuietly(Channel channel) {
+        if (channel.isOpen()) {
+            try {
+                channel.close();
+            } catch (IOException | TimeoutException | RuntimeException ignored) {
+                // closed meanwhile
+            }
+        }
     }
 
     static String redact(String url) {

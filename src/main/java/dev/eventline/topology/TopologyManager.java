@@ -10,6 +10,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionDescription;
 
 /**
@@ -80,13 +81,7 @@ public final class TopologyManager {
                 channel.exchangeDelete(e.name());
             }
         } finally {
-            if (channel.isOpen()) {
-                try {
-                    channel.close();
-                } catch (Exception ignored) {
-                    // closing a healthy channel; nothing to report
-                }
-            }
+            Broker.closeQuietly(channel);
         }
     }
 
@@ -114,25 +109,11 @@ public final class TopologyManager {
             return null;
         } catch (IOException e) {
             if (e.getCause() instanceof ShutdownSignalException s && !s.isHardError()) {
-                return replyText(s);
+                return Broker.reason(s);
             }
             throw e;
         } finally {
-            if (channel.isOpen()) {
-                try {
-                    channel.close();
-                } catch (Exception ignored) {
-                    // closing a healthy channel; nothing to report
-                }
-            }
+            Broker.closeQuietly(channel);
         }
-    }
-
-    private static String replyText(ShutdownSignalException s) {
-        Object reason = s.getReason();
-        if (reason instanceof com.rabbitmq.client.AMQP.Channel.Close close) {
-            return close.getReplyText();
-        }
-        return s.getMessage();
     }
 }

@@ -63,15 +63,9 @@ public final class GateClient {
         throw new IllegalStateException("gate did not accept a batch: " + last);
     }
 
+    /** A producer's backoff between resends (client behaviour, not test synchronisation). */
     private static void pause(long millis) {
-        try {
-            // backoff between a producer's resends, not test synchronisation
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(millis).toNanos());
-        } finally {
-            if (Thread.interrupted()) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(millis).toNanos());
     }
 
     public static ObjectNode event(String id, String type, String key, Object data) {
