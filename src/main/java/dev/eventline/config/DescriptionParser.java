@@ -26,17 +26,21 @@ public final class DescriptionParser {
     static final int MAX_PARTITIONS = 256;
 
     private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
-            "timeoutMs", "retry", "limits");
-    private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs");
-    private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax");
+            "timeoutMs", "retry", "limits", "dedup");
+    private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
+            "mode", "nonRetryable");
+    private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax", "deadLetterWarn");
+    private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries");
+    static final Pattern CLASS_NAME = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
     private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
 
     /** Every field a description may have, as dotted paths (the README's format table is checked against it). */
     public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
             "concurrency", "timeoutMs", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
-            "retry.maxDelayMs", "limits.depth.soft", "limits.depth.hard", "limits.depth.ceiling",
-            "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax");
+            "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
+            "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax",
+            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries");
 
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
 
@@ -74,6 +78,11 @@ public final class DescriptionParser {
         long initialDelay = retry.integer("initialDelayMs", 200, 0, 3_600_000);
         double multiplier = retry.decimal("multiplier", 2.0, 1.0, 100.0);
         long maxDelay = retry.integer("maxDelayMs", Math.max(10_000, initialDelay), initialDelay, 3_600_000);
+        String mode = retry.string("mode", "strict");
+        if (!mode.equals("strict") && !mode.equals("relaxed")) {
+            throw new DescriptionException(source, "retry.mode", "'" + mode + "' must be strict or relaxed");
+        }
+        List<String> nonRetryable = retry.strings("nonRetryable", CLASS_NAME, "a Java class name");
 
         Fields limits = top.child("limits", LIMITS);
         Fields depth = limits.child("depth", DEPTH);
@@ -84,11 +93,20 @@ public final class DescriptionParser {
         long lagSoft = lag.integer("soft", 10, 1, 86_400);
         long lagHard = lag.integer("hard", Math.max(60, lagSoft), lagSoft, 86_400);
         long deadLetterMax = limits.integer("deadLetterMax", 100_000, 1, Long.MAX_VALUE / 2);
+        double deadLetterWarn = limits.decimal("deadLetterWarn", 0.8, 0.01, 1.0);
+
+        Fields dedup = top.child("dedup", DEDUP);
+        boolean dedupEnabled = dedup.bool("enabled", true);
+        long window = dedup.integer("windowSeconds", 600, 1, 7 * 86_400);
+        int maxEntries = (int) dedup.integer("maxEntries", 100_000, 1, 10_000_000);
 
         return new FunctionDescription(name, source, types, partitions, concurrency, timeout,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
-                        Duration.ofMillis(maxDelay)),
-                new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax));
+                        Duration.ofMillis(maxDelay), FunctionDescription.RetryMode.valueOf(mode.toUpperCase()),
+                        nonRetryable),
+                new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
+                        deadLetterWarn),
+                new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries));
     }
 
     private static List<String> eventTypes(Fields top) {
@@ -161,6 +179,36 @@ public final class DescriptionParser {
                 throw new DescriptionException(source, path + key, "expected text, found " + describe(v));
             }
             return s;
+        }
+
+        boolean bool(String key, boolean fallback) {
+            Object v = values.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            if (!(v instanceof Boolean b)) {
+                throw new DescriptionException(source, path + key, "expected true or false, found " + describe(v));
+            }
+            return b;
+        }
+
+        List<String> strings(String key, Pattern pattern, String what) {
+            Object v = values.get(key);
+            if (v == null) {
+                return List.of();
+            }
+            if (!(v instanceof List<?> list)) {
+                throw new DescriptionException(source, path + key, "expected a list, found " + describe(v));
+            }
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                if (!(list.get(i) instanceof String s) || !pattern.matcher(s).matches()) {
+                    throw new DescriptionException(source, path + key + "[" + i + "]",
+                            "'" + list.get(i) + "' is not " + what);
+                }
+                out.add(s);
+            }
+            return List.copyOf(out);
         }
 
         long integer(String key, long fallback, long min, long max) {

@@ -15,17 +15,55 @@ import java.util.List;
  * @param timeout     limit on one handler call
  * @param retry       retry budget and backoff
  * @param limits      depth and lag limits
+ * @param dedup       duplicate suppression by event id
  */
 public record FunctionDescription(String name, String source, List<String> eventTypes, int partitions,
-        int concurrency, Duration timeout, Retry retry, Limits limits) {
+        int concurrency, Duration timeout, Retry retry, Limits limits, Dedup dedup) {
+
+    /** Where a failed event waits for its next attempt. */
+    public enum RetryMode {
+        /** in place: the partition waits, so no later event of the same key overtakes the failed one */
+        STRICT,
+        /** in a delay queue: the partition moves on, later events of the key may overtake the failed one */
+        RELAXED
+    }
 
     /**
      * @param maxAttempts  handler calls per event before it is dead-lettered (1 = no retry)
      * @param initialDelay wait before the second attempt
      * @param multiplier   growth of the wait per attempt (exponential backoff, with jitter)
      * @param maxDelay     cap on one wait
+     * @param mode         strict (retry in place) or relaxed (retry from a delay queue)
+     * @param nonRetryable exception class names (a class or any subclass) that dead-letter at once
      */
-    public record Retry(int maxAttempts, Duration initialDelay, double multiplier, Duration maxDelay) {
+    public record Retry(int maxAttempts, Duration initialDelay, double multiplier, Duration maxDelay,
+            RetryMode mode, List<String> nonRetryable) {
+
+        /** @return the wait before attempt {@code failedAttempts + 1}, before jitter */
+        public Duration delayAfter(int failedAttempts) {
+            double base = initialDelay.toMillis() * Math.pow(multiplier, Math.max(0, failedAttempts - 1));
+            return Duration.ofMillis((long) Math.min(maxDelay.toMillis(), base));
+        }
+
+        /**
+         * Delay levels of relaxed mode: level k (1-based) holds events after their k-th failure, for
+         * {@link #delayAfter(int) delayAfter(k)}. Levels stop growing once the delay reaches its cap.
+         */
+        public int delayLevels() {
+            int levels = 1;
+            while (levels < maxAttempts - 1 && delayAfter(levels).compareTo(delayAfter(levels + 1)) < 0) {
+                levels++;
+            }
+            return levels;
+        }
+    }
+
+    /**
+     * @param enabled    whether the trigger skips an event whose id it already processed
+     * @param window     how long a processed id is remembered
+     * @param maxEntries how many ids are remembered at most (the oldest are forgotten first)
+     */
+    public record Dedup(boolean enabled, Duration window, int maxEntries) {
     }
 
     /**
@@ -36,9 +74,10 @@ public record FunctionDescription(String name, String source, List<String> event
      * @param lagSoftSeconds   consumer lag (seconds) above which the gate delays producers
      * @param lagHardSeconds   consumer lag (seconds) above which the gate rejects producers
      * @param deadLetterMax    cap on the dead-letter queue's length
+     * @param deadLetterWarn   fraction of {@code deadLetterMax} above which a warning is logged and exported
      */
     public record Limits(long depthSoft, long depthHard, long depthCeiling, long lagSoftSeconds, long lagHardSeconds,
-            long deadLetterMax) {
+            long deadLetterMax, double deadLetterWarn) {
     }
 
     /** @return the broker-side {@code x-max-length} of one partition queue */

@@ -10,7 +10,9 @@ import java.util.stream.IntStream;
  * partition key as routing key;</li>
  * <li>{@code p<fn>-<i>}, i = 0..P-1: partition queues (quorum, single active consumer), bound with weight 1;</li>
  * <li>{@code p<fn>.dlx}: the dead-letter exchange (fanout);</li>
- * <li>{@code p<fn>.dlq}: the dead-letter queue bound to it.</li>
+ * <li>{@code p<fn>.dlq}: the dead-letter queue bound to it;</li>
+ * <li>relaxed retry mode only: {@code p<fn>.retry}, a headers exchange, and delay queues {@code p<fn>.retry-<k>}
+ * (k = 1..levels) that hold a failed event for its backoff and then dead-letter it back to its partition.</li>
  * </ul>
  * Terraform's {@code locals} in {@code terraform/} mirror these rules.
  */
@@ -37,5 +39,14 @@ public record Names(String prefix) {
 
     public String deadLetterQueue(String fn) {
         return prefix + fn + ".dlq";
+    }
+
+    public String retryExchange(String fn) {
+        return prefix + fn + ".retry";
+    }
+
+    /** @param level 1-based delay level */
+    public String delayQueue(String fn, int level) {
+        return prefix + fn + ".retry-" + level;
     }
 }

@@ -54,7 +54,7 @@ public final class TopologyManager {
         if (declare) {
             for (TopologySpec.Binding b : spec.bindings()) {
                 check(connection, differences, "binding " + b.exchange() + " -> " + b.queue(),
-                        ch -> ch.queueBind(b.queue(), b.exchange(), b.routingKey()));
+                        ch -> ch.queueBind(b.queue(), b.exchange(), b.routingKey(), b.arguments()));
             }
         } else {
             LOG.debugf("function %s: %d bindings not verified (AMQP cannot list bindings)", fn.name(),

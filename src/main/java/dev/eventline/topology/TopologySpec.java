@@ -19,8 +19,16 @@ public record TopologySpec(List<Exchange> exchanges, List<Queue> queues, List<Bi
     public record Queue(String name, Map<String, Object> arguments) {
     }
 
-    public record Binding(String exchange, String queue, String routingKey) {
+    /** @param arguments binding arguments (headers exchanges match on them), empty for the others */
+    public record Binding(String exchange, String queue, String routingKey, Map<String, Object> arguments) {
+
+        Binding(String exchange, String queue, String routingKey) {
+            this(exchange, queue, routingKey, Map.of());
+        }
     }
+
+    /** Header on an event waiting in relaxed mode: which delay level (queue) holds it. */
+    public static final String DELAY_LEVEL = "eventline-delay-level";
 
     public static TopologySpec of(FunctionDescription fn, Names names) {
         String exchange = names.exchange(fn.name());
@@ -32,15 +40,53 @@ public record TopologySpec(List<Exchange> exchanges, List<Queue> queues, List<Bi
             queues.add(new Queue(partition, partitionArguments(fn, dlx)));
             bindings.add(new Binding(exchange, partition, Names.PARTITION_WEIGHT));
         }
-        Map<String, Object> dlqArgs = new LinkedHashMap<>();
-        dlqArgs.put("x-queue-type", "quorum");
-        dlqArgs.put("x-max-length", fn.limits().deadLetterMax());
-        dlqArgs.put("x-overflow", "reject-publish");
-        queues.add(new Queue(dlq, dlqArgs));
+        queues.add(new Queue(dlq, deadLetterQueueArguments(fn)));
         bindings.add(new Binding(dlx, dlq, ""));
-        return new TopologySpec(
-                List.of(new Exchange(exchange, "x-consistent-hash"), new Exchange(dlx, "fanout")),
-                List.copyOf(queues), List.copyOf(bindings));
+        List<Exchange> exchanges = new ArrayList<>(
+                List.of(new Exchange(exchange, "x-consistent-hash"), new Exchange(dlx, "fanout")));
+        if (fn.retry().mode() == FunctionDescription.RetryMode.RELAXED) {
+            String retry = names.retryExchange(fn.name());
+            exchanges.add(new Exchange(retry, "headers"));
+            for (int level = 1; level <= fn.retry().delayLevels(); level++) {
+                String delay = names.delayQueue(fn.name(), level);
+                queues.add(new Queue(delay, delayQueueArguments(fn, level)));
+                bindings.add(new Binding(retry, delay, "",
+                        Map.of("x-match", "all", DELAY_LEVEL, String.valueOf(level))));
+            }
+        }
+        return new TopologySpec(List.copyOf(exchanges), List.copyOf(queues), List.copyOf(bindings));
+    }
+
+    /**
+     * The dead-letter queue is a classic queue: operators browse it (get, then requeue), and a classic queue
+     * has no delivery limit that browsing would use up (quorum queues on RabbitMQ 4 drop or dead-letter a
+     * message after 20 requeues by default) and gives requeued messages back their place. Its length is
+     * capped with reject-publish: when full, nothing is dropped; the trigger keeps the event in its
+     * partition and says so (README "Failure model").
+     */
+    private static Map<String, Object> deadLetterQueueArguments(FunctionDescription fn) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("x-queue-type", "classic");
+        args.put("x-max-length", fn.limits().deadLetterMax());
+        args.put("x-overflow", "reject-publish");
+        return Map.copyOf(args);
+    }
+
+    /**
+     * A relaxed-mode delay queue: holds events after their {@code level}-th failure for that level's backoff
+     * (queue TTL; each event also carries its jittered expiration, never longer), then dead-letters them, at
+     * least once, through the default exchange back to the partition queue they came from (their routing
+     * key). Quorum, so a waiting event survives a broker node's loss. Never consumed.
+     */
+    private static Map<String, Object> delayQueueArguments(FunctionDescription fn, int level) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("x-queue-type", "quorum");
+        args.put("x-message-ttl", Math.max(1, fn.retry().delayAfter(level).toMillis()));
+        args.put("x-dead-letter-exchange", "");
+        args.put("x-dead-letter-strategy", "at-least-once");
+        args.put("x-overflow", "reject-publish");
+        args.put("x-max-length", fn.limits().depthCeiling());
+        return Map.copyOf(args);
     }
 
     /**

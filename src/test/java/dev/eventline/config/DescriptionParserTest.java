@@ -30,6 +30,26 @@ class DescriptionParserTest {
         assertEquals(50_000, d.limits().depthHard());
         assertEquals(100_000, d.limits().depthCeiling());
         assertEquals(25_000, d.partitionMaxLength());
+        assertEquals(FunctionDescription.RetryMode.STRICT, d.retry().mode());
+        assertEquals(java.util.List.of(), d.retry().nonRetryable());
+        assertEquals(0.8, d.limits().deadLetterWarn());
+        assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000), d.dedup());
+    }
+
+    @Test
+    void readsTheFailureSettings() {
+        FunctionDescription d = parser.parse("f.yaml", MINIMAL + "retry:\n  mode: relaxed\n  maxAttempts: 6\n"
+                + "  initialDelayMs: 100\n  multiplier: 3\n  maxDelayMs: 1000\n"
+                + "  nonRetryable: [com.example.Rejected]\nlimits:\n  deadLetterWarn: 0.5\n"
+                + "dedup:\n  enabled: false\n  windowSeconds: 60\n  maxEntries: 10\n", null);
+        assertEquals(FunctionDescription.RetryMode.RELAXED, d.retry().mode());
+        assertEquals(java.util.List.of("com.example.Rejected"), d.retry().nonRetryable());
+        assertEquals(0.5, d.limits().deadLetterWarn());
+        assertEquals(new FunctionDescription.Dedup(false, Duration.ofSeconds(60), 10), d.dedup());
+        // waits 100, 300, 900, then capped at 1000: four distinct delay levels for five waits
+        assertEquals(Duration.ofMillis(900), d.retry().delayAfter(3));
+        assertEquals(Duration.ofMillis(1000), d.retry().delayAfter(5));
+        assertEquals(4, d.retry().delayLevels());
     }
 
     @Test
@@ -55,6 +75,12 @@ class DescriptionParserTest {
         expect("name: billing\neventTypes: [a, a]\n", "field 'eventTypes[1]': 'a' is listed twice");
         expect("name: billing\neventTypes: ['has space']\n", "field 'eventTypes[0]'");
         expect("name: billing\n  eventTypes: [\n", "not valid YAML");
+        expect(MINIMAL + "retry:\n  mode: lenient\n", "field 'retry.mode': 'lenient' must be strict or relaxed");
+        expect(MINIMAL + "retry:\n  nonRetryable: [not a class]\n", "field 'retry.nonRetryable[0]'");
+        expect(MINIMAL + "retry:\n  nonRetryable: Foo\n", "field 'retry.nonRetryable': expected a list");
+        expect(MINIMAL + "limits:\n  deadLetterWarn: 2\n", "field 'limits.deadLetterWarn'");
+        expect(MINIMAL + "dedup:\n  enabled: maybe\n", "field 'dedup.enabled': expected true or false");
+        expect(MINIMAL + "dedup:\n  maxEntries: 0\n", "field 'dedup.maxEntries'");
     }
 
     private void expect(String yaml, String message) {

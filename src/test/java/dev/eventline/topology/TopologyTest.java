@@ -47,6 +47,34 @@ class TopologyTest {
     }
 
     @Test
+    void deadLetterQueueIsAClassicBoundedQueue() {
+        TopologySpec spec = TopologySpec.of(orders, new Names(""));
+        Map<String, Object> dlq = spec.queues().stream().filter(q -> q.name().equals("orders.dlq")).findFirst()
+                .orElseThrow().arguments();
+        assertEquals(Map.of("x-queue-type", "classic", "x-max-length", orders.limits().deadLetterMax(),
+                "x-overflow", "reject-publish"), dlq);
+        assertTrue(spec.exchanges().stream().noneMatch(e -> e.type().equals("headers")), "strict mode needs no delays");
+    }
+
+    @Test
+    void relaxedModeAddsDelayQueuesThatReturnEventsToTheirPartition() {
+        FunctionDescription relaxed = new dev.eventline.config.DescriptionParser().parse("r.yaml",
+                "name: relaxed\neventTypes: [a.b]\npartitions: 2\nretry:\n  mode: relaxed\n  maxAttempts: 4\n"
+                        + "  initialDelayMs: 100\n  multiplier: 2\n  maxDelayMs: 150\n", null);
+        TopologySpec spec = TopologySpec.of(relaxed, new Names("p-"));
+        assertTrue(spec.exchanges().contains(new TopologySpec.Exchange("p-relaxed.retry", "headers")));
+        // waits 100, 150 (capped), 150: two levels
+        List<TopologySpec.Queue> delays = spec.queues().stream().filter(q -> q.name().contains(".retry-")).toList();
+        assertEquals(List.of("p-relaxed.retry-1", "p-relaxed.retry-2"), delays.stream().map(q -> q.name()).toList());
+        assertEquals(100L, delays.get(0).arguments().get("x-message-ttl"));
+        assertEquals(150L, delays.get(1).arguments().get("x-message-ttl"));
+        assertEquals("", delays.get(0).arguments().get("x-dead-letter-exchange"));
+        assertEquals("at-least-once", delays.get(0).arguments().get("x-dead-letter-strategy"));
+        assertTrue(spec.bindings().contains(new TopologySpec.Binding("p-relaxed.retry", "p-relaxed.retry-2", "",
+                Map.of("x-match", "all", TopologySpec.DELAY_LEVEL, "2"))));
+    }
+
+    @Test
     void declaresThenVerifiesWithoutDifferences() throws Exception {
         Names names = new Names("topo-" + UUID.randomUUID() + "-");
         TopologyManager manager = new TopologyManager(names);
