@@ -9,11 +9,13 @@ import java.util.concurrent.TimeoutException;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 
+import dev.eventline.topology.TopologySpec;
+
 /**
- * Sends an event that will not be processed to its function's dead-letter exchange, with its history in
- * headers, and waits for the broker's confirm, so the caller acks the original only once the copy is safe.
- * If the copy cannot be confirmed the caller rejects the original instead, and the partition queue's own
- * dead-lettering (at-least-once, {@code x-dead-letter-exchange}) moves it, without our headers.
+ * Moves a failed event out of its partition, with its history in headers, and waits for the broker's
+ * confirm, so the caller acks the original only once the copy is safe: to the function's dead-letter
+ * exchange when it will not be tried again, or (relaxed retry mode) to its retry exchange, where a delay
+ * queue holds it for its backoff and then returns it to its partition.
  */
 public final class DeadLetters {
 
@@ -24,50 +26,103 @@ public final class DeadLetters {
     public static final String FIRST_FAILURE = "eventline-first-failure";
     public static final String LAST_FAILURE = "eventline-last-failure";
     public static final String ORIGINAL_QUEUE = "eventline-original-queue";
+    /** How many times an operator replayed the event from the dead-letter queue. */
+    public static final String REPLAYS = "eventline-replays";
 
     private static final int MAX_MESSAGE = 1000;
 
-    private final Channel channel;
-    private final String exchange;
-    private final long confirmTimeoutMillis;
+    /** What became of a copy. */
+    public enum Outcome {
+        /** the broker confirmed it: the original may be acked */
+        CONFIRMED,
+        /** the broker refused it (target queue full, or nothing bound): the original must stay */
+        REFUSED,
+        /** no answer (channel or connection lost, confirm timeout): the original must stay */
+        FAILED
+    }
 
-    /** @param channel a channel of its own, used only by this object, from one thread at a time */
-    public DeadLetters(Channel channel, String exchange, long confirmTimeoutMillis) throws IOException {
+    private final Channel channel;
+    private final String deadLetterExchange;
+    private final String retryExchange;
+    private final long confirmTimeoutMillis;
+    private volatile boolean returned;
+
+    /** @param channel a channel of its own, used only by this object */
+    public DeadLetters(Channel channel, String deadLetterExchange, String retryExchange, long confirmTimeoutMillis)
+            throws IOException {
         this.channel = channel;
-        this.exchange = exchange;
+        this.deadLetterExchange = deadLetterExchange;
+        this.retryExchange = retryExchange;
         this.confirmTimeoutMillis = confirmTimeoutMillis;
         channel.confirmSelect();
+        channel.addReturnListener(r -> returned = true);
     }
 
     /** Why an event failed, and when. */
     public record Failure(String reason, Throwable error, int attempts, Instant first, Instant last) {
     }
 
-    /** @return true when the broker confirmed the dead-lettered copy */
-    public synchronized boolean send(String queue, AMQP.BasicProperties original, byte[] body, Failure failure) {
+    /** Sends the event to the dead-letter queue. */
+    public Outcome send(String queue, AMQP.BasicProperties original, byte[] body, Failure failure) {
+        Map<String, Object> headers = history(queue, original, failure);
+        headers.put(REASON, failure.reason());
+        return publish(deadLetterExchange, queue, original.builder().headers(headers).deliveryMode(2).build(), body);
+    }
+
+    /**
+     * Sends the event to wait in delay level {@code level} for {@code delayMillis} (never longer than the
+     * level's queue TTL), after which the broker routes it back to {@code queue} by its routing key.
+     */
+    public Outcome delay(String queue, AMQP.BasicProperties original, byte[] body, Failure failure, int level,
+            long delayMillis) {
+        Map<String, Object> headers = history(queue, original, failure);
+        headers.remove(REASON);
+        headers.put(TopologySpec.DELAY_LEVEL, String.valueOf(level));
+        AMQP.BasicProperties properties = original.builder().headers(headers).deliveryMode(2)
+                .expiration(String.valueOf(Math.max(1, delayMillis))).build();
+        return publish(retryExchange, queue, properties, body);
+    }
+
+    private static Map<String, Object> history(String queue, AMQP.BasicProperties original, Failure failure) {
         Map<String, Object> headers = new HashMap<>();
         if (original.getHeaders() != null) {
             headers.putAll(original.getHeaders());
         }
-        headers.put(REASON, failure.reason());
+        headers.remove("x-death");
+        headers.remove("x-first-death-exchange");
+        headers.remove("x-first-death-queue");
+        headers.remove("x-first-death-reason");
+        headers.remove("x-last-death-exchange");
+        headers.remove("x-last-death-queue");
+        headers.remove("x-last-death-reason");
+        headers.remove("x-delivery-count");
         headers.put(ATTEMPTS, failure.attempts());
         headers.put(ORIGINAL_QUEUE, queue);
-        headers.put(FIRST_FAILURE, failure.first().toString());
+        headers.putIfAbsent(FIRST_FAILURE, failure.first().toString());
         headers.put(LAST_FAILURE, failure.last().toString());
         if (failure.error() != null) {
             headers.put(ERROR_CLASS, failure.error().getClass().getName());
             String message = String.valueOf(failure.error().getMessage());
             headers.put(ERROR_MESSAGE, message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message);
         }
-        AMQP.BasicProperties properties = original.builder().headers(headers).deliveryMode(2).build();
+        return headers;
+    }
+
+    private synchronized Outcome publish(String exchange, String routingKey, AMQP.BasicProperties properties,
+            byte[] body) {
+        if (exchange == null) {
+            return Outcome.REFUSED;
+        }
+        returned = false;
         try {
-            channel.basicPublish(exchange, "", true, properties, body);
-            return channel.waitForConfirms(confirmTimeoutMillis);
+            channel.basicPublish(exchange, routingKey, true, properties, body);
+            boolean acked = channel.waitForConfirms(confirmTimeoutMillis);
+            return acked && !returned ? Outcome.CONFIRMED : Outcome.REFUSED;
         } catch (IOException | TimeoutException | RuntimeException e) {
-            return false;
+            return Outcome.FAILED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Outcome.FAILED;
         }
     }
 }

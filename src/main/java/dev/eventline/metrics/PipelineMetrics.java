@@ -25,6 +25,7 @@ public class PipelineMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -52,6 +53,37 @@ public class PipelineMetrics {
         counter("handler.retries", "handler calls that failed and were retried", "retries", "function", function).increment();
     }
 
+    /** A handler call that overran the function's timeout and was abandoned (counts as a failed attempt). */
+    public void timedOut(String function) {
+        counter("handler.timeouts", "handler calls abandoned after overrunning their timeout", "calls", "function",
+                function).increment();
+    }
+
+    /** An abandoned call that finished successfully after all; its event is not called again. */
+    public void lateCompletion(String function) {
+        counter("handler.late.completions", "abandoned handler calls that finished successfully after their timeout",
+                "calls", "function", function).increment();
+    }
+
+    /** An event skipped because its id was processed within the dedup window. */
+    public void duplicate(String function) {
+        counter("duplicates.skipped", "redelivered events skipped because their id was already processed", "events",
+                "function", function).increment();
+    }
+
+    /** Partitions holding an event the full dead-letter queue refused (+1 when one starts, -1 when it ends). */
+    public void deadLetterBlocked(String function, int delta) {
+        gauge("dead.letter.blocked", "partitions waiting because the dead-letter queue is full", "partitions",
+                function).addAndGet(delta);
+    }
+
+    /** Events in the function's dead-letter queue, as last read from the broker, and its cap. */
+    public void deadLetterDepth(String function, long depth, long limit) {
+        gauge("dead.letter.depth", "events in the function's dead-letter queue", "events", function).set(depth);
+        gauge("dead.letter.limit", "cap on the function's dead-letter queue (x-max-length)", "events", function)
+                .set(limit);
+    }
+
     /** Time of one handler call, successful or not. */
     public void handlerTime(String function, Duration duration) {
         timer("handler.duration", "time of one handler call", function).record(duration);
@@ -72,6 +104,15 @@ public class PipelineMetrics {
                     .baseUnit("seconds").tag("function", fn).register(registry);
             return holder;
         }).set(age);
+    }
+
+    private AtomicLong gauge(String name, String description, String unit, String function) {
+        return gauges.computeIfAbsent(name + function, k -> {
+            AtomicLong holder = new AtomicLong();
+            Gauge.builder(PREFIX + name, holder, AtomicLong::get).description(description).baseUnit(unit)
+                    .tag("function", function).register(registry);
+            return holder;
+        });
     }
 
     private Counter counter(String name, String description, String unit, String... tags) {

@@ -20,6 +20,7 @@ import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.Dedup;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
 
@@ -36,12 +37,15 @@ final class FunctionConsumers {
     private final FunctionDescription fn;
     private final Connection connection;
     private final ExecutorService pool;
+    private final HandlerCalls calls;
     private final List<PartitionConsumer> consumers = new ArrayList<>();
 
-    private FunctionConsumers(FunctionDescription fn, Connection connection, ExecutorService pool) {
+    private FunctionConsumers(FunctionDescription fn, Connection connection, ExecutorService pool,
+            HandlerCalls calls) {
         this.fn = fn;
         this.connection = connection;
         this.pool = pool;
+        this.calls = calls;
     }
 
     static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,
@@ -55,16 +59,20 @@ final class FunctionConsumers {
             pool.shutdownNow();
             throw e;
         }
-        FunctionConsumers started = new FunctionConsumers(fn, connection, pool);
+        Dedup dedup = new Dedup(fn.dedup());
+        FunctionConsumers started = new FunctionConsumers(fn, connection, pool,
+                new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics));
         try {
+            boolean relaxed = fn.retry().mode() == FunctionDescription.RetryMode.RELAXED;
             DeadLetters deadLetters = new DeadLetters(connection.createChannel(), names.deadLetterExchange(fn.name()),
-                    10_000);
+                    relaxed ? names.retryExchange(fn.name()) : null, 10_000);
+            AttemptLog attemptLog = new AttemptLog();
             List<String> queues = names.partitions(fn.name(), fn.partitions());
             for (int i = 0; i < queues.size(); i++) {
                 Channel channel = connection.createChannel();
                 channel.basicQos(1);
                 PartitionConsumer consumer = new PartitionConsumer(channel, fn, queues.get(i), invokers, deadLetters,
-                        metrics, json, codec);
+                        started.calls, dedup, attemptLog, metrics, json, codec);
                 channel.basicConsume(queues.get(i), false, fn.name() + "-" + i + "@" + instance, consumer);
                 started.consumers.add(consumer);
             }
@@ -108,6 +116,7 @@ final class FunctionConsumers {
             LOG.debugf(e, "function %s: close failed", fn.name());
         }
         pool.shutdownNow();
+        calls.shutdown();
     }
 
     /**
@@ -118,6 +127,7 @@ final class FunctionConsumers {
         consumers.forEach(c -> c.crash(Duration.ofSeconds(30)));
         connection.abort();
         pool.shutdownNow();
+        calls.shutdown();
     }
 
     private static ThreadFactory threads(String fn) {

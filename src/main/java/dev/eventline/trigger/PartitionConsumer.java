@@ -3,6 +3,8 @@ package dev.eventline.trigger;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -15,29 +17,43 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.impl.recovery.AutorecoveringChannel;
 
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.Dedup;
+import dev.eventline.fault.NonRetryableException;
 import dev.eventline.fault.RetryPolicy;
 import dev.eventline.metrics.PipelineMetrics;
 import io.quarkus.funqy.runtime.FunctionInvoker;
 
 /**
- * Consumes one partition queue: prefetch 1 (at most one event in flight), the handler runs on the
- * delivery thread, the ack follows the handler's return. A lock serialises handling, so even across a
- * connection recovery (when the client may deliver the requeued event again on a new channel while the old
- * call still runs) a partition never runs two handler calls at once; the old call's ack is then dropped by the
- * client, as its delivery tag belongs to the dead channel.
+ * Consumes one partition queue: prefetch 1 (at most one event in flight), the ack follows the handler's
+ * successful return. A lock serialises handling, so even across a connection recovery (when the client may
+ * deliver the requeued event again on a new channel while the old call still runs) a partition never runs two
+ * handler calls at once; the old call's ack is then dropped by the client, as its delivery tag belongs to the
+ * dead channel.
+ * <p>
+ * Failures (README "Failure model"): an event that can never succeed is dead-lettered at once; a failed or
+ * timed-out call is retried with backoff, in place (strict mode: the partition waits) or from a delay queue
+ * (relaxed mode: the partition moves on), until the function's attempt budget is spent, and then
+ * dead-lettered. Attempts made before a crash count: the event carries them in a header (relaxed mode), the
+ * quorum queue counts redeliveries ({@code x-delivery-count}), and this process remembers its own.
  */
 final class PartitionConsumer extends DefaultConsumer {
 
     private static final Logger LOG = Logger.getLogger(PartitionConsumer.class);
+    /** Between tries to dead-letter into a full dead-letter queue. */
+    private static final Duration FULL_DLQ_PAUSE = Duration.ofSeconds(2);
 
     private final FunctionDescription fn;
     private final String queue;
     private final FunctionInvokers invokers;
     private final DeadLetters deadLetters;
+    private final HandlerCalls calls;
+    private final Dedup dedup;
+    private final AttemptLog attemptLog;
     private final RetryPolicy retry;
     private final PipelineMetrics metrics;
     private final ObjectMapper json;
@@ -45,18 +61,41 @@ final class PartitionConsumer extends DefaultConsumer {
     private final ReentrantLock handling = new ReentrantLock();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile boolean crashed;
+    /**
+     * The channel the delivery being handled arrived on (handling is serialised by {@link #handling}). After
+     * automatic recovery the consumer's channel object stays the same but its delegate is new; a delivery
+     * from the old delegate can no longer be acked.
+     */
+    private Channel deliveredOn;
 
     PartitionConsumer(Channel channel, FunctionDescription fn, String queue, FunctionInvokers invokers,
-            DeadLetters deadLetters, PipelineMetrics metrics, ObjectMapper json, EventCodec codec) {
+            DeadLetters deadLetters, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog, PipelineMetrics metrics,
+            ObjectMapper json, EventCodec codec) {
         super(channel);
         this.fn = fn;
         this.queue = queue;
         this.invokers = invokers;
         this.deadLetters = deadLetters;
+        this.calls = calls;
+        this.dedup = dedup;
+        this.attemptLog = attemptLog;
         this.retry = RetryPolicy.of(fn);
         this.metrics = metrics;
         this.json = json;
         this.codec = codec;
+    }
+
+    /**
+     * Whether this delivery can still be settled here. After its channel went down the broker has already
+     * given the event back (to this consumer once recovered, or to another instance); further attempts here
+     * would run beside that redelivery, so the handling stops, leaving its attempt count in the attempt log.
+     */
+    private boolean current() {
+        return !crashed && deliveredOn.isOpen() && deliveredOn == underlying();
+    }
+
+    private Channel underlying() {
+        return getChannel() instanceof AutorecoveringChannel c ? c.getDelegate() : getChannel();
     }
 
     @Override
@@ -64,17 +103,20 @@ final class PartitionConsumer extends DefaultConsumer {
             throws IOException {
         handling.lock();
         try {
-            if (stopping.getCount() == 0) {
+            if (isStopping()) {
                 return; // not acked: the broker gives it back, in order, when this channel closes
             }
-            handle(envelope.getDeliveryTag(), properties, body);
+            handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
         } finally {
             handling.unlock();
         }
     }
 
-    private void handle(long tag, AMQP.BasicProperties properties, byte[] body) throws IOException {
+    private void handle(long tag, boolean redelivered, AMQP.BasicProperties properties, byte[] body)
+            throws IOException {
+        deliveredOn = underlying();
         String id = properties.getMessageId();
+        int carried = intHeader(properties, DeadLetters.ATTEMPTS);
         ObjectNode event;
         FunctionInvoker invoker;
         FunqyCall call;
@@ -93,54 +135,183 @@ final class PartitionConsumer extends DefaultConsumer {
             call = new FunqyCall(invoker, event, json);
         } catch (IllegalArgumentException e) {
             Instant now = Instant.now();
-            deadLetter(tag, properties, body, id, new DeadLetters.Failure("rejected: " + e.getMessage(), e, 0, now, now));
+            deadLetter(tag, properties, body, id, null,
+                    new DeadLetters.Failure("rejected: " + e.getMessage(), e, carried, now, now));
             return;
         }
-        Instant first = null;
-        for (int attempt = 1;; attempt++) {
+        String key = Dedup.key(event.path("source").asText(), id);
+        if (dedup.seen(key)) {
+            LOG.debugf("function %s partition %s event %s: already processed, skipped", fn.name(), queue, id);
+            ack(tag);
+            metrics.duplicate(fn.name());
+            return;
+        }
+        if (attemptLog.isStaleOriginal(key, redelivered)) {
+            LOG.debugf("function %s partition %s event %s: already moved on before its channel closed; acked",
+                    fn.name(), queue, id);
+            ack(tag);
+            return;
+        }
+        int prior = Math.max(carried + intHeader(properties, "x-delivery-count"), attemptLog.get(key));
+        Instant first = instantHeader(properties, DeadLetters.FIRST_FAILURE);
+        if (prior >= retry.maxAttempts()) {
+            Instant now = Instant.now();
+            deadLetter(tag, properties, body, id, key, new DeadLetters.Failure("retries exhausted (counted across "
+                    + "redeliveries)", null, prior, first == null ? now : first, now));
+            return;
+        }
+        final FunctionInvoker target = invoker;
+        for (int attempt = prior + 1;; attempt++) {
             long start = System.nanoTime();
+            boolean succeeded;
             try {
-                call.run(invoker, fn.timeout());
-                metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
-                if (crashed) {
-                    return;
+                if (!calls.run(key, id, fn.timeout(), this::isStopping, () -> call.run(target, fn.timeout()))) {
+                    return; // stopping before the call could start: not acked, back to the queue in place
                 }
-                getChannel().basicAck(tag, false);
-                metrics.processed(fn.name(), "success");
-                long acceptedAt = EventCodec.acceptedAt(properties);
-                if (acceptedAt > 0) {
-                    metrics.endToEnd(fn.name(), acceptedAt, System.currentTimeMillis());
-                }
-                return;
+                succeeded = true;
             } catch (Throwable t) {
-                metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                succeeded = false;
+                if (!(t instanceof HandlerCalls.StillRunning)) {
+                    metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                }
+                if (t instanceof InterruptedException) {
+                    return; // this consumer is being shut down: not acked
+                }
                 Instant now = Instant.now();
                 first = first == null ? now : first;
+                if (nonRetryable(t)) {
+                    deadLetter(tag, properties, body, id, key,
+                            new DeadLetters.Failure("non-retryable: " + t, t, attempt, first, now));
+                    return;
+                }
                 LOG.warnf("function %s partition %s event %s: attempt %d of %d failed: %s", fn.name(), queue, id,
                         attempt, retry.maxAttempts(), t.toString());
                 LOG.debug("handler failure", t);
+                attemptLog.failed(key, attempt);
+                if (!current()) {
+                    return; // redelivered meanwhile: the redelivery goes on counting from the attempt log
+                }
                 if (retry.exhausted(attempt)) {
-                    deadLetter(tag, properties, body, id,
+                    deadLetter(tag, properties, body, id, key,
                             new DeadLetters.Failure("retries exhausted", t, attempt, first, now));
                     return;
                 }
                 metrics.retried(fn.name());
-                if (awaitStop(retry.delayAfter(attempt))) {
-                    return; // stopping: not acked, the event goes back to the queue in place
+                Duration delay = retry.delayAfter(attempt);
+                if (fn.retry().mode() == FunctionDescription.RetryMode.RELAXED
+                        && delayed(tag, properties, body, id, key, new DeadLetters.Failure(null, t, attempt, first, now),
+                                delay)) {
+                    return;
                 }
+                if (awaitStop(delay) || !current()) {
+                    return; // stopping or redelivered: not acked here, the event goes back in place
+                }
+            }
+            if (succeeded) {
+                metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                dedup.record(key);
+                attemptLog.forget(key);
+                if (current()) {
+                    ack(tag); // should the ack not arrive, the redelivered copy is skipped as a duplicate
+                    metrics.processed(fn.name(), "success");
+                    long acceptedAt = EventCodec.acceptedAt(properties);
+                    if (acceptedAt > 0) {
+                        metrics.endToEnd(fn.name(), acceptedAt, System.currentTimeMillis());
+                    }
+                }
+                return;
             }
         }
     }
 
-    private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String id,
-            DeadLetters.Failure failure) throws IOException {
-        LOG.warnf("function %s partition %s event %s: dead-lettered (%s)", fn.name(), queue, id, failure.reason());
-        if (deadLetters.send(queue, properties, body, failure)) {
-            getChannel().basicAck(tag, false);
+    /** Relaxed mode: parks the event in its delay queue and acks it; @return false to retry in place instead. */
+    private boolean delayed(long tag, AMQP.BasicProperties properties, byte[] body, String id, String key,
+            DeadLetters.Failure failure, Duration delay) throws IOException {
+        int level = Math.min(failure.attempts(), fn.retry().delayLevels());
+        DeadLetters.Outcome outcome = deadLetters.delay(queue, properties, body, failure, level, delay.toMillis());
+        if (outcome != DeadLetters.Outcome.CONFIRMED) {
+            LOG.warnf("function %s partition %s event %s: the delay queue did not take it (%s); retrying in place",
+                    fn.name(), queue, id, outcome);
+            return false;
+        }
+        if (current()) {
+            attemptLog.forget(key);
+            ack(tag);
         } else {
-            getChannel().basicReject(tag, false); // the queue's own at-least-once dead-lettering takes it
+            attemptLog.copiedOut(key, failure.attempts());
+        }
+        return true;
+    }
+
+    /**
+     * Moves the event to the dead-letter queue, then acks it. A full dead-letter queue refuses it: the event
+     * then stays here, unacked, and the partition waits (pressure an operator sees in the logs, the
+     * {@code eventline_dead_letter_blocked} gauge and the partition's depth) until there is room. Without an
+     * answer from the broker, the event is rejected to the partition queue's own at-least-once dead-lettering.
+     */
+    private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String id, String key,
+            DeadLetters.Failure failure) throws IOException {
+        LOG.warnf("function %s partition %s event %s: dead-lettering after %d attempts (%s)", fn.name(), queue, id,
+                failure.attempts(), failure.reason());
+        boolean blocked = false;
+        try {
+            for (;;) {
+                DeadLetters.Outcome outcome = deadLetters.send(queue, properties, body, failure);
+                if (outcome == DeadLetters.Outcome.CONFIRMED) {
+                    if (!current()) {
+                        if (key != null) {
+                            attemptLog.copiedOut(key, failure.attempts());
+                        }
+                        metrics.processed(fn.name(), "dead-lettered");
+                        return;
+                    }
+                    ack(tag);
+                    break;
+                }
+                if (outcome == DeadLetters.Outcome.FAILED) {
+                    getChannel().basicReject(tag, false);
+                    break;
+                }
+                if (!blocked) {
+                    blocked = true;
+                    metrics.deadLetterBlocked(fn.name(), 1);
+                    LOG.errorf("function %s partition %s event %s: the dead-letter queue refused it (full at %d?); "
+                            + "the event stays in its partition, which waits until the dead-letter queue has room "
+                            + "(replay or purge it)", fn.name(), queue, id, fn.limits().deadLetterMax());
+                }
+                if (awaitStop(FULL_DLQ_PAUSE) || !current()) {
+                    return;
+                }
+            }
+        } finally {
+            if (blocked) {
+                metrics.deadLetterBlocked(fn.name(), -1);
+            }
+        }
+        if (key != null) {
+            attemptLog.forget(key);
         }
         metrics.processed(fn.name(), "dead-lettered");
+    }
+
+    private boolean nonRetryable(Throwable t) {
+        if (t instanceof NonRetryableException) {
+            return true;
+        }
+        for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+            if (fn.retry().nonRetryable().contains(c.getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void ack(long tag) throws IOException {
+        getChannel().basicAck(tag, false);
+    }
+
+    private boolean isStopping() {
+        return stopping.getCount() == 0;
     }
 
     private boolean awaitStop(Duration delay) {
@@ -149,6 +320,32 @@ final class PartitionConsumer extends DefaultConsumer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return true;
+        }
+    }
+
+    private static int intHeader(AMQP.BasicProperties properties, String name) {
+        Map<String, Object> headers = properties.getHeaders();
+        Object v = headers == null ? null : headers.get(name);
+        if (v instanceof Number n) {
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, n.longValue()));
+        }
+        if (v != null) {
+            try {
+                return Math.max(0, Integer.parseInt(v.toString()));
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    private static Instant instantHeader(AMQP.BasicProperties properties, String name) {
+        Map<String, Object> headers = properties.getHeaders();
+        Object v = headers == null ? null : headers.get(name);
+        try {
+            return v == null ? null : Instant.parse(v.toString());
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 

@@ -1,0 +1,186 @@
+package dev.eventline.trigger;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import dev.eventline.fault.Dedup;
+import dev.eventline.metrics.PipelineMetrics;
+
+/**
+ * Runs handler calls on threads of their own, so a call that overruns its timeout can be abandoned: the
+ * partition counts it as a failed attempt and moves on, while the call is interrupted. An abandoned call
+ * can never ack (only the partition's consumer acks) and never runs beside another attempt of the same
+ * event: until it ends, further attempts of that event fail without calling the handler. If it ends
+ * successfully after all, its event id is recorded as processed, so a later attempt or redelivery is skipped
+ * as a duplicate. Abandoned calls that ignore interruption keep their thread: {@code concurrency} of them at
+ * most; beyond that, new calls wait for a thread.
+ */
+final class HandlerCalls {
+
+    private static final Logger LOG = Logger.getLogger(HandlerCalls.class);
+
+    /** A body of work that may throw anything a handler throws. */
+    interface Body {
+        void run() throws Throwable;
+    }
+
+    /** The handler is still running from an earlier, timed-out attempt of the same event. */
+    static final class StillRunning extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StillRunning(String id) {
+            super("an earlier attempt of event " + id + " timed out and has not ended yet");
+        }
+    }
+
+    /** The call overran its timeout and was abandoned. */
+    static final class HandlerTimeout extends TimeoutException {
+        private static final long serialVersionUID = 1L;
+
+        HandlerTimeout(Duration timeout) {
+            super("handler call exceeded its timeout of " + timeout.toMillis() + " ms and was interrupted");
+        }
+    }
+
+    private final String function;
+    private final ExecutorService threads;
+    private final Semaphore slots;
+    private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    private final Dedup dedup;
+    private final PipelineMetrics metrics;
+
+    HandlerCalls(String function, int concurrency, Dedup dedup, PipelineMetrics metrics) {
+        this.function = function;
+        this.slots = new Semaphore(2 * concurrency);
+        this.dedup = dedup;
+        this.metrics = metrics;
+        AtomicInteger n = new AtomicInteger();
+        this.threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "eventline-" + function + "-handler-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Runs one attempt and waits for it, at most {@code timeout}.
+     *
+     * @param key     the event's dedup key
+     * @param stopped polled while waiting for a free thread; true gives up (the event goes back unacked)
+     * @return false when stopping before the call could start
+     * @throws StillRunning    an earlier attempt of this event is still running; the handler was not called
+     * @throws HandlerTimeout  the call overran and was abandoned
+     * @throws Throwable       what the handler threw
+     */
+    boolean run(String key, String id, Duration timeout, BooleanSupplier stopped, Body body) throws Throwable {
+        if (running.containsKey(key)) {
+            throw new StillRunning(id);
+        }
+        while (!slots.tryAcquire(200, TimeUnit.MILLISECONDS)) {
+            if (stopped.getAsBoolean()) {
+                return false;
+            }
+        }
+        running.put(key, Boolean.TRUE);
+        Call call = new Call(key, id, body);
+        Future<?> future;
+        try {
+            future = threads.submit(call);
+        } catch (RuntimeException e) {
+            running.remove(key);
+            slots.release();
+            throw e;
+        }
+        try {
+            future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            throw e.getCause();
+        } catch (TimeoutException e) {
+            if (!call.abandon()) {
+                return finished(future); // it ended just as the wait did
+            }
+            future.cancel(true);
+            metrics.timedOut(function);
+            throw new HandlerTimeout(timeout);
+        } catch (InterruptedException e) {
+            if (call.abandon()) {
+                future.cancel(true);
+            }
+            Thread.currentThread().interrupt();
+            throw e;
+        }
+    }
+
+    private static boolean finished(Future<?> future) throws Throwable {
+        try {
+            future.get();
+            return true;
+        } catch (ExecutionException e) {
+            throw e.getCause();
+        }
+    }
+
+    void shutdown() {
+        threads.shutdownNow();
+    }
+
+    private final class Call implements java.util.concurrent.Callable<Void> {
+        private final String key;
+        private final String id;
+        private final Body body;
+        /** 0 running, 1 ended while its attempt waited, 2 abandoned by its attempt */
+        private final AtomicInteger state = new AtomicInteger();
+
+        Call(String key, String id, Body body) {
+            this.key = key;
+            this.id = id;
+            this.body = body;
+        }
+
+        /** @return true when abandoned; false when the call had already ended */
+        boolean abandon() {
+            return state.compareAndSet(0, 2);
+        }
+
+        @Override
+        public Void call() throws Exception {
+            boolean ok = false;
+            try {
+                body.run();
+                ok = true;
+                return null;
+            } catch (Exception | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new ExecutionException(t);
+            } finally {
+                if (!state.compareAndSet(0, 1)) {
+                    if (ok) {
+                        dedup.record(key);
+                        metrics.lateCompletion(function);
+                        LOG.warnf("function %s event %s: the handler finished after its timeout; its effects stand "
+                                + "and the event id is recorded, so no attempt or redelivery calls it again",
+                                function, id);
+                    } else {
+                        LOG.infof("function %s event %s: the abandoned handler call ended", function, id);
+                    }
+                }
+                running.remove(key);
+                slots.release();
+            }
+        }
+    }
+}
