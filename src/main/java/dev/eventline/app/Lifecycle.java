@@ -20,6 +20,7 @@ import org.jboss.logging.Logger;
 
 import com.rabbitmq.client.Connection;
 
+import dev.eventline.admin.AdminRoutes;
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.BrokerConfig;
 import dev.eventline.broker.ConfirmingPublisher;
@@ -27,6 +28,7 @@ import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.QueueMonitor;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.TopologyManager;
 import dev.eventline.trigger.Trigger;
@@ -61,6 +63,8 @@ public class Lifecycle {
     @Inject
     @Readiness
     Status status;
+    @Inject
+    QueueMonitor monitor;
 
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "eventline-connect");
@@ -72,11 +76,14 @@ public class Lifecycle {
     private volatile boolean stopped;
 
     void onStart(@Observes StartupEvent event) {
+        AdminRoutes.requiredToken(config.admin());
         functions = catalog.select(config.functions().enabled());
         trigger.check(functions);
         LOG.infof("eventline instance %s: broker %s, gate %s, functions %s", instance(), broker.describe(),
                 config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList());
         connect();
+        long every = config.monitor().interval().toMillis();
+        retries.scheduleWithFixedDelay(() -> monitor.poll(functions), every, every, TimeUnit.MILLISECONDS);
     }
 
     private synchronized void connect() {
@@ -117,6 +124,7 @@ public class Lifecycle {
     void onStop(@Observes ShutdownEvent event) {
         stopped = true;
         retries.shutdownNow();
+        monitor.close();
         synchronized (this) {
             if (running != null) {
                 running.stop(Duration.ofSeconds(30));

@@ -27,6 +27,12 @@ public interface EventlineConfig {
     /** The HTTP ingress. */
     Gate gate();
 
+    /** Dead-letter administration over HTTP. */
+    Admin admin();
+
+    /** Polling of queue depths for metrics and warnings. */
+    Monitor monitor();
+
     interface Functions {
         /**
          * Functions this process consumes for, by name, or {@code all}; {@code none} runs the gate alone.
@@ -71,5 +77,31 @@ public interface EventlineConfig {
         /** How long the gate waits for the broker's confirms before answering {@code 503}. Default 10s. */
         @WithDefault("10s")
         Duration confirmTimeout();
+    }
+
+    interface Admin {
+        /**
+         * Serve {@code /admin/...} (list, replay, purge dead-lettered events). Default false. When true,
+         * {@code eventline.admin.token} must be set, or start-up fails: the endpoints are never exposed open.
+         */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Bearer token the admin endpoints require (at least 16 characters); env {@code EVENTLINE_ADMIN_TOKEN}. */
+        Optional<String> token();
+
+        /** Default replay rate, events per second (a request may ask for less). Default 100. */
+        @WithDefault("100")
+        int replayRate();
+
+        /** Most events one replay or purge request moves; the answer says when more matched. Default 1000. */
+        @WithDefault("1000")
+        int maxBatch();
+    }
+
+    interface Monitor {
+        /** How often dead-letter queue depths are read from the broker (one passive declare each). Default 5s. */
+        @WithDefault("5s")
+        Duration interval();
     }
 }

@@ -1,0 +1,267 @@
+package dev.eventline.admin;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Dead-letter administration, for operators and {@code bin/eventline-admin}:
+ * <ul>
+ * <li>{@code GET /admin/functions/{fn}/dead-letters?type=&key=&error=&id=&offset=0&limit=50}: a page of
+ * dead-lettered events with their reasons;</li>
+ * <li>{@code POST /admin/functions/{fn}/dead-letters/replay} with a selection
+ * {@code {"ids":[..], "type":.., "key":.., "error":.., "all":true, "ratePerSecond":.., "max":..}};</li>
+ * <li>{@code POST /admin/functions/{fn}/dead-letters/purge} with a selection and {@code "confirm": "<fn>"}.</li>
+ * </ul>
+ * Every request needs {@code Authorization: Bearer <eventline.admin.token>}. The routes exist only when
+ * {@code eventline.admin.enabled=true}, and then start-up requires a token: they are never served open.
+ */
+@ApplicationScoped
+public class AdminRoutes {
+
+    private static final Logger LOG = Logger.getLogger(AdminRoutes.class);
+    static final int MIN_TOKEN = 16;
+    private static final String BASE = "/admin/functions/:fn/dead-letters";
+
+    @Inject
+    EventlineConfig config;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    DeadLetterAdmin admin;
+    @Inject
+    ObjectMapper json;
+
+    /**
+     * @return the token to require
+     * @throws IllegalStateException when admin is enabled without a usable token (start-up fails)
+     */
+    public static Optional<byte[]> requiredToken(EventlineConfig.Admin settings) {
+        if (!settings.enabled()) {
+            return Optional.empty();
+        }
+        String token = settings.token().map(String::trim).orElse("");
+        if (token.length() < MIN_TOKEN) {
+            throw new IllegalStateException("eventline.admin.enabled=true but eventline.admin.token (env "
+                    + "EVENTLINE_ADMIN_TOKEN) is " + (token.isEmpty() ? "not set" : "shorter than " + MIN_TOKEN
+                            + " characters")
+                    + ": refusing to expose the dead-letter admin endpoints without a credential. Set a token, or "
+                    + "set eventline.admin.enabled=false.");
+        }
+        return Optional.of(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void register(@Observes Router router) {
+        Optional<byte[]> token = requiredToken(config.admin());
+        if (token.isEmpty()) {
+            LOG.info("admin endpoints disabled (eventline.admin.enabled=false)");
+            return;
+        }
+        router.route("/admin/*").order(-100).handler(ctx -> authorize(ctx, token.get()));
+        router.get(BASE).order(-99).blockingHandler(this::list, false);
+        router.post(BASE + "/replay").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 20))
+                .blockingHandler(this::replay, false);
+        router.post(BASE + "/purge").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 20))
+                .blockingHandler(this::purge, false);
+        LOG.info("admin endpoints enabled under /admin/functions/{fn}/dead-letters (bearer token required)");
+    }
+
+    private void authorize(RoutingContext ctx, byte[] token) {
+        String header = ctx.request().getHeader("Authorization");
+        byte[] given = header != null && header.startsWith("Bearer ")
+                ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8)
+                : new byte[0];
+        if (!MessageDigest.isEqual(given, token)) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"eventline-admin\"");
+            send(ctx, 401, error("unauthorized", header == null ? "missing Authorization: Bearer <token>"
+                    : "the admin token does not match"));
+            return;
+        }
+        ctx.next();
+    }
+
+    /** One admin request for one function: its answer, or a {@link BadRequest}. */
+    private interface Action {
+        ObjectNode answer(FunctionDescription fn) throws Exception;
+    }
+
+    /** Finds the function (404), runs the action, and maps its failures to 400 and 503. */
+    private void serve(RoutingContext ctx, Action action) {
+        Optional<FunctionDescription> fn = function(ctx);
+        if (fn.isEmpty()) {
+            return;
+        }
+        try {
+            send(ctx, 200, action.answer(fn.get()));
+        } catch (BadRequest e) {
+            send(ctx, 400, error("invalid-request", e.getMessage()));
+        } catch (Exception e) {
+            LOG.warnf("admin request failed: %s", Broker.reason(e));
+            send(ctx, 503, error("unavailable", "the broker could not be used: " + Broker.reason(e)));
+        }
+    }
+
+    private void list(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            Selection selection = new Selection(Set.copyOf(ctx.queryParam("id")), param(ctx, "type"),
+                    param(ctx, "key"), param(ctx, "error"), false);
+            int offset = intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE);
+            int limit = intParam(ctx, "limit", 50, 1, 1000);
+            DeadLetterAdmin.Page page = admin.list(fn, selection, offset, limit);
+            ObjectNode body = json.createObjectNode().put("function", fn.name()).put("depth", page.depth())
+                    .put("deadLetterMax", fn.limits().deadLetterMax()).put("scanned", page.scanned())
+                    .put("matched", page.matched()).put("offset", offset).put("limit", limit);
+            body.set("events", json.valueToTree(page.events()));
+            return body;
+        });
+    }
+
+    private void replay(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            JsonNode request = body(ctx);
+            Selection selection = selection(request);
+            int rate = bounded(request, "ratePerSecond", config.admin().replayRate(), 1, config.admin().replayRate());
+            int max = bounded(request, "max", config.admin().maxBatch(), 1, config.admin().maxBatch());
+            return result(fn, "replayed", admin.replay(fn, selection, rate, max));
+        });
+    }
+
+    private void purge(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            JsonNode request = body(ctx);
+            Selection selection = selection(request);
+            if (!fn.name().equals(request.path("confirm").asText(null))) {
+                throw new BadRequest("purging deletes events for good: add \"confirm\": \"" + fn.name()
+                        + "\" to the request");
+            }
+            int max = bounded(request, "max", config.admin().maxBatch(), 1, config.admin().maxBatch());
+            return result(fn, "purged", admin.purge(fn, selection, max));
+        });
+    }
+
+    private ObjectNode result(FunctionDescription fn, String verb, DeadLetterAdmin.Result r) {
+        ObjectNode body = json.createObjectNode().put("function", fn.name()).put(verb, r.done())
+                .put("matched", r.matched()).put("more", r.more());
+        body.set("skipped", json.valueToTree(r.skipped()));
+        return body;
+    }
+
+    private Optional<FunctionDescription> function(RoutingContext ctx) {
+        String name = ctx.pathParam("fn");
+        Optional<FunctionDescription> fn = catalog.byName(name);
+        if (fn.isEmpty()) {
+            send(ctx, 404, error("unknown-function", "no function '" + name + "'; known: "
+                    + catalog.all().stream().map(FunctionDescription::name).toList()));
+        }
+        return fn;
+    }
+
+    private JsonNode body(RoutingContext ctx) {
+        try {
+            JsonNode node = ctx.body().buffer() == null ? null : json.readTree(ctx.body().buffer().getBytes());
+            if (node == null || !node.isObject()) {
+                throw new BadRequest("expected a JSON object with a selection: ids, type, key, error or all");
+            }
+            return node;
+        } catch (java.io.IOException e) {
+            throw new BadRequest("the body is not JSON: " + e.getMessage());
+        }
+    }
+
+    private static Selection selection(JsonNode request) {
+        Set<String> ids = new LinkedHashSet<>();
+        if (request.has("ids")) {
+            if (!request.get("ids").isArray()) {
+                throw new BadRequest("'ids' must be a list of event ids");
+            }
+            request.get("ids").forEach(id -> ids.add(id.asText()));
+        }
+        Selection s = new Selection(Set.copyOf(ids), text(request, "type"), text(request, "key"),
+                text(request, "error"), request.path("all").asBoolean(false));
+        if (s.isEmpty()) {
+            throw new BadRequest("say which events: \"ids\", \"type\", \"key\", \"error\", or \"all\": true");
+        }
+        return s;
+    }
+
+    private static String text(JsonNode request, String field) {
+        JsonNode v = request.get(field);
+        return v == null || v.isNull() || v.asText().isEmpty() ? null : v.asText();
+    }
+
+    private static int bounded(JsonNode request, String field, int fallback, int min, int max) {
+        JsonNode v = request.get(field);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+            throw new BadRequest("'" + field + "' must be a whole number in " + min + ".." + max);
+        }
+        return v.asInt();
+    }
+
+    private static String param(RoutingContext ctx, String name) {
+        List<String> values = ctx.queryParam(name);
+        return values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+    }
+
+    private static int intParam(RoutingContext ctx, String name, int fallback, int min, int max) {
+        String v = param(ctx, name);
+        try {
+            int n = v == null ? fallback : Integer.parseInt(v);
+            if (n < min || n > max) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new BadRequest("'" + name + "' must be a whole number in " + min + ".." + max);
+        }
+    }
+
+    private ObjectNode error(String code, String message) {
+        return json.createObjectNode().put("error", code).put("message", message);
+    }
+
+    private static void send(RoutingContext ctx, int status, ObjectNode body) {
+        if (!ctx.response().ended()) {
+            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                    .end(Buffer.buffer(body.toString()));
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        admin.close();
+    }
+
+    private static final class BadRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+}

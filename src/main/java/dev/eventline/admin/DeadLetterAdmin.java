@@ -1,0 +1,203 @@
+package dev.eventline.admin;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.broker.EventCodec;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.fault.DeadLetters;
+import dev.eventline.topology.Names;
+import dev.eventline.topology.TopologySpec;
+
+/**
+ * Lists, replays and purges a function's dead-lettered events. The dead-letter queue is read by getting
+ * each message without acking it; what an operation does not take goes back, in place, when its channel
+ * closes (a classic queue requeues to the original position and has no delivery limit). A scan reads at most
+ * the queue's length at its start, so events dead-lettered meanwhile wait for the next one. One operation at
+ * a time per process: they would otherwise hide messages from each other.
+ * <p>
+ * Replay publishes the event, confirmed, to the function's exchange with its partition key, so it lands on
+ * the partition its key maps to now, then acks it in the dead-letter queue. It keeps its id, drops its failure
+ * history, counts {@code eventline-replays}, and gets a fresh attempt budget.
+ */
+@ApplicationScoped
+public class DeadLetterAdmin {
+
+    private static final Logger LOG = Logger.getLogger(DeadLetterAdmin.class);
+    private static final long CONFIRM_TIMEOUT_MILLIS = 10_000;
+
+    @Inject
+    Broker broker;
+    @Inject
+    Names names;
+
+    private Connection connection;
+
+    /** A page of a listing: {@code matched} counts every match in the queue, {@code events} holds the page. */
+    public record Page(long depth, int scanned, int matched, List<DeadLetterEntry> events) {
+    }
+
+    /** What a replay or purge did; {@code more} when further events matched beyond the request's maximum. */
+    public record Result(int done, int matched, boolean more, List<String> skipped) {
+    }
+
+    public synchronized Page list(FunctionDescription fn, Selection selection, int offset, int limit)
+            throws IOException, TimeoutException {
+        Channel ch = channel();
+        try {
+            long depth = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
+            List<DeadLetterEntry> page = new ArrayList<>();
+            int matched = 0;
+            int scanned = 0;
+            for (GetResponse r; scanned < depth && (r = ch.basicGet(names.deadLetterQueue(fn.name()), false)) != null;) {
+                scanned++;
+                DeadLetterEntry e = DeadLetterEntry.of(r.getProps(), r.getBody());
+                if (selection.isEmpty() || selection.matches(e)) {
+                    if (matched >= offset && page.size() < limit) {
+                        page.add(e);
+                    }
+                    matched++;
+                }
+            }
+            return new Page(depth, scanned, matched, page);
+        } finally {
+            Broker.closeQuietly(ch); // everything read goes back, in place
+        }
+    }
+
+    public synchronized Result replay(FunctionDescription fn, Selection selection, int ratePerSecond, int max)
+            throws IOException, TimeoutException {
+        Channel ch = channel();
+        Channel out = channel();
+        try {
+            out.confirmSelect();
+            boolean[] returned = new boolean[1];
+            out.addReturnListener(r -> returned[0] = true);
+            String dlq = names.deadLetterQueue(fn.name());
+            long depth = ch.queueDeclarePassive(dlq).getMessageCount();
+            long interval = TimeUnit.SECONDS.toNanos(1) / Math.max(1, ratePerSecond);
+            long next = System.nanoTime();
+            int done = 0;
+            int matched = 0;
+            List<String> skipped = new ArrayList<>();
+            int scanned = 0;
+            for (GetResponse r; scanned < depth && (r = ch.basicGet(dlq, false)) != null;) {
+                scanned++;
+                DeadLetterEntry e = DeadLetterEntry.of(r.getProps(), r.getBody());
+                if (!selection.matches(e)) {
+                    continue;
+                }
+                matched++;
+                if (done >= max) {
+                    continue;
+                }
+                if (e.key() == null) {
+                    skipped.add(e.id() + ": no partition key (it never passed the gate); purge it instead");
+                    continue;
+                }
+                LockSupport.parkNanos(next - System.nanoTime());
+                next = Math.max(next + interval, System.nanoTime());
+                returned[0] = false;
+                out.basicPublish(names.exchange(fn.name()), e.key(), true, replayed(r.getProps()), r.getBody());
+                boolean confirmed;
+                try {
+                    confirmed = out.waitForConfirms(CONFIRM_TIMEOUT_MILLIS) && !returned[0];
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    confirmed = false;
+                }
+                if (!confirmed) {
+                    skipped.add(e.id() + ": the function's exchange refused it (partition full or unbound); "
+                            + "left in the dead-letter queue, replay stopped");
+                    break;
+                }
+                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+                done++;
+            }
+            LOG.infof("function %s: replayed %d of %d matching dead-lettered events", fn.name(), done, matched);
+            return new Result(done, matched, matched > done + skipped.size(), List.copyOf(skipped));
+        } finally {
+            Broker.closeQuietly(out);
+            Broker.closeQuietly(ch);
+        }
+    }
+
+    public synchronized Result purge(FunctionDescription fn, Selection selection, int max)
+            throws IOException, TimeoutException {
+        Channel ch = channel();
+        try {
+            String dlq = names.deadLetterQueue(fn.name());
+            long depth = ch.queueDeclarePassive(dlq).getMessageCount();
+            int done = 0;
+            int matched = 0;
+            int scanned = 0;
+            for (GetResponse r; scanned < depth && (r = ch.basicGet(dlq, false)) != null;) {
+                scanned++;
+                if (!selection.matches(DeadLetterEntry.of(r.getProps(), r.getBody()))) {
+                    continue;
+                }
+                matched++;
+                if (done < max) {
+                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+                    done++;
+                }
+            }
+            LOG.warnf("function %s: purged %d dead-lettered events (%d matched)", fn.name(), done, matched);
+            return new Result(done, matched, matched > done, List.of());
+        } finally {
+            Broker.closeQuietly(ch);
+        }
+    }
+
+    /** The replayed copy: same id, body and type; failure history dropped; replay counted; accepted now. */
+    static AMQP.BasicProperties replayed(AMQP.BasicProperties original) {
+        Map<String, Object> headers = new HashMap<>();
+        if (original.getHeaders() != null) {
+            original.getHeaders().forEach((k, v) -> {
+                if (!k.startsWith("x-") && !k.startsWith("eventline-")) {
+                    headers.put(k, v);
+                }
+            });
+            headers.put(EventCodec.PARTITION_KEY, original.getHeaders().get(EventCodec.PARTITION_KEY));
+        }
+        headers.put(DeadLetters.REPLAYS, DeadLetterEntry.number(
+                original.getHeaders() == null ? null : original.getHeaders().get(DeadLetters.REPLAYS)) + 1);
+        headers.put(EventCodec.ACCEPTED_AT, System.currentTimeMillis());
+        headers.remove(TopologySpec.DELAY_LEVEL);
+        return original.builder().headers(headers).deliveryMode(2).expiration(null).build();
+    }
+
+    private Channel channel() throws IOException, TimeoutException {
+        if (connection == null || !connection.isOpen()) {
+            if (connection != null) {
+                connection.abort();
+            }
+            connection = broker.open("eventline-admin");
+        }
+        return connection.createChannel();
+    }
+
+    public synchronized void close() {
+        if (connection != null) {
+            connection.abort();
+            connection = null;
+        }
+    }
+}
