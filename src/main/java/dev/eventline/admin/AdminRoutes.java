@@ -133,7 +133,8 @@ public class AdminRoutes {
             DeadLetterAdmin.Page page = admin.list(fn, selection, offset, limit);
             ObjectNode body = json.createObjectNode().put("function", fn.name()).put("depth", page.depth())
                     .put("deadLetterMax", fn.limits().deadLetterMax()).put("scanned", page.scanned())
-                    .put("matched", page.matched()).put("offset", offset).put("limit", limit);
+                    .put("matched", page.matched()).put("more", page.more()).put("offset", offset)
+                    .put("limit", limit);
             body.set("events", json.valueToTree(page.events()));
             return body;
         });

@@ -50,8 +50,11 @@ public class DeadLetterAdmin {
 
     private Connection connection;
 
-    /** A page of a listing: {@code matched} counts every match in the queue, {@code events} holds the page. */
-    public record Page(long depth, int scanned, int matched, List<DeadLetterEntry> events) {
+    /**
+     * A page of a listing: {@code events} holds the page; {@code more} says whether further events match.
+     * A listing reads only as far as the page needs (plus one), so {@code matched} counts the matches read.
+     */
+    public record Page(long depth, int scanned, int matched, boolean more, List<DeadLetterEntry> events) {
     }
 
     /** What a replay or purge did; {@code more} when further events matched beyond the request's maximum. */
@@ -66,17 +69,22 @@ public class DeadLetterAdmin {
             List<DeadLetterEntry> page = new ArrayList<>();
             int matched = 0;
             int scanned = 0;
+            boolean more = false;
             for (GetResponse r; scanned < depth && (r = ch.basicGet(names.deadLetterQueue(fn.name()), false)) != null;) {
                 scanned++;
                 DeadLetterEntry e = DeadLetterEntry.of(r.getProps(), r.getBody());
                 if (selection.isEmpty() || selection.matches(e)) {
-                    if (matched >= offset && page.size() < limit) {
+                    if (page.size() == limit) {
+                        more = true; // stop reading: unacked messages do not count toward the queue's cap
+                        break;
+                    }
+                    if (matched >= offset) {
                         page.add(e);
                     }
                     matched++;
                 }
             }
-            return new Page(depth, scanned, matched, page);
+            return new Page(depth, scanned, matched, more, page);
         } finally {
             Broker.closeQuietly(ch); // everything read goes back, in place
         }
@@ -85,8 +93,9 @@ public class DeadLetterAdmin {
     public synchronized Result replay(FunctionDescription fn, Selection selection, int ratePerSecond, int max)
             throws IOException, TimeoutException {
         Channel ch = channel();
-        Channel out = channel();
+        Channel out = null;
         try {
+            out = channel();
             out.confirmSelect();
             boolean[] returned = new boolean[1];
             out.addReturnListener(r -> returned[0] = true);
@@ -134,7 +143,9 @@ public class DeadLetterAdmin {
             LOG.infof("function %s: replayed %d of %d matching dead-lettered events", fn.name(), done, matched);
             return new Result(done, matched, matched > done + skipped.size(), List.copyOf(skipped));
         } finally {
-            Broker.closeQuietly(out);
+            if (out != null) {
+                Broker.closeQuietly(out);
+            }
             Broker.closeQuietly(ch);
         }
     }

@@ -22,14 +22,16 @@ public record DeadLetterEntry(String id, String type, String key, String reason,
         Map<String, Object> h = p.getHeaders() == null ? Map.of() : p.getHeaders();
         String reason = text(h.get(DeadLetters.REASON));
         String queue = text(h.get(DeadLetters.ORIGINAL_QUEUE));
-        if (reason == null && h.get("x-first-death-reason") != null) {
-            reason = "broker: " + text(h.get("x-first-death-reason"));
-            queue = queue != null ? queue : text(h.get("x-first-death-queue"));
-        }
+        // x-death lists the most recent dead-lettering first (an event may have expired from a delay queue
+        // before the broker dead-lettered it for good)
         if (reason == null && h.get("x-death") instanceof List<?> deaths && !deaths.isEmpty()
                 && deaths.get(0) instanceof Map<?, ?> death) {
             reason = "broker: " + text(death.get("reason"));
             queue = queue != null ? queue : text(death.get("queue"));
+        }
+        if (reason == null && h.get("x-first-death-reason") != null) {
+            reason = "broker: " + text(h.get("x-first-death-reason"));
+            queue = queue != null ? queue : text(h.get("x-first-death-queue"));
         }
         return new DeadLetterEntry(p.getMessageId(), p.getType(), text(h.get(EventCodec.PARTITION_KEY)),
                 reason == null ? "unknown" : reason, number(h.get(DeadLetters.ATTEMPTS)),

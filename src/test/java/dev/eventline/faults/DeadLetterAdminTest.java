@@ -85,8 +85,11 @@ class DeadLetterAdminTest extends FaultTestBase {
         assertEquals(List.of("l1-" + run, "l3-" + run), ids(refused));
         assertTrue(refused.path("events").path(0).path("reason").asText().startsWith("non-retryable"));
         JsonNode page2 = Faults.deadLetters("flaky", Map.of("key", key, "offset", "1", "limit", "1"));
-        assertEquals(3, page2.path("matched").asInt());
+        assertTrue(page2.path("more").asBoolean(), page2.toString());
         assertEquals(List.of("l2-" + run), ids(page2));
+        JsonNode page3 = Faults.deadLetters("flaky", Map.of("key", key, "offset", "2", "limit", "1"));
+        assertEquals(List.of("l3-" + run), ids(page3));
+        assertTrue(!page3.path("more").asBoolean(), page3.toString());
         assertEquals(0, Faults.deadLetters("flaky", Map.of("key", key, "type", "fault.other")).path("matched").asInt());
         // listing consumed nothing
         assertEquals(3, Faults.deadLetters("flaky", Map.of("key", key)).path("matched").asInt());
