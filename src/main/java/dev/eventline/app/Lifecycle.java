@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -21,6 +20,8 @@ import org.jboss.logging.Logger;
 import com.rabbitmq.client.Connection;
 
 import dev.eventline.admin.AdminRoutes;
+import dev.eventline.backpressure.FunctionLoad;
+import dev.eventline.backpressure.ProducerAuth;
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.BrokerConfig;
 import dev.eventline.broker.ConfirmingPublisher;
@@ -28,10 +29,12 @@ import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.metrics.QueueMonitor;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.TopologyManager;
 import dev.eventline.trigger.Trigger;
+import dev.eventline.util.Daemons;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
@@ -65,25 +68,34 @@ public class Lifecycle {
     Status status;
     @Inject
     QueueMonitor monitor;
+    @Inject
+    FunctionLoad load;
+    @Inject
+    PipelineMetrics metrics;
 
-    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "eventline-connect");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService retries = Daemons.scheduler("eventline-connect");
+    private final ScheduledExecutorService monitors = Daemons.scheduler("eventline-monitor");
     private List<FunctionDescription> functions;
     private Trigger.Running running;
     private volatile boolean stopped;
 
     void onStart(@Observes StartupEvent event) {
         AdminRoutes.requiredToken(config.admin());
+        if (config.gate().enabled()) {
+            new ProducerAuth(config.gate()); // no producer and not open: start-up fails here, saying why
+        }
         functions = catalog.select(config.functions().enabled());
         trigger.check(functions);
         LOG.infof("eventline instance %s: broker %s, gate %s, functions %s", instance(), broker.describe(),
                 config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList());
         connect();
         long every = config.monitor().interval().toMillis();
-        retries.scheduleWithFixedDelay(() -> monitor.poll(functions), every, every, TimeUnit.MILLISECONDS);
+        // the gate watches every function it publishes to; a function-only process, the ones it runs
+        List<FunctionDescription> watched = config.gate().enabled() ? List.copyOf(catalog.all()) : functions;
+        if (config.gate().enabled()) {
+            catalog.all().forEach(metrics::registerGate);
+        }
+        monitors.scheduleWithFixedDelay(() -> monitor.poll(watched), 0, every, TimeUnit.MILLISECONDS);
     }
 
     private synchronized void connect() {
@@ -95,6 +107,9 @@ public class Lifecycle {
             if (config.gate().enabled() && publishing.publisher().isEmpty()) {
                 publishing.set(new ConfirmingPublisher(broker.open("eventline-gate@" + instance()),
                         brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
+            }
+            if (config.gate().enabled()) {
+                load.start(broker, instance());
             }
             running = trigger.launch(instance(), functions);
             status.connected(running);
@@ -113,6 +128,17 @@ public class Lifecycle {
         TopologyManager topology = new TopologyManager(names);
         List<String> differences = new ArrayList<>();
         try (Connection connection = broker.open("eventline-topology@" + instance())) {
+            // progress reports of consumers to gates: internal, transient, declared in either mode
+            var ch = connection.createChannel();
+            try {
+                ch.exchangeDeclare(names.statusExchange(), "fanout", false, false, null);
+            } catch (IOException e) {
+                LOG.warnf("status exchange %s cannot be declared (%s): gates will not see drain rates or "
+                        + "consumers' lag, and admission falls back to depth alone", names.statusExchange(),
+                        Broker.reason(e));
+            } finally {
+                Broker.closeQuietly(ch);
+            }
             for (FunctionDescription fn : catalog.all()) {
                 topology.apply(connection, fn, config.topology().declare())
                         .forEach(d -> differences.add(fn.name() + ": " + d));
@@ -124,7 +150,9 @@ public class Lifecycle {
     void onStop(@Observes ShutdownEvent event) {
         stopped = true;
         retries.shutdownNow();
+        monitors.shutdownNow();
         monitor.close();
+        load.close();
         synchronized (this) {
             if (running != null) {
                 running.stop(Duration.ofSeconds(30));

@@ -34,9 +34,18 @@ public final class ConfirmingPublisher implements AutoCloseable {
     private final Connection connection;
     private final BlockingQueue<ConfirmChannel> idle;
     private final Semaphore unconfirmed;
+    /** Why the broker blocked this connection (memory or disk alarm), or null while it is not blocked. */
+    private volatile String blocked;
 
     public ConfirmingPublisher(Connection connection, int channels, int maxUnconfirmed) throws IOException {
         this.connection = connection;
+        connection.addBlockedListener(reason -> {
+            blocked = reason;
+            LOG.warnf("the broker blocked publishing (%s): the gate answers 503 until it unblocks", reason);
+        }, () -> {
+            blocked = null;
+            LOG.info("the broker unblocked publishing");
+        });
         this.idle = new ArrayBlockingQueue<>(channels);
         this.unconfirmed = new Semaphore(maxUnconfirmed);
         for (int i = 0; i < channels; i++) {
@@ -48,6 +57,11 @@ public final class ConfirmingPublisher implements AutoCloseable {
         return connection.isOpen();
     }
 
+    /** @return the broker's reason while it blocks publishing (a resource alarm), else empty */
+    public java.util.Optional<String> blocked() {
+        return java.util.Optional.ofNullable(blocked);
+    }
+
     /**
      * @param wait how long to wait for a free channel and for confirm capacity
      * @return one future per message, in order
@@ -56,6 +70,11 @@ public final class ConfirmingPublisher implements AutoCloseable {
     public List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration wait) {
         if (!connection.isOpen()) {
             throw new PublishException(PublishException.Kind.UNAVAILABLE, "broker connection is down");
+        }
+        String alarm = blocked;
+        if (alarm != null) {
+            // a publish now would hang in the socket until the alarm clears: refuse at once instead
+            throw new PublishException(PublishException.Kind.UNAVAILABLE, "the broker blocks publishing: " + alarm);
         }
         long deadline = System.nanoTime() + wait.toNanos();
         try {

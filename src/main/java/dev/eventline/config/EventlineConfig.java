@@ -2,6 +2,7 @@ package dev.eventline.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -77,6 +78,36 @@ public interface EventlineConfig {
         /** How long the gate waits for the broker's confirms before answering {@code 503}. Default 10s. */
         @WithDefault("10s")
         Duration confirmTimeout();
+
+        /**
+         * Development mode: accept events without producer credentials. Default false; with no producer
+         * configured and this false, start-up fails.
+         */
+        @WithDefault("false")
+        boolean open();
+
+        /** Producers allowed to post, by name: {@code eventline.gate.producers.<name>.key} and {@code .types}. */
+        Map<String, Producer> producers();
+
+        /** Longest a request is held while its function is between its soft and hard limits. Default 2s. */
+        @WithDefault("2s")
+        Duration maxDelay();
+
+        /** Most requests held at once; beyond it a request that would be held gets {@code 429}. Default 100. */
+        @WithDefault("100")
+        int maxDelayed();
+
+        /** Cap on the {@code Retry-After} the gate computes from the drain rate. Default 60s. */
+        @WithDefault("60s")
+        Duration maxRetryAfter();
+    }
+
+    interface Producer {
+        /** The producer's API key, sent as {@code Authorization: Bearer <key>} (16+ characters). */
+        String key();
+
+        /** Event types it may send; all when absent. */
+        Optional<List<String>> types();
     }
 
     interface Admin {
@@ -100,8 +131,12 @@ public interface EventlineConfig {
     }
 
     interface Monitor {
-        /** How often dead-letter queue depths are read from the broker (one passive declare each). Default 5s. */
-        @WithDefault("5s")
+        /**
+         * How often queue depths are read from the broker (one passive declare per queue, whatever the request
+         * rate) and consumers report their progress. The gate's view of depth and lag is at most this old
+         * (plus what it accepted since, which it adds itself). Default 500ms.
+         */
+        @WithDefault("500ms")
         Duration interval();
     }
 }

@@ -13,7 +13,7 @@ import io.quarkus.arc.DefaultBean;
 public class AdmitAll implements AdmissionControl {
 
     @Override
-    public void admit(Map<FunctionDescription, Integer> eventsPerFunction) {
+    public void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction) {
         // no limits
     }
 }

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.backpressure.ProducerAuth;
 import dev.eventline.broker.ConfirmingPublisher;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.broker.OutgoingMessage;
@@ -43,6 +44,7 @@ public class Gate {
     private final PipelineMetrics metrics;
     private final EventlineConfig.Gate config;
     private final ObjectMapper json;
+    private final ProducerAuth auth;
 
     @Inject
     public Gate(ObjectMapper json, FunctionCatalog catalog, EventCodec codec, Names names, Publishing publishing,
@@ -56,10 +58,15 @@ public class Gate {
         this.admission = admission;
         this.metrics = metrics;
         this.config = config.gate();
+        this.auth = config.gate().enabled() ? new ProducerAuth(config.gate()) : null;
     }
 
-    /** The gate's answer: status and JSON body. */
-    public record Reply(int status, ObjectNode body) {
+    /** The gate's answer: status, JSON body, and for {@code 429} the seconds of {@code Retry-After}. */
+    public record Reply(int status, ObjectNode body, Integer retryAfterSeconds) {
+
+        Reply(int status, ObjectNode body) {
+            this(status, body, null);
+        }
     }
 
     /**
@@ -68,7 +75,9 @@ public class Gate {
      */
     public CompletableFuture<Reply> accept(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
         List<EventValidator.ValidEvent> events;
+        String producer;
         try {
+            producer = auth.authenticate(header(headers, "Authorization"));
             List<ObjectNode> raw = reader.read(contentType, headers, body);
             if (raw.size() > config.maxBatchEvents()) {
                 throw new GateError(413, "batch-too-large", "the batch has " + raw.size() + " events; the limit is "
@@ -76,19 +85,32 @@ public class Gate {
             }
             events = new ArrayList<>(raw.size());
             for (int i = 0; i < raw.size(); i++) {
-                events.add(validator.validate(raw.get(i), raw.size() == 1 && !isBatch(contentType) ? null : i));
+                Integer index = raw.size() == 1 && !isBatch(contentType) ? null : i;
+                EventValidator.ValidEvent event = validator.validate(raw.get(i), index);
+                auth.authorize(producer, event.type(), index);
+                events.add(event);
             }
-            admission.admit(countPerFunction(events));
+            admission.admit(producer, countPerFunction(events));
         } catch (GateError e) {
             metrics.gateRequest(outcome(e.status()));
-            return CompletableFuture.completedFuture(new Reply(e.status(), e.body()));
+            return CompletableFuture.completedFuture(new Reply(e.status(), e.body(), e.retryAfterSeconds()));
         }
         return publish(events);
+    }
+
+    private static String header(Iterable<Map.Entry<String, String>> headers, String name) {
+        for (Map.Entry<String, String> h : headers) {
+            if (h.getKey().equalsIgnoreCase(name)) {
+                return h.getValue();
+            }
+        }
+        return null;
     }
 
     private CompletableFuture<Reply> publish(List<EventValidator.ValidEvent> events) {
         ConfirmingPublisher publisher = publishing.publisher().orElse(null);
         if (publisher == null) {
+            admission.released(countPerFunction(events));
             return CompletableFuture.completedFuture(unavailable("the broker has not been reached yet", null));
         }
         long now = System.currentTimeMillis();
@@ -101,6 +123,7 @@ public class Gate {
         try {
             confirms = publisher.publish(messages, config.confirmTimeout());
         } catch (PublishException e) {
+            admission.released(countPerFunction(events));
             return CompletableFuture.completedFuture(unavailable(e.getMessage(), null));
         }
         return CompletableFuture.allOf(confirms.stream().map(f -> f.exceptionally(t -> null))
@@ -111,6 +134,7 @@ public class Gate {
 
     private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms) {
         ArrayNode failed = json.createArrayNode();
+        Map<FunctionDescription, Integer> notAccepted = new LinkedHashMap<>();
         for (int i = 0; i < events.size(); i++) {
             EventValidator.ValidEvent e = events.get(i);
             CompletableFuture<Void> confirm = confirms.get(i);
@@ -119,11 +143,13 @@ public class Gate {
                 continue;
             }
             metrics.gateEvents(e.function().name(), "unavailable");
+            notAccepted.merge(e.function(), 1, Integer::sum);
             ObjectNode f = failed.addObject();
             f.put("index", i);
             f.put("id", e.id());
             f.put("reason", reason(confirm));
         }
+        admission.released(notAccepted);
         if (failed.isEmpty()) {
             metrics.gateRequest("accepted");
             ObjectNode body = json.createObjectNode();
@@ -171,6 +197,8 @@ public class Gate {
 
     private static String outcome(int status) {
         return switch (status) {
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
             case 413 -> "too-large";
             case 415 -> "unsupported";
             case 429 -> "throttled";

@@ -13,13 +13,30 @@ public final class GateError extends RuntimeException {
     private final String code;
     private final Integer index;
     private final String field;
+    private final Integer retryAfterSeconds;
 
     public GateError(int status, String code, String message, Integer index, String field) {
+        this(status, code, message, index, field, null);
+    }
+
+    private GateError(int status, String code, String message, Integer index, String field,
+            Integer retryAfterSeconds) {
         super(message);
         this.status = status;
         this.code = code;
         this.index = index;
         this.field = field;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** {@code 429} with a {@code Retry-After} of this many seconds. */
+    public static GateError throttled(String message, int retryAfterSeconds) {
+        return new GateError(429, "throttled", message, null, null, retryAfterSeconds);
+    }
+
+    /** @return seconds for the {@code Retry-After} header, or null */
+    public Integer retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public static GateError invalid(String message, Integer index, String field) {
@@ -39,6 +56,9 @@ public final class GateError extends RuntimeException {
         }
         if (field != null) {
             body.put("field", field);
+        }
+        if (retryAfterSeconds != null) {
+            body.put("retryAfterSeconds", retryAfterSeconds);
         }
         return body;
     }

@@ -59,6 +59,9 @@ public class GateRoutes {
                         send(ctx, 500, new GateError(500, "internal", "unexpected error; nothing was accepted",
                                 null, null).body());
                     } else {
+                        if (reply.retryAfterSeconds() != null) {
+                            ctx.response().putHeader("Retry-After", String.valueOf(reply.retryAfterSeconds()));
+                        }
                         send(ctx, reply.status(), reply.body());
                     }
                 });

@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.eventline.backpressure.FunctionProgress;
+import dev.eventline.config.FunctionDescription;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,14 +26,70 @@ public class PipelineMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
-    private final Map<String, AtomicLong> lagMillis = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Set<FunctionProgress>> progresses = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
     }
 
-    /** Gate requests by outcome: accepted, invalid, too-large, unsupported, throttled, unavailable. */
+    /**
+     * Registers a function's consumer meters at zero, so dashboards and alert rules find every series from
+     * the start rather than after the first retry or timeout.
+     */
+    public void registerConsumer(FunctionDescription fn) {
+        String f = fn.name();
+        for (String outcome : new String[] {"success", "dead-lettered"}) {
+            counter("processed.events", "events a function finished, by outcome", "events", "function", f, "outcome",
+                    outcome);
+        }
+        counter("handler.retries", "handler calls that failed and were retried", "retries", "function", f);
+        counter("handler.timeouts", "handler calls abandoned after overrunning their timeout", "timeouts", "function", f);
+        counter("handler.late.completions", "abandoned handler calls that finished successfully after their timeout",
+                "completions", "function", f);
+        counter("duplicates.skipped", "redelivered events skipped because their id was already processed", null,
+                "function", f);
+        gauge("dead.letter.blocked", "partitions waiting because the dead-letter queue is full", "partitions", f);
+        timer("handler.duration", "time of one handler call", f);
+        timer("pipeline.latency", "from gate acceptance to handler completion", f);
+        timer("event.delay", "from the event's own time attribute to handler completion", f);
+    }
+
+    /** Registers the gate's meters for a function it publishes to, at zero; and the function's limits. */
+    public void registerGate(FunctionDescription fn) {
+        String f = fn.name();
+        for (String decision : new String[] {"accepted", "delayed", "throttled", "unavailable"}) {
+            counter("gate.admission", "admission decisions per function of a request", "decisions", "function", f,
+                    "decision", decision);
+        }
+        timer("gate.delay", "time requests were held while their function was over its soft limits", f);
+        for (String outcome : new String[] {"accepted", "invalid", "too-large", "unsupported", "throttled",
+                "unavailable", "unauthorized", "forbidden"}) {
+            counter("gate.requests", "HTTP requests answered by the gate, by outcome", "requests", "outcome", outcome);
+        }
+        limit("function.depth.limit", "the function's depth limits (events queued over all partitions)", "events", f,
+                "soft", fn.limits().depthSoft());
+        limit("function.depth.limit", "the function's depth limits (events queued over all partitions)", "events", f,
+                "hard", fn.limits().depthHard());
+        limit("function.lag.limit", "the function's lag limits", "seconds", f, "soft", fn.limits().lagSoftSeconds());
+        limit("function.lag.limit", "the function's lag limits", "seconds", f, "hard", fn.limits().lagHardSeconds());
+        gauge("dead.letter.limit", "cap on the function's dead-letter queue (x-max-length)", "events", f)
+                .set(fn.limits().deadLetterMax());
+    }
+
+    private void limit(String name, String description, String unit, String function, String level, long value) {
+        gauges.computeIfAbsent(name + function + level, k -> {
+            AtomicLong holder = new AtomicLong(value);
+            Gauge.builder(PREFIX + name, holder, AtomicLong::get).description(description).baseUnit(unit)
+                    .tag("function", function).tag("level", level).register(registry);
+            return holder;
+        });
+    }
+
+    /**
+     * Gate requests by outcome: accepted, invalid, too-large, unsupported, throttled, unavailable,
+     * unauthorized, forbidden.
+     */
     public void gateRequest(String outcome) {
         counter("gate.requests", "HTTP requests answered by the gate, by outcome", "requests", "outcome", outcome).increment();
     }
@@ -53,21 +111,33 @@ public class PipelineMetrics {
         counter("handler.retries", "handler calls that failed and were retried", "retries", "function", function).increment();
     }
 
+    /** One admission decision for one function of a request: accepted, delayed, throttled, unavailable. */
+    public void admission(String function, String decision) {
+        counter("gate.admission", "admission decisions per function of a request", "decisions", "function", function,
+                "decision", decision).increment();
+    }
+
+    /** How long a request was held by admission control (released or throttled). */
+    public void admissionDelay(String function, Duration held) {
+        timer("gate.delay", "time requests were held while their function was over its soft limits", function)
+                .record(held);
+    }
+
     /** A handler call that overran the function's timeout and was abandoned (counts as a failed attempt). */
     public void timedOut(String function) {
-        counter("handler.timeouts", "handler calls abandoned after overrunning their timeout", "calls", "function",
+        counter("handler.timeouts", "handler calls abandoned after overrunning their timeout", "timeouts", "function",
                 function).increment();
     }
 
     /** An abandoned call that finished successfully after all; its event is not called again. */
     public void lateCompletion(String function) {
         counter("handler.late.completions", "abandoned handler calls that finished successfully after their timeout",
-                "calls", "function", function).increment();
+                "completions", "function", function).increment();
     }
 
     /** An event skipped because its id was processed within the dedup window. */
     public void duplicate(String function) {
-        counter("duplicates.skipped", "redelivered events skipped because their id was already processed", "events",
+        counter("duplicates.skipped", "redelivered events skipped because their id was already processed", null,
                 "function", function).increment();
     }
 
@@ -89,21 +159,38 @@ public class PipelineMetrics {
         timer("handler.duration", "time of one handler call", function).record(duration);
     }
 
-    /**
-     * Gate acceptance to handler completion of one event; also sets the function's lag gauge (the age of the
-     * event just finished).
-     */
+    /** Gate acceptance to handler completion of one event. */
     public void endToEnd(String function, long acceptedAtMillis, long doneAtMillis) {
-        long age = Math.max(0, doneAtMillis - acceptedAtMillis);
         timer("pipeline.latency", "from gate acceptance to handler completion", function)
-                .record(Duration.ofMillis(age));
-        lagMillis.computeIfAbsent(function, fn -> {
-            AtomicLong holder = new AtomicLong();
-            Gauge.builder(PREFIX + "consumer.lag", holder, h -> h.get() / 1000.0)
-                    .description("age of the event a function finished last (gate acceptance to completion)")
+                .record(Duration.ofMillis(Math.max(0, doneAtMillis - acceptedAtMillis)));
+    }
+
+    /** The event's own time (CloudEvents {@code time}) to handler completion. */
+    public void eventDelay(String function, long eventTimeMillis, long doneAtMillis) {
+        timer("event.delay", "from the event's own time attribute to handler completion", function)
+                .record(Duration.ofMillis(Math.max(0, doneAtMillis - eventTimeMillis)));
+    }
+
+    /**
+     * Follows a function's consumers in this process: the lag gauge is the age of the oldest event in hand
+     * across them (the oldest unprocessed event of the partitions this process is active on).
+     */
+    public void track(String function, FunctionProgress progress) {
+        progresses.computeIfAbsent(function, fn -> {
+            java.util.Set<FunctionProgress> set = ConcurrentHashMap.newKeySet();
+            Gauge.builder(PREFIX + "consumer.lag", set, s -> s.stream()
+                    .mapToDouble(p -> p.lagSeconds(System.currentTimeMillis())).max().orElse(0))
+                    .description("age of the oldest event the function's consumers in this process hold unfinished")
                     .baseUnit("seconds").tag("function", fn).register(registry);
-            return holder;
-        }).set(age);
+            return set;
+        }).add(progress);
+    }
+
+    public void untrack(String function, FunctionProgress progress) {
+        java.util.Set<FunctionProgress> set = progresses.get(function);
+        if (set != null) {
+            set.remove(progress);
+        }
     }
 
     private AtomicLong gauge(String name, String description, String unit, String function) {

@@ -3,8 +3,10 @@ package dev.eventline.metrics;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -17,11 +19,15 @@ import com.rabbitmq.client.Connection;
 import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.topology.Names;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Reads the dead-letter queues' depths from the broker on a fixed interval (one passive declare per queue
- * per interval, whatever the traffic), exports them, and says in the log when one crosses its warning
- * fraction ({@code limits.deadLetterWarn}) or fills up, once per crossing.
+ * Reads queue depths from the broker on a fixed interval: every partition and the dead-letter queue of each
+ * watched function, one passive declare per queue per interval, whatever the traffic. Exports them, keeps
+ * the last reading for admission control, and says in the log when a dead-letter queue crosses its warning
+ * fraction ({@code limits.deadLetterWarn}) or fills up, once per crossing. A partition's depth is its ready
+ * messages; the one event in hand per active consumer (prefetch 1) is not counted.
  */
 @ApplicationScoped
 public class QueueMonitor {
@@ -30,14 +36,23 @@ public class QueueMonitor {
 
     private enum Level { OK, WARN, FULL }
 
+    /** One reading of a function's partitions: the sum, and when it was taken (nanoTime). */
+    public record Depth(long total, long readAtNanos) {
+    }
+
     @Inject
     Broker broker;
     @Inject
     Names names;
     @Inject
     PipelineMetrics metrics;
+    @Inject
+    MeterRegistry registry;
 
     private final Map<String, Level> levels = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+    private final Map<String, Depth> depths = new ConcurrentHashMap<>();
+    private final Map<String, Runnable> listeners = new ConcurrentHashMap<>();
     private Connection connection;
 
     /** One round over these functions; failures are logged at debug and retried next round. */
@@ -52,9 +67,14 @@ public class QueueMonitor {
             Channel ch = connection.createChannel();
             try {
                 for (FunctionDescription fn : functions) {
-                    long depth = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
-                    metrics.deadLetterDepth(fn.name(), depth, fn.limits().deadLetterMax());
-                    report(fn, depth);
+                    try {
+                        read(ch, fn);
+                    } catch (IOException e) {
+                        // a missing queue closes the channel: report it, go on with the next function
+                        LOG.debugf("queue depths of %s not read: %s", fn.name(), Broker.reason(e));
+                        Broker.closeQuietly(ch);
+                        ch = connection.createChannel();
+                    }
                 }
             } finally {
                 Broker.closeQuietly(ch);
@@ -62,6 +82,44 @@ public class QueueMonitor {
         } catch (IOException | TimeoutException | RuntimeException e) {
             LOG.debugf("queue depths not read: %s", Broker.reason(e));
         }
+    }
+
+    private void read(Channel ch, FunctionDescription fn) throws IOException {
+        long total = 0;
+        for (String partition : names.partitions(fn.name(), fn.partitions())) {
+            long depth = ch.queueDeclarePassive(partition).getMessageCount();
+            gauge("queue.depth", "events waiting in one partition queue", fn.name(), partition).set(depth);
+            total += depth;
+        }
+        depths.put(fn.name(), new Depth(total, System.nanoTime()));
+        gauge("function.depth", "events waiting in all partition queues of the function", fn.name(), null).set(total);
+        listeners.getOrDefault(fn.name(), () -> { }).run();
+        long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
+        metrics.deadLetterDepth(fn.name(), dlq, fn.limits().deadLetterMax());
+        report(fn, dlq);
+    }
+
+    /** @return the last reading of the function's partitions, if any */
+    public Optional<Depth> depth(String function) {
+        return Optional.ofNullable(depths.get(function));
+    }
+
+    /** Runs after each new reading of the function's depth (for admission control's own accounting). */
+    public void onReading(String function, Runnable listener) {
+        listeners.put(function, listener);
+    }
+
+    private AtomicLong gauge(String name, String description, String function, String partition) {
+        return gauges.computeIfAbsent(name + function + "/" + partition, k -> {
+            AtomicLong holder = new AtomicLong();
+            Gauge.Builder<AtomicLong> b = Gauge.builder(PipelineMetrics.PREFIX + name, holder, AtomicLong::get)
+                    .description(description).baseUnit("events").tag("function", function);
+            if (partition != null) {
+                b.tag("partition", partition);
+            }
+            b.register(registry);
+            return holder;
+        });
     }
 
     private void report(FunctionDescription fn, long depth) {

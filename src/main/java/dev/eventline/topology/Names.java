@@ -41,6 +41,15 @@ public record Names(String prefix) {
         return prefix + fn + ".dlq";
     }
 
+    /**
+     * The status exchange (fanout, not durable): every process running functions publishes their progress
+     * here on an interval; every gate reads it to know drain rates and lag without asking the broker per
+     * request.
+     */
+    public String statusExchange() {
+        return prefix + "eventline.status";
+    }
+
     public String retryExchange(String fn) {
         return prefix + fn + ".retry";
     }

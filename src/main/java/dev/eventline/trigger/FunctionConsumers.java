@@ -6,16 +6,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
+import dev.eventline.backpressure.FunctionProgress;
+import dev.eventline.backpressure.ProgressReport;
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
@@ -23,6 +27,7 @@ import dev.eventline.fault.DeadLetters;
 import dev.eventline.fault.Dedup;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
+import dev.eventline.util.Daemons;
 
 /**
  * One function's consumers in this process: a connection of its own (one slow function cannot stall
@@ -38,7 +43,10 @@ final class FunctionConsumers {
     private final Connection connection;
     private final ExecutorService pool;
     private final HandlerCalls calls;
+    private final FunctionProgress progress = new FunctionProgress();
     private final List<PartitionConsumer> consumers = new ArrayList<>();
+    private PipelineMetrics metrics;
+    private ScheduledFuture<?> reports;
 
     private FunctionConsumers(FunctionDescription fn, Connection connection, ExecutorService pool,
             HandlerCalls calls) {
@@ -49,9 +57,9 @@ final class FunctionConsumers {
     }
 
     static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,
-            FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json, EventCodec codec)
-            throws IOException, TimeoutException {
-        ExecutorService pool = Executors.newFixedThreadPool(fn.concurrency(), threads(fn.name()));
+            FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json, EventCodec codec,
+            ScheduledExecutorService scheduler, Duration reportEvery) throws IOException, TimeoutException {
+        ExecutorService pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
         Connection connection;
         try {
             connection = broker.open("eventline-trigger-" + fn.name() + "@" + instance, pool);
@@ -62,6 +70,9 @@ final class FunctionConsumers {
         Dedup dedup = new Dedup(fn.dedup());
         FunctionConsumers started = new FunctionConsumers(fn, connection, pool,
                 new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics));
+        started.metrics = metrics;
+        metrics.registerConsumer(fn);
+        metrics.track(fn.name(), started.progress);
         try {
             boolean relaxed = fn.retry().mode() == FunctionDescription.RetryMode.RELAXED;
             DeadLetters deadLetters = new DeadLetters(connection.createChannel(), names.deadLetterExchange(fn.name()),
@@ -72,10 +83,12 @@ final class FunctionConsumers {
                 Channel channel = connection.createChannel();
                 channel.basicQos(1);
                 PartitionConsumer consumer = new PartitionConsumer(channel, fn, queues.get(i), invokers, deadLetters,
-                        started.calls, dedup, attemptLog, metrics, json, codec);
+                        started.calls, dedup, attemptLog, metrics, json, codec, started.progress);
                 channel.basicConsume(queues.get(i), false, fn.name() + "-" + i + "@" + instance, consumer);
                 started.consumers.add(consumer);
             }
+            started.reports = report(connection.createChannel(), names.statusExchange(), instance, fn, started.progress,
+                    json, scheduler, reportEvery);
         } catch (IOException | RuntimeException e) {
             started.stop(Duration.ZERO);
             throw e;
@@ -90,11 +103,33 @@ final class FunctionConsumers {
     }
 
     /**
+     * Publishes this instance's progress for the function to the status exchange on an interval (not
+     * persistent, not confirmed: a lost report is replaced by the next one). Gates derive drain rates and
+     * lag from these reports.
+     */
+    private static ScheduledFuture<?> report(Channel channel, String exchange, String instance,
+            FunctionDescription fn, FunctionProgress progress, ObjectMapper json, ScheduledExecutorService scheduler,
+            Duration every) {
+        AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/json")
+                .deliveryMode(1).expiration(String.valueOf(Math.max(1000, 4 * every.toMillis()))).build();
+        return scheduler.scheduleAtFixedRate(() -> {
+            try {
+                byte[] body = json.writeValueAsBytes(new ProgressReport(fn.name(), instance,
+                        progress.completedTotal(), progress.oldestInHand(), System.currentTimeMillis()));
+                channel.basicPublish(exchange, "", properties, body);
+            } catch (IOException | RuntimeException e) {
+                LOG.debugf("function %s: progress report not sent: %s", fn.name(), e);
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * Cancels every subscription (the broker hands each partition to a standby instance), lets calls in
      * progress finish and ack (bounded by {@code wait}), then closes the connection: anything unacked returns
      * to its queue in order.
      */
     void stop(Duration wait) {
+        endReports();
         for (PartitionConsumer consumer : consumers) {
             try {
                 if (consumer.getConsumerTag() != null && consumer.getChannel().isOpen()) {
@@ -124,18 +159,19 @@ final class FunctionConsumers {
      * finish but are not acked, and the connection is dropped without a goodbye (for tests of take-over).
      */
     void abort() {
+        endReports();
         consumers.forEach(c -> c.crash(Duration.ofSeconds(30)));
         connection.abort();
         pool.shutdownNow();
         calls.shutdown();
     }
 
-    private static ThreadFactory threads(String fn) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, "eventline-" + fn + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+    private void endReports() {
+        if (reports != null) {
+            reports.cancel(false);
+        }
+        if (metrics != null) {
+            metrics.untrack(fn.name(), progress);
+        }
     }
 }

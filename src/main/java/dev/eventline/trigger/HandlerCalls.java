@@ -17,6 +17,7 @@ import org.jboss.logging.Logger;
 
 import dev.eventline.fault.Dedup;
 import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.util.Daemons;
 
 /**
  * Runs handler calls on threads of their own, so a call that overruns its timeout can be abandoned: the
@@ -66,12 +67,7 @@ final class HandlerCalls {
         this.slots = new Semaphore(2 * concurrency);
         this.dedup = dedup;
         this.metrics = metrics;
-        AtomicInteger n = new AtomicInteger();
-        this.threads = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "eventline-" + function + "-handler-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = Executors.newCachedThreadPool(Daemons.named("eventline-" + function + "-handler"));
     }
 
     /**

@@ -19,6 +19,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.impl.recovery.AutorecoveringChannel;
 
+import dev.eventline.backpressure.FunctionProgress;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
@@ -58,6 +59,7 @@ final class PartitionConsumer extends DefaultConsumer {
     private final PipelineMetrics metrics;
     private final ObjectMapper json;
     private final EventCodec codec;
+    private final FunctionProgress progress;
     private final ReentrantLock handling = new ReentrantLock();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile boolean crashed;
@@ -70,7 +72,7 @@ final class PartitionConsumer extends DefaultConsumer {
 
     PartitionConsumer(Channel channel, FunctionDescription fn, String queue, FunctionInvokers invokers,
             DeadLetters deadLetters, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog, PipelineMetrics metrics,
-            ObjectMapper json, EventCodec codec) {
+            ObjectMapper json, EventCodec codec, FunctionProgress progress) {
         super(channel);
         this.fn = fn;
         this.queue = queue;
@@ -83,6 +85,7 @@ final class PartitionConsumer extends DefaultConsumer {
         this.metrics = metrics;
         this.json = json;
         this.codec = codec;
+        this.progress = progress;
     }
 
     /**
@@ -106,7 +109,12 @@ final class PartitionConsumer extends DefaultConsumer {
             if (isStopping()) {
                 return; // not acked: the broker gives it back, in order, when this channel closes
             }
-            handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
+            progress.started(queue, EventCodec.acceptedAt(properties));
+            try {
+                handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
+            } finally {
+                progress.finished(queue);
+            }
         } finally {
             handling.unlock();
         }
@@ -152,18 +160,24 @@ final class PartitionConsumer extends DefaultConsumer {
             ack(tag);
             return;
         }
-        int prior = Math.max(carried + intHeader(properties, "x-delivery-count"), attemptLog.get(key));
+        // attempts before this delivery: carried in a header (relaxed mode), counted by this process (a lost
+        // connection), or one per earlier delivery (x-delivery-count, after a crash). Every delivery still gets
+        // at least one call: a redelivery may not have been tried (handed back on a graceful stop), and
+        // deliveries that keep killing their consumer are stopped by the queue's delivery limit
+        int prior = Math.min(retry.maxAttempts() - 1,
+                Math.max(carried + intHeader(properties, "x-delivery-count"), attemptLog.get(key)));
         Instant first = instantHeader(properties, DeadLetters.FIRST_FAILURE);
-        if (prior >= retry.maxAttempts()) {
-            Instant now = Instant.now();
-            deadLetter(tag, properties, body, id, key, new DeadLetters.Failure("retries exhausted (counted across "
-                    + "redeliveries)", null, prior, first == null ? now : first, now));
-            return;
-        }
         final FunctionInvoker target = invoker;
         for (int attempt = prior + 1;; attempt++) {
             long start = System.nanoTime();
             boolean succeeded;
+            if (attempt > prior + 1 && dedup.seen(key)) {
+                // an abandoned (timed-out) attempt finished successfully meanwhile: done, not called again
+                ack(tag);
+                metrics.duplicate(fn.name());
+                attemptLog.forget(key);
+                return;
+            }
             try {
                 if (!calls.run(key, id, fn.timeout(), this::isStopping, () -> call.run(target, fn.timeout()))) {
                     return; // stopping before the call could start: not acked, back to the queue in place
@@ -214,10 +228,12 @@ final class PartitionConsumer extends DefaultConsumer {
                 if (current()) {
                     ack(tag); // should the ack not arrive, the redelivered copy is skipped as a duplicate
                     metrics.processed(fn.name(), "success");
+                    long now = System.currentTimeMillis();
                     long acceptedAt = EventCodec.acceptedAt(properties);
                     if (acceptedAt > 0) {
-                        metrics.endToEnd(fn.name(), acceptedAt, System.currentTimeMillis());
+                        metrics.endToEnd(fn.name(), acceptedAt, now);
                     }
+                    eventTime(event).ifPresent(t -> metrics.eventDelay(fn.name(), t, now));
                 }
                 return;
             }
@@ -270,6 +286,7 @@ final class PartitionConsumer extends DefaultConsumer {
                 }
                 if (outcome == DeadLetters.Outcome.FAILED) {
                     getChannel().basicReject(tag, false);
+                    progress.completed();
                     break;
                 }
                 if (!blocked) {
@@ -294,6 +311,18 @@ final class PartitionConsumer extends DefaultConsumer {
         metrics.processed(fn.name(), "dead-lettered");
     }
 
+    /** The event's own {@code time} attribute, when it has a valid one. */
+    private static java.util.Optional<Long> eventTime(ObjectNode event) {
+        try {
+            return event.hasNonNull("time")
+                    ? java.util.Optional.of(java.time.OffsetDateTime.parse(event.get("time").asText()).toInstant()
+                            .toEpochMilli())
+                    : java.util.Optional.empty();
+        } catch (DateTimeParseException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private boolean nonRetryable(Throwable t) {
         if (t instanceof NonRetryableException) {
             return true;
@@ -308,6 +337,7 @@ final class PartitionConsumer extends DefaultConsumer {
 
     private void ack(long tag) throws IOException {
         getChannel().basicAck(tag, false);
+        progress.completed();
     }
 
     private boolean isStopping() {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,9 +15,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
+import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
+import dev.eventline.util.Daemons;
 
 /** The queue trigger: runs functions' consumers on their partition queues. */
 @ApplicationScoped
@@ -32,6 +35,10 @@ public class Trigger {
     ObjectMapper json;
     @Inject
     EventCodec codec;
+    @Inject
+    EventlineConfig config;
+
+    private final ScheduledExecutorService reports = Daemons.scheduler("eventline-progress");
 
     private volatile FunctionInvokers invokers;
 
@@ -51,7 +58,8 @@ public class Trigger {
         Running running = new Running();
         try {
             for (FunctionDescription fn : functions) {
-                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json, codec));
+                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json, codec,
+                        reports, config.monitor().interval()));
             }
         } catch (IOException | TimeoutException | RuntimeException e) {
             running.stop(Duration.ZERO);

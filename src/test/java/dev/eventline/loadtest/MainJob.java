@@ -47,6 +47,9 @@ import dev.eventline.topology.Names;
  */
 public final class MainJob {
 
+    /** The main job posts as a configured producer, as a real deployment requires (a per-run key). */
+    private static final String PRODUCER_KEY = "main-job-" + java.util.UUID.randomUUID();
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern METRIC = Pattern.compile("^(\\w+)\\{([^}]*)\\}\\s+(\\S+)$");
 
@@ -94,7 +97,8 @@ public final class MainJob {
         Path logFile = Path.of("target/demo/app.log");
         Files.createDirectories(logFile.getParent());
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()).redirectErrorStream(true).redirectOutput(logFile.toFile());
+                "-Deventline.gate.producers.main-job.key=" + PRODUCER_KEY, "-jar", jar.toString())
+                .redirectErrorStream(true).redirectOutput(logFile.toFile());
         pb.environment().put("RABBITMQ_URL", broker.amqpUrl());
         pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
         pb.environment().put("EVENTLINE_TOPOLOGY_PREFIX", prefix);
@@ -123,13 +127,13 @@ public final class MainJob {
         URI gate = base.resolve("/events");
         CompletableFuture<Void> sendingOrders = CompletableFuture.runAsync(() -> {
             try {
-                orders.send(gate, options.get("producers"), options.get("batch"));
+                orders.send(gate, options.get("producers"), options.get("batch"), PRODUCER_KEY);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
         CompletableFuture<Void> sendingNotifications = CompletableFuture.runAsync(() -> {
-            GateClient client = new GateClient(gate);
+            GateClient client = new GateClient(gate, PRODUCER_KEY);
             for (var batch : notifications.batches(options.get("batch"))) {
                 client.deliver(batch, 20);
                 notificationsSent.addAndGet(batch.size());

@@ -18,25 +18,37 @@ public final class GateClient {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI events;
+    private final String key;
 
     public GateClient(URI events) {
-        this.events = events;
+        this(events, null);
     }
 
-    public record Reply(int status, String body) {
+    /** @param key the producer key sent as {@code Authorization: Bearer}, or null */
+    public GateClient(URI events, String key) {
+        this.events = events;
+        this.key = key;
+    }
+
+    /** @param retryAfter the {@code Retry-After} header, or null */
+    public record Reply(int status, String body, String retryAfter) {
     }
 
     public Reply post(String contentType, String body) {
-        HttpRequest request = HttpRequest.newBuilder(events).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpRequest.Builder request = HttpRequest.newBuilder(events).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
         try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Reply(response.statusCode(), response.body());
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(response.statusCode(), response.body(),
+                    response.headers().firstValue("Retry-After").orElse(null));
         } catch (IOException e) {
-            return new Reply(-1, e.toString());
+            return new Reply(-1, e.toString(), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Reply(-1, "interrupted");
+            return new Reply(-1, "interrupted", null);
         }
     }
 
@@ -45,15 +57,22 @@ public final class GateClient {
     }
 
     /**
-     * Posts a batch until the gate accepts it (202); a 503 means nothing or part was confirmed, and resending
-     * the whole batch is safe for handlers that ignore duplicates by event id. Fails on any other status.
+     * Posts a batch until the gate accepts it (202), as a well-behaved producer does: after a 429 it waits the
+     * Retry-After the gate computed; after a 503 (nothing or part was confirmed; resending the whole batch is
+     * safe, the trigger skips ids it processed) it backs off. Fails on any other status.
      */
     public void deliver(List<ObjectNode> batch, int maxTries) {
         Reply last = null;
+        int throttled = 0;
         for (int attempt = 1; attempt <= maxTries; attempt++) {
             last = postBatch(batch);
             if (last.status() == 202) {
                 return;
+            }
+            if (last.status() == 429 && last.retryAfter() != null && ++throttled <= 100) {
+                pause(1000L * Long.parseLong(last.retryAfter()));
+                attempt--; // throttling is not a failure: it says when to come back (bounded all the same)
+                continue;
             }
             if (last.status() != 503 && last.status() != -1) {
                 break;

@@ -55,6 +55,12 @@ final class ManagementApi {
         return closed;
     }
 
+    /** See {@link TestBroker#queueMessages(String)}. */
+    long queueMessages(String vhost, String queue) {
+        return getJson("/api/queues/" + Urls.encodePathSegment(vhost) + "/" + Urls.encodePathSegment(queue))
+                .path("messages").asLong(-1);
+    }
+
     /** Closes the connection of this (broker-side) name; false when it closed in the meantime. */
     private boolean closeConnection(String name) {
         HttpRequest request = request("/api/connections/" + Urls.encodePathSegment(name))

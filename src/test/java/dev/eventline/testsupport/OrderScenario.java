@@ -72,6 +72,11 @@ public final class OrderScenario {
 
     /** Sends every event; returns when the gate has accepted all of them. */
     public void send(URI gate, int producers, int batchSize) throws Exception {
+        send(gate, producers, batchSize, null);
+    }
+
+    /** The same, as the producer with this key (null for an open gate). */
+    public void send(URI gate, int producers, int batchSize, String key) throws Exception {
         List<List<String>> shares = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
             shares.add(new ArrayList<>());
@@ -85,7 +90,7 @@ public final class OrderScenario {
             List<Future<?>> running = new ArrayList<>();
             for (List<String> share : shares) {
                 running.add(pool.submit(() -> {
-                    produce(new GateClient(gate), share, batchSize);
+                    produce(new GateClient(gate, key), share, batchSize);
                     return null;
                 }));
             }

@@ -61,12 +61,38 @@ public final class TestBroker {
     /** What to run on {@link #stop()}; null when this instance adopted a broker it did not start. */
     private final Runnable stopAction;
     private final AtomicBoolean stopped = new AtomicBoolean();
+    /** rabbitmqctl for a broker this JVM started; null for one it adopted (never reconfigured). */
+    private java.util.function.ToIntFunction<List<String>> control;
 
     TestBroker(String amqpUrl, ManagementApi management, String description, Runnable stopAction) {
         this.amqpUrl = amqpUrl;
         this.management = management;
         this.description = description;
         this.stopAction = stopAction;
+    }
+
+    TestBroker withControl(java.util.function.ToIntFunction<List<String>> ctl) {
+        this.control = ctl;
+        return this;
+    }
+
+    /** Whether this JVM started the broker, so tests may reconfigure it ({@link #memoryAlarm}). */
+    public boolean isPrivate() {
+        return control != null;
+    }
+
+    /**
+     * Raises (true) or clears (false) a memory alarm on a broker this JVM started, by moving its memory
+     * high watermark: the broker then blocks publishing connections. Refused for a broker it did not start.
+     */
+    public void memoryAlarm(boolean on) {
+        if (control == null) {
+            throw new IllegalStateException("refusing to reconfigure " + description + ": this JVM did not start it");
+        }
+        int rc = control.applyAsInt(List.of("set_vm_memory_high_watermark", on ? "0.000001" : "0.4"));
+        if (rc != 0) {
+            throw new IllegalStateException("rabbitmqctl set_vm_memory_high_watermark failed (exit " + rc + ")");
+        }
     }
 
     /** The broker of this JVM, provisioned on the first call. A failed provisioning is not retried. */
@@ -119,6 +145,15 @@ public final class TestBroker {
      */
     public int closeConnections(String connectionNamePrefix) {
         return management.closeConnections(connectionNamePrefix);
+    }
+
+    /**
+     * A queue's message count (ready and unacknowledged) as the management API reports it, in the vhost of
+     * {@link #amqpUrl()}. The API refreshes its statistics every few seconds (every 0.5 s on a private node).
+     */
+    public long queueMessages(String queue) {
+        String vhost = connectionFactory().getVirtualHost();
+        return management.queueMessages(vhost, queue);
     }
 
     /** Stops what this instance started (nothing for an external broker). Idempotent. */

@@ -1,0 +1,193 @@
+package dev.eventline.backpressure;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.eventline.broker.Publishing;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.gate.AdmissionControl;
+import dev.eventline.gate.GateError;
+import dev.eventline.metrics.PipelineMetrics;
+
+/**
+ * Admission by depth and lag, per target function, from its description's limits:
+ * <ul>
+ * <li>below both soft limits: accept;</li>
+ * <li>between soft and hard: hold the request (at most {@code eventline.gate.max-delay}, at most
+ * {@code eventline.gate.max-delayed} requests at once), releasing it as soon as the function is back under
+ * its soft limits; {@code 429} when the wait bound is hit;</li>
+ * <li>over a hard limit: {@code 429} at once;</li>
+ * <li>broker blocked (resource alarm) or unreachable: {@code 503} at once.</li>
+ * </ul>
+ * Under pressure (over a soft limit, or requests already held for the function) a producer that took more
+ * than its fair share of recent traffic gets {@code 429} at once, so one flooding producer is throttled first.
+ * {@code Retry-After} is the time the measured drain rate needs to bring the function back under its soft
+ * limits (at least 1 s, at most {@code eventline.gate.max-retry-after}; the maximum when nothing drains).
+ */
+@ApplicationScoped
+public class Backpressure implements AdmissionControl {
+
+    private static final long POLL_NANOS = Duration.ofMillis(20).toNanos();
+
+    private enum Level { OK, SOFT, HARD }
+
+    @Inject
+    FunctionLoad load;
+    @Inject
+    Publishing publishing;
+    @Inject
+    EventlineConfig config;
+    @Inject
+    PipelineMetrics metrics;
+
+    private final Shares shares = new Shares();
+    private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    private volatile Semaphore slots;
+
+    @Override
+    public void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction) {
+        publishing.publisher().flatMap(p -> p.blocked()).ifPresent(alarm -> {
+            eventsPerFunction.keySet().forEach(fn -> metrics.admission(fn.name(), "unavailable"));
+            throw new GateError(503, "unavailable", "the broker blocks publishing (" + alarm
+                    + "); nothing was published, try again later", null, null);
+        });
+        // shares count what producers ask for: a flood is recognised by its demand, even while it is refused
+        shares.record(producer, eventsPerFunction.values().stream().mapToInt(Integer::intValue).sum(),
+                System.currentTimeMillis());
+        for (Map.Entry<FunctionDescription, Integer> e : eventsPerFunction.entrySet()) {
+            admit(producer, e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Decides for one function and, when admitting, reserves the events in the function's depth at once
+     * (before they are published), so that requests admitted together cannot overshoot the limits.
+     */
+    private void admit(String producer, FunctionDescription fn, int events) {
+        AtomicInteger waiting = held.computeIfAbsent(fn.name(), k -> new AtomicInteger());
+        synchronized (waiting) {
+            FunctionLoad.View view = load.view(fn);
+            Level level = level(fn, view);
+            if (level == Level.HARD) {
+                throw throttle(fn, view, "over its hard limit");
+            }
+            boolean pressure = level == Level.SOFT || waiting.get() > 0;
+            if (pressure && shares.overShare(producer, System.currentTimeMillis())) {
+                throw throttle(fn, view, "under pressure, and producer '" + producer
+                        + "' sent more than its fair share of recent events");
+            }
+            if (level == Level.OK && waiting.get() == 0) {
+                load.accepted(fn.name(), events);
+                metrics.admission(fn.name(), "accepted");
+                return;
+            }
+        }
+        hold(producer, fn, waiting, events);
+    }
+
+    /**
+     * Holds the request until the function is back under its soft limits (a new request does not jump ahead:
+     * it is held too while others are), or the wait bound. A held request whose producer comes to take more
+     * than its fair share (another producer started asking) is refused rather than released.
+     */
+    private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events) {
+        Semaphore s = slots();
+        if (!s.tryAcquire()) {
+            throw throttle(fn, load.view(fn), "over its soft limit, and " + config.gate().maxDelayed()
+                    + " requests are already held (eventline.gate.max-delayed)");
+        }
+        long start = System.nanoTime();
+        long deadline = start + config.gate().maxDelay().toNanos();
+        waiting.incrementAndGet();
+        try {
+            for (;;) {
+                FunctionLoad.View view;
+                Level level;
+                synchronized (waiting) {
+                    view = load.view(fn);
+                    level = level(fn, view);
+                    if (shares.overShare(producer, System.currentTimeMillis())) {
+                        metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                        throw throttle(fn, view, "under pressure, and producer '" + producer
+                                + "' sent more than its fair share of recent events");
+                    }
+                    if (level == Level.OK) {
+                        load.accepted(fn.name(), events);
+                        metrics.admission(fn.name(), "delayed");
+                        metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                        return;
+                    }
+                }
+                if (level == Level.HARD || System.nanoTime() >= deadline) {
+                    metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
+                    throw throttle(fn, view, level == Level.HARD ? "over its hard limit"
+                            : "still over its soft limit after " + config.gate().maxDelay().toMillis() + " ms");
+                }
+                LockSupport.parkNanos(POLL_NANOS);
+            }
+        } finally {
+            waiting.decrementAndGet();
+            s.release();
+        }
+    }
+
+    @Override
+    public void released(Map<FunctionDescription, Integer> eventsPerFunction) {
+        eventsPerFunction.forEach((fn, n) -> load.accepted(fn.name(), -n));
+    }
+
+    private static Level level(FunctionDescription fn, FunctionLoad.View v) {
+        FunctionDescription.Limits l = fn.limits();
+        if (v.depth() >= l.depthHard() || v.lagSeconds() >= l.lagHardSeconds()) {
+            return Level.HARD;
+        }
+        if (v.depth() >= l.depthSoft() || v.lagSeconds() >= l.lagSoftSeconds()) {
+            return Level.SOFT;
+        }
+        return Level.OK;
+    }
+
+    private GateError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
+        metrics.admission(fn.name(), "throttled");
+        int retryAfter = retryAfter(fn, v);
+        return GateError.throttled("function " + fn.name() + " is " + why + " (depth " + v.depth() + ", lag "
+                + String.format("%.1f", v.lagSeconds()) + " s, draining " + String.format("%.1f", v.drainPerSecond())
+                + "/s); nothing was published, retry after " + retryAfter + " s", retryAfter);
+    }
+
+    /**
+     * Seconds the measured drain needs to bring depth and lag back under the soft limits; 1 while consumers
+     * report progress but no drain is measured yet (it starts with the backlog), the maximum when nothing
+     * consumes the function.
+     */
+    int retryAfter(FunctionDescription fn, FunctionLoad.View v) {
+        long max = Math.max(1, config.gate().maxRetryAfter().toSeconds());
+        if (v.drainPerSecond() <= 0.01) {
+            return v.consuming() ? 1 : (int) max;
+        }
+        double excess = Math.max(0, v.depth() - 0.9 * fn.limits().depthSoft());
+        double seconds = Math.max(excess / v.drainPerSecond(), v.lagSeconds() - 0.9 * fn.limits().lagSoftSeconds());
+        return (int) Math.max(1, Math.min(max, Math.ceil(seconds)));
+    }
+
+    private Semaphore slots() {
+        Semaphore s = slots;
+        if (s == null) {
+            synchronized (this) {
+                if (slots == null) {
+                    slots = new Semaphore(config.gate().maxDelayed());
+                }
+                s = slots;
+            }
+        }
+        return s;
+    }
+}

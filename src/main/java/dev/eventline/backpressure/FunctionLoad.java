@@ -1,0 +1,201 @@
+package dev.eventline.backpressure;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DeliverCallback;
+
+import dev.eventline.broker.Broker;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.metrics.QueueMonitor;
+import dev.eventline.topology.Names;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The gate's view of each function's load: depth (the monitor's last reading plus what this gate admitted
+ * since), drain rate (events per second its consumers take off their partitions, summed over the processes
+ * reporting on the status exchange), and lag: the age of the oldest unprocessed event. A partition hands out
+ * its head first and holds one event in hand (prefetch 1), so that is the oldest event a consumer reports in
+ * hand; for events that wait while nothing drains (no consumer at all), it is how long that has lasted. No
+ * broker call happens per request.
+ */
+@ApplicationScoped
+public class FunctionLoad {
+
+    private static final Logger LOG = Logger.getLogger(FunctionLoad.class);
+
+    /** What admission control sees for one function. */
+    /**
+     * @param consuming whether some process reported fresh progress for the function (it has consumers, even
+     *                  if the drain rate is not measured yet)
+     */
+    public record View(long depth, double drainPerSecond, double lagSeconds, boolean known, boolean consuming) {
+    }
+
+    @Inject
+    QueueMonitor monitor;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    Names names;
+    @Inject
+    EventlineConfig config;
+    @Inject
+    ObjectMapper json;
+    @Inject
+    MeterRegistry registry;
+
+    private final Map<String, Map<String, Rate>> rates = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> acceptedSinceReading = new ConcurrentHashMap<>();
+    private final Map<String, Long> stalledSince = new ConcurrentHashMap<>();
+    private Connection connection;
+    private boolean gaugesRegistered;
+
+    /** One process's reports on one function, smoothed. */
+    private static final class Rate {
+        long completed = -1;
+        long at;
+        double perSecond;
+        long oldestInHand;
+        long receivedAtNanos;
+    }
+
+    /** Starts reading the status exchange and exporting the gate's view (once the broker is reachable). */
+    public synchronized void start(Broker broker, String instance) throws IOException, TimeoutException {
+        if (connection != null && connection.isOpen()) {
+            return;
+        }
+        connection = broker.open("eventline-load@" + instance);
+        Channel ch = connection.createChannel();
+        try {
+            String queue = ch.queueDeclare("", false, true, true,
+                    Map.of("x-max-length", 10_000, "x-overflow", "drop-head")).getQueue();
+            ch.queueBind(queue, names.statusExchange(), "");
+            DeliverCallback onReport = (tag, delivery) -> {
+                try {
+                    report(json.readValue(delivery.getBody(), ProgressReport.class));
+                } catch (IOException | RuntimeException e) {
+                    LOG.debugf("unreadable progress report: %s", e);
+                }
+            };
+            ch.basicConsume(queue, true, onReport, tag -> { });
+        } catch (IOException e) {
+            LOG.warnf("cannot read progress reports from %s (%s): admission uses depth alone", names.statusExchange(),
+                    Broker.reason(e));
+        }
+        if (gaugesRegistered) {
+            return;
+        }
+        gaugesRegistered = true;
+        for (FunctionDescription fn : catalog.all()) {
+            String name = fn.name();
+            monitor.onReading(name, () -> {
+                acceptedSinceReading.computeIfAbsent(name, k -> new AtomicLong()).set(0);
+                trackStall(fn);
+            });
+            Gauge.builder(PipelineMetrics.PREFIX + "function.lag", () -> view(fn).lagSeconds())
+                    .description("the gate's estimate of the function's lag: oldest event in hand, time to drain "
+                            + "the queued events, or time nothing drained while events waited")
+                    .baseUnit("seconds").tag("function", name).register(registry);
+            Gauge.builder(PipelineMetrics.PREFIX + "function.drain.rate", () -> view(fn).drainPerSecond())
+                    .description("events per second the function's consumers take off their partitions (all processes)")
+                    .baseUnit("events.per.second").tag("function", name).register(registry);
+        }
+    }
+
+    void report(ProgressReport r) {
+        Rate rate = rates.computeIfAbsent(r.function(), k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(r.instance(), k -> new Rate());
+        synchronized (rate) {
+            if (rate.completed >= 0 && r.at() > rate.at && r.completed() >= rate.completed) {
+                double now = (r.completed() - rate.completed) * 1000.0 / (r.at() - rate.at);
+                // quick to rise (a backlog starts draining at full speed), slower to fall (noise)
+                rate.perSecond = Math.max(now, 0.5 * rate.perSecond + 0.5 * now);
+            }
+            rate.completed = r.completed();
+            rate.at = r.at();
+            rate.oldestInHand = r.oldestInHand();
+            rate.receivedAtNanos = System.nanoTime();
+        }
+    }
+
+    /** After each depth reading: when did events last wait with nothing draining them? */
+    private void trackStall(FunctionDescription fn) {
+        long depth = monitor.depth(fn.name()).map(QueueMonitor.Depth::total).orElse(0L);
+        if (depth > 0 && drain(fn.name(), System.nanoTime()) <= 0.01) {
+            stalledSince.putIfAbsent(fn.name(), System.nanoTime());
+        } else {
+            stalledSince.remove(fn.name());
+        }
+    }
+
+    private double drain(String function, long nowNanos) {
+        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        double drain = 0;
+        for (Rate r : rates.getOrDefault(function, Map.of()).values()) {
+            synchronized (r) {
+                if (nowNanos - r.receivedAtNanos <= fresh) {
+                    drain += r.perSecond;
+                }
+            }
+        }
+        return drain;
+    }
+
+    /** Counts events this gate admitted since the last depth reading. */
+    public void accepted(String function, int events) {
+        acceptedSinceReading.computeIfAbsent(function, k -> new AtomicLong()).addAndGet(events);
+    }
+
+    public View view(FunctionDescription fn) {
+        Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
+        if (reading.isEmpty()) {
+            return new View(0, 0, 0, false, false);
+        }
+        long depth = reading.get().total()
+                + acceptedSinceReading.getOrDefault(fn.name(), new AtomicLong()).get();
+        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
+        double inHand = 0;
+        boolean consuming = false;
+        for (Rate r : rates.getOrDefault(fn.name(), Map.of()).values()) {
+            synchronized (r) {
+                if (nowNanos - r.receivedAtNanos <= fresh) {
+                    consuming = true;
+                    if (r.oldestInHand > 0) {
+                        inHand = Math.max(inHand, (nowMillis - r.oldestInHand) / 1000.0);
+                    }
+                }
+            }
+        }
+        Long stalled = stalledSince.get(fn.name());
+        double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
+        double drain = drain(fn.name(), nowNanos);
+        return new View(depth, drain, lag, true, consuming);
+    }
+
+    public synchronized void close() {
+        if (connection != null) {
+            connection.abort();
+            connection = null;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.eventline.backpressure;
+
+/**
+ * One process's progress on one function, as published on the status exchange.
+ *
+ * @param function     the function
+ * @param instance     the reporting process (instance id)
+ * @param completed    events its consumers took off their partitions since they started (monotonic)
+ * @param oldestInHand gate-acceptance time (epoch ms) of the oldest event in hand, 0 when none
+ * @param at           when the report was made (epoch ms)
+ */
+public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at) {
+}

@@ -1,0 +1,126 @@
+package dev.eventline.metrics;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import dev.eventline.testsupport.BrokerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * The Prometheus alert rules and the Grafana dashboard in {@code infra/} are checked offline against what
+ * this application exports at {@code /q/metrics}: every metric name they use must exist (metrics of other
+ * exporters, such as kube-state-metrics, are listed explicitly), every rule has a runbook line, and the
+ * dashboard parses and charts our metrics.
+ */
+@QuarkusTest
+@QuarkusTestResource(BrokerResource.class)
+class OperationsFilesTest {
+
+    /** Metric names matter when they have one of these prefixes; the rest of a PromQL text is functions and labels. */
+    private static final Pattern METRIC = Pattern.compile("\\b((?:eventline|jvm|process|kube)_[a-zA-Z0-9_]+)\\b");
+    /** Exported by kube-state-metrics, not by this application. */
+    private static final Set<String> EXTERNAL = Set.of("kube_pod_container_status_last_terminated_reason",
+            "kube_pod_container_status_restarts_total");
+
+    private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void alertRulesUseExportedMetricsAndEachHasARunbook() throws Exception {
+        Set<String> exported = exported();
+        JsonNode rules = yaml.readTree(Path.of("infra/prometheus/eventline-alerts.yaml").toFile());
+        List<String> alerts = new ArrayList<>();
+        for (JsonNode group : rules.path("groups")) {
+            for (JsonNode rule : group.path("rules")) {
+                String name = rule.path("alert").asText();
+                alerts.add(name);
+                assertFalse(rule.path("expr").asText().isBlank(), name + ": expr");
+                assertTrue(rule.path("labels").has("severity"), name + ": severity label");
+                assertFalse(rule.path("annotations").path("summary").asText().isBlank(), name + ": summary");
+                assertFalse(rule.path("annotations").path("runbook").asText().isBlank(), name + ": runbook");
+                assertEquals(Set.of(), missing(rule.path("expr").asText(), exported), name + " uses unknown metrics");
+            }
+        }
+        assertTrue(alerts.containsAll(List.of("EventlineQueueDepthHigh", "EventlineConsumerLagIncreasing",
+                "EventlineHandlerTimeouts", "EventlineConsumerRestartedForMemory", "EventlineDeadLetterQueueNearFull")),
+                "alerts: " + alerts);
+    }
+
+    @Test
+    void dashboardParsesAndChartsExportedMetrics() throws Exception {
+        Set<String> exported = exported();
+        JsonNode dashboard = json.readTree(Path.of("infra/grafana/eventline-dashboard.json").toFile());
+        assertFalse(dashboard.path("title").asText().isBlank());
+        Set<String> charted = new TreeSet<>();
+        int panels = 0;
+        for (JsonNode panel : dashboard.path("panels")) {
+            panels++;
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asText();
+                assertEquals(Set.of(), missing(expr, exported), panel.path("title").asText() + " uses unknown metrics");
+                Matcher m = METRIC.matcher(expr);
+                while (m.find()) {
+                    charted.add(m.group(1));
+                }
+            }
+        }
+        assertTrue(panels >= 8, "panels: " + panels);
+        for (String needed : List.of("eventline_function_depth_events", "eventline_queue_depth_events",
+                "eventline_function_lag_seconds", "eventline_consumer_lag_seconds",
+                "eventline_handler_duration_seconds", "eventline_processed_events_total",
+                "eventline_handler_retries_total", "eventline_dead_letter_depth_events",
+                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds")) {
+            assertTrue(charted.contains(needed), "the dashboard charts " + needed + ": " + charted);
+        }
+    }
+
+    private static Set<String> missing(String expr, Set<String> exported) {
+        Set<String> missing = new TreeSet<>();
+        Matcher m = METRIC.matcher(expr);
+        while (m.find()) {
+            String name = m.group(1);
+            if (!EXTERNAL.contains(name) && !exported.contains(name)) {
+                missing.add(name);
+            }
+        }
+        return missing;
+    }
+
+    /** Metric names in the Prometheus scrape, with and without the suffixes of histograms and summaries. */
+    private static Set<String> exported() {
+        Set<String> names = new TreeSet<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String scrape = given().get("/q/metrics").then().statusCode(200).extract().asString();
+            names.clear();
+            for (String line : scrape.split("\n")) {
+                if (!line.isEmpty() && !line.startsWith("#")) {
+                    String name = line.split("[{ ]", 2)[0];
+                    names.add(name);
+                    names.add(name.replaceAll("_(bucket|count|sum|max)$", ""));
+                }
+            }
+            return names.contains("eventline_function_depth_events"); // the first depth reading is in
+        });
+        return names;
+    }
+}
