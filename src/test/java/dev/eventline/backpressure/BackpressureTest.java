@@ -121,6 +121,10 @@ class BackpressureTest {
         }
         java.util.IntSummaryStatistics retryAfter = seenRetryAfter.stream().mapToInt(Integer::parseInt)
                 .summaryStatistics();
+        System.out.printf("[backpressure] flood: %d batches of 20 sent, %d throttled (Retry-After %d..%d s), "
+                + "%.0f held then admitted; broker depth at most %d (soft 40, hard 120)%n", batches.get(),
+                retryAfter.getCount(), retryAfter.getMin(), retryAfter.getMax(), decisions("delayed") - delayedBefore,
+                maxDepth.get());
         assertTrue(retryAfter.getMin() >= 1 && retryAfter.getMax() <= 10,
                 "Retry-After from a drain of ~100/s: " + retryAfter);
         assertTrue(maxDepth.get() <= 120, "depth stayed under the hard limit (120): max " + maxDepth.get());
@@ -145,6 +149,7 @@ class BackpressureTest {
             assertTrue(client.flush(Duration.ofSeconds(120)), "the client flushed");
             stats = client.stats();
         }
+        System.out.println("[backpressure] client: " + stats);
         assertEquals(600, stats.delivered(), stats.toString());
         assertEquals(0, stats.rejected(), stats.toString());
         assertTrue(stats.throttled() > 0, "the gate throttled the client: " + stats);
@@ -190,6 +195,8 @@ class BackpressureTest {
             pool.shutdown();
             assertTrue(pool.awaitTermination(60, TimeUnit.SECONDS));
         }
+        System.out.printf("[backpressure] fairness: flooding producer throttled %d times, polite producer %s%n",
+                floodThrottled.get(), polite.stream().distinct().toList());
         assertEquals(List.of(202), polite.stream().distinct().toList(), "polite producer's answers: " + polite
                 + " " + refusals);
         assertTrue(floodThrottled.get() > 0, "the flooding producer was throttled");
@@ -217,6 +224,8 @@ class BackpressureTest {
             double lag = gauge("function.lag", "idle");
             double oldestAge = (System.currentTimeMillis() - start) / 1000.0;
             double newestAge = (System.currentTimeMillis() - published) / 1000.0;
+            System.out.printf("[backpressure] idle function: depth 37 = management API 37; lag %.2f s, oldest "
+                    + "event %.2f s old%n", lag, oldestAge);
             assertTrue(lag <= oldestAge && lag >= newestAge - 1.2, "lag " + lag + " s, oldest event " + oldestAge
                     + " s old");
         } finally {
