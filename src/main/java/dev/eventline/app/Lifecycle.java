@@ -128,10 +128,11 @@ public class Lifecycle {
         TopologyManager topology = new TopologyManager(names);
         List<String> differences = new ArrayList<>();
         try (Connection connection = broker.open("eventline-topology@" + instance())) {
-            // progress reports of consumers to gates: internal, transient, declared in either mode
+            // progress reports of consumers to gates: internal, declared in either mode; durable, so that the
+            // gates' bindings (recovered by the client) find it again after a broker restart
             var ch = connection.createChannel();
             try {
-                ch.exchangeDeclare(names.statusExchange(), "fanout", false, false, null);
+                ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
             } catch (IOException e) {
                 LOG.warnf("status exchange %s cannot be declared (%s): gates will not see drain rates or "
                         + "consumers' lag, and admission falls back to depth alone", names.statusExchange(),

@@ -62,8 +62,16 @@ public class Backpressure implements AdmissionControl {
         // shares count what producers ask for: a flood is recognised by its demand, even while it is refused
         shares.record(producer, eventsPerFunction.values().stream().mapToInt(Integer::intValue).sum(),
                 System.currentTimeMillis());
-        for (Map.Entry<FunctionDescription, Integer> e : eventsPerFunction.entrySet()) {
-            admit(producer, e.getKey(), e.getValue());
+        long deadline = System.nanoTime() + config.gate().maxDelay().toNanos(); // one hold bound per request
+        Map<FunctionDescription, Integer> reserved = new java.util.LinkedHashMap<>();
+        try {
+            for (Map.Entry<FunctionDescription, Integer> e : eventsPerFunction.entrySet()) {
+                admit(producer, e.getKey(), e.getValue(), deadline);
+                reserved.put(e.getKey(), e.getValue());
+            }
+        } catch (GateError refused) {
+            released(reserved); // the request is refused as a whole: give back what it reserved
+            throw refused;
         }
     }
 
@@ -71,7 +79,7 @@ public class Backpressure implements AdmissionControl {
      * Decides for one function and, when admitting, reserves the events in the function's depth at once
      * (before they are published), so that requests admitted together cannot overshoot the limits.
      */
-    private void admit(String producer, FunctionDescription fn, int events) {
+    private void admit(String producer, FunctionDescription fn, int events, long deadline) {
         AtomicInteger waiting = held.computeIfAbsent(fn.name(), k -> new AtomicInteger());
         synchronized (waiting) {
             FunctionLoad.View view = load.view(fn);
@@ -85,12 +93,12 @@ public class Backpressure implements AdmissionControl {
                         + "' sent more than its fair share of recent events");
             }
             if (level == Level.OK && waiting.get() == 0) {
-                load.accepted(fn.name(), events);
+                load.admitted(fn.name(), events);
                 metrics.admission(fn.name(), "accepted");
                 return;
             }
         }
-        hold(producer, fn, waiting, events);
+        hold(producer, fn, waiting, events, deadline);
     }
 
     /**
@@ -98,14 +106,13 @@ public class Backpressure implements AdmissionControl {
      * it is held too while others are), or the wait bound. A held request whose producer comes to take more
      * than its fair share (another producer started asking) is refused rather than released.
      */
-    private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events) {
+    private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events, long deadline) {
         Semaphore s = slots();
         if (!s.tryAcquire()) {
             throw throttle(fn, load.view(fn), "over its soft limit, and " + config.gate().maxDelayed()
                     + " requests are already held (eventline.gate.max-delayed)");
         }
         long start = System.nanoTime();
-        long deadline = start + config.gate().maxDelay().toNanos();
         waiting.incrementAndGet();
         try {
             for (;;) {
@@ -120,7 +127,7 @@ public class Backpressure implements AdmissionControl {
                                 + "' sent more than its fair share of recent events");
                     }
                     if (level == Level.OK) {
-                        load.accepted(fn.name(), events);
+                        load.admitted(fn.name(), events);
                         metrics.admission(fn.name(), "delayed");
                         metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
                         return;
@@ -140,8 +147,13 @@ public class Backpressure implements AdmissionControl {
     }
 
     @Override
+    public void confirmed(Map<FunctionDescription, Integer> eventsPerFunction) {
+        eventsPerFunction.forEach((fn, n) -> load.confirmed(fn.name(), n));
+    }
+
+    @Override
     public void released(Map<FunctionDescription, Integer> eventsPerFunction) {
-        eventsPerFunction.forEach((fn, n) -> load.accepted(fn.name(), -n));
+        eventsPerFunction.forEach((fn, n) -> load.released(fn.name(), n));
     }
 
     private static Level level(FunctionDescription fn, FunctionLoad.View v) {
@@ -164,14 +176,16 @@ public class Backpressure implements AdmissionControl {
     }
 
     /**
-     * Seconds the measured drain needs to bring depth and lag back under the soft limits; 1 while consumers
-     * report progress but no drain is measured yet (it starts with the backlog), the maximum when nothing
-     * consumes the function.
+     * Seconds the measured drain needs to bring depth and lag back under the soft limits; while consumers
+     * report progress but no drain is measured, the age of the oldest waiting event (at least 1 s); the
+     * maximum when nothing consumes the function.
      */
     int retryAfter(FunctionDescription fn, FunctionLoad.View v) {
         long max = Math.max(1, config.gate().maxRetryAfter().toSeconds());
         if (v.drainPerSecond() <= 0.01) {
-            return v.consuming() ? 1 : (int) max;
+            // consumers report but nothing drains yet: a backlog just started (1 s), or they are stuck (as long
+            // as the oldest event has waited); nobody consumes: the maximum
+            return v.consuming() ? (int) Math.max(1, Math.min(max, Math.ceil(v.lagSeconds()))) : (int) max;
         }
         double excess = Math.max(0, v.depth() - 0.9 * fn.limits().depthSoft());
         double seconds = Math.max(excess / v.drainPerSecond(), v.lagSeconds() - 0.9 * fn.limits().lagSoftSeconds());

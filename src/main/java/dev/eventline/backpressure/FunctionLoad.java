@@ -63,7 +63,10 @@ public class FunctionLoad {
     MeterRegistry registry;
 
     private final Map<String, Map<String, Rate>> rates = new ConcurrentHashMap<>();
-    private final Map<String, AtomicLong> acceptedSinceReading = new ConcurrentHashMap<>();
+    /** Events admitted and not yet confirmed or refused by the broker (they may not be in any reading yet). */
+    private final Map<String, AtomicLong> inFlight = new ConcurrentHashMap<>();
+    /** Events confirmed since the last depth reading began. */
+    private final Map<String, AtomicLong> confirmedSinceReading = new ConcurrentHashMap<>();
     private final Map<String, Long> stalledSince = new ConcurrentHashMap<>();
     private Connection connection;
     private boolean gaugesRegistered;
@@ -79,12 +82,13 @@ public class FunctionLoad {
 
     /** Starts reading the status exchange and exporting the gate's view (once the broker is reachable). */
     public synchronized void start(Broker broker, String instance) throws IOException, TimeoutException {
-        if (connection != null && connection.isOpen()) {
-            return;
+        if (connection != null) {
+            return; // the client's automatic recovery restores it, with its queue, binding and consumer
         }
         connection = broker.open("eventline-load@" + instance);
         Channel ch = connection.createChannel();
         try {
+            ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
             String queue = ch.queueDeclare("", false, true, true,
                     Map.of("x-max-length", 10_000, "x-overflow", "drop-head")).getQueue();
             ch.queueBind(queue, names.statusExchange(), "");
@@ -107,7 +111,7 @@ public class FunctionLoad {
         for (FunctionDescription fn : catalog.all()) {
             String name = fn.name();
             monitor.onReading(name, () -> {
-                acceptedSinceReading.computeIfAbsent(name, k -> new AtomicLong()).set(0);
+                counter(confirmedSinceReading, name).set(0);
                 trackStall(fn);
             });
             Gauge.builder(PipelineMetrics.PREFIX + "function.lag", () -> view(fn).lagSeconds())
@@ -121,6 +125,9 @@ public class FunctionLoad {
     }
 
     void report(ProgressReport r) {
+        if (catalog.byName(r.function()).isEmpty()) {
+            return; // not a function this gate knows
+        }
         Rate rate = rates.computeIfAbsent(r.function(), k -> new ConcurrentHashMap<>())
                 .computeIfAbsent(r.instance(), k -> new Rate());
         synchronized (rate) {
@@ -149,28 +156,49 @@ public class FunctionLoad {
     private double drain(String function, long nowNanos) {
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         double drain = 0;
-        for (Rate r : rates.getOrDefault(function, Map.of()).values()) {
+        Map<String, Rate> instances = rates.getOrDefault(function, Map.of());
+        for (Rate r : instances.values()) {
             synchronized (r) {
                 if (nowNanos - r.receivedAtNanos <= fresh) {
                     drain += r.perSecond;
                 }
             }
         }
+        // processes that stopped reporting long ago are forgotten (restarts make new instance names)
+        instances.values().removeIf(r -> nowNanos - r.receivedAtNanos > 20 * fresh);
         return drain;
     }
 
-    /** Counts events this gate admitted since the last depth reading. */
-    public void accepted(String function, int events) {
-        acceptedSinceReading.computeIfAbsent(function, k -> new AtomicLong()).addAndGet(events);
+    /** Events admitted: counted in the depth until the broker confirms or refuses them. */
+    public void admitted(String function, int events) {
+        counter(inFlight, function).addAndGet(events);
+    }
+
+    /** Admitted events the broker confirmed: they stay in the depth until the next reading counts them. */
+    public void confirmed(String function, int events) {
+        counter(inFlight, function).addAndGet(-events);
+        counter(confirmedSinceReading, function).addAndGet(events);
+    }
+
+    /** Admitted events that were not published or not confirmed. */
+    public void released(String function, int events) {
+        counter(inFlight, function).addAndGet(-events);
+    }
+
+    private static AtomicLong counter(Map<String, AtomicLong> map, String function) {
+        return map.computeIfAbsent(function, k -> new AtomicLong());
     }
 
     public View view(FunctionDescription fn) {
         Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
-        if (reading.isEmpty()) {
+        long staleAfter = 10 * config.monitor().interval().toNanos() + Duration.ofSeconds(5).toNanos();
+        if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
+            // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
+            // partitions' own length cap still holds
             return new View(0, 0, 0, false, false);
         }
-        long depth = reading.get().total()
-                + acceptedSinceReading.getOrDefault(fn.name(), new AtomicLong()).get();
+        long depth = reading.get().total() + Math.max(0, counter(confirmedSinceReading, fn.name()).get())
+                + Math.max(0, counter(inFlight, fn.name()).get());
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();

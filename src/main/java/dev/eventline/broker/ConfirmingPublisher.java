@@ -46,6 +46,8 @@ public final class ConfirmingPublisher implements AutoCloseable {
             blocked = null;
             LOG.info("the broker unblocked publishing");
         });
+        // a connection lost while blocked never hears 'unblocked'; a recovered one starts unblocked
+        connection.addShutdownListener(cause -> blocked = null);
         this.idle = new ArrayBlockingQueue<>(channels);
         this.unconfirmed = new Semaphore(maxUnconfirmed);
         for (int i = 0; i < channels; i++) {

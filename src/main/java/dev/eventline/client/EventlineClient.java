@@ -13,7 +13,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 
@@ -30,8 +29,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <li>{@code 429}: wait {@code Retry-After} seconds, then send the same batch again;</li>
  * <li>{@code 503} or no answer: back off exponentially (with jitter, capped) and send again: only the events
  * listed in {@code failed} when the gate says which;</li>
- * <li>any other {@code 4xx}: the events can never be accepted as they are; they go to the rejection handler
- * and are not retried.</li>
+ * <li>any other {@code 4xx} (not 408): the events can never be accepted as they are; they go to the
+ * rejection handler and are not retried;</li>
+ * <li>{@code 5xx} and {@code 408}: sent again with backoff.</li>
  * </ul>
  * When the buffer is full, {@link #send} blocks and {@link #offer} times out, so the pressure reaches the
  * code producing events. Events of one partition key always go through the same sender, in order.
@@ -54,7 +54,8 @@ public final class EventlineClient implements AutoCloseable {
     private final Builder settings;
     private final List<BlockingQueue<ObjectNode>> buffers = new ArrayList<>();
     private final List<Thread> senders = new ArrayList<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Events taken by send/offer and not yet delivered or rejected. */
+    private final java.util.concurrent.atomic.AtomicLong outstanding = new java.util.concurrent.atomic.AtomicLong();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder throttled = new LongAdder();
     private final LongAdder unavailable = new LongAdder();
@@ -119,7 +120,7 @@ public final class EventlineClient implements AutoCloseable {
             return this;
         }
 
-        /** Called with events the gate refused for good (400, 401, 403, 413, 415) and its answer. */
+        /** Called with events the gate refused for good (a 4xx other than 408 and 429) and its answer. */
         public Builder onRejected(BiConsumer<List<ObjectNode>, String> handler) {
             this.onRejected = handler;
             return this;
@@ -152,22 +153,43 @@ public final class EventlineClient implements AutoCloseable {
         }
     }
 
-    /** Buffers one event, waiting while the buffer is full. */
+    /**
+     * Buffers one event, waiting while the buffer is full.
+     *
+     * @throws IllegalStateException when the client is (or gets) closed before the event was taken
+     */
     public void send(ObjectNode event) throws InterruptedException {
-        checkOpen();
-        buffer(event).put(event);
+        BlockingQueue<ObjectNode> buffer = buffer(event);
+        outstanding.incrementAndGet();
+        try {
+            do {
+                checkOpen();
+            } while (!buffer.offer(event, 100, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException | RuntimeException e) {
+            outstanding.decrementAndGet();
+            throw e;
+        }
     }
 
     /** @return false when the buffer stayed full for {@code wait} (the event was not taken) */
     public boolean offer(ObjectNode event, Duration wait) throws InterruptedException {
         checkOpen();
-        return buffer(event).offer(event, wait.toNanos(), TimeUnit.NANOSECONDS);
+        outstanding.incrementAndGet();
+        boolean taken = false;
+        try {
+            taken = buffer(event).offer(event, wait.toNanos(), TimeUnit.NANOSECONDS);
+            return taken;
+        } finally {
+            if (!taken) {
+                outstanding.decrementAndGet();
+            }
+        }
     }
 
-    /** @return true when every buffered event was delivered or rejected within the timeout */
+    /** @return true when every event taken so far was delivered or rejected within the timeout */
     public boolean flush(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (buffers.stream().anyMatch(b -> !b.isEmpty()) || inFlight.get() > 0) {
+        while (outstanding.get() > 0) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
@@ -180,7 +202,10 @@ public final class EventlineClient implements AutoCloseable {
         return new Stats(delivered.sum(), throttled.sum(), unavailable.sum(), rejected.sum());
     }
 
-    /** Flushes (up to the request timeout times 10), then stops the senders. */
+    /**
+     * Flushes (up to the request timeout times 10), then stops the senders. Events still buffered then are
+     * counted as rejected and handed to the rejection handler, never dropped silently.
+     */
     @Override
     public void close() throws InterruptedException {
         flush(settings.requestTimeout.multipliedBy(10));
@@ -188,6 +213,13 @@ public final class EventlineClient implements AutoCloseable {
         senders.forEach(Thread::interrupt);
         for (Thread t : senders) {
             t.join(5_000);
+        }
+        List<ObjectNode> left = new ArrayList<>();
+        buffers.forEach(b -> b.drainTo(left));
+        if (!left.isEmpty()) {
+            rejected.add(left.size());
+            outstanding.addAndGet(-left.size());
+            settings.onRejected.accept(List.copyOf(left), "the client was closed before these were delivered");
         }
     }
 
@@ -211,14 +243,21 @@ public final class EventlineClient implements AutoCloseable {
                 if (first == null) {
                     continue;
                 }
-                inFlight.incrementAndGet();
                 try {
                     batch.add(first);
                     buffer.drainTo(batch, settings.batchSize - 1);
                     deliver(batch);
+                } catch (InterruptedException e) {
+                    // closed while this batch was still undelivered: hand what is left over, never drop it silently
+                    if (batch.isEmpty()) {
+                        return;
+                    }
+                    rejected.add(batch.size());
+                    outstanding.addAndGet(-batch.size());
+                    settings.onRejected.accept(List.copyOf(batch), "the client was closed before these were delivered");
+                    return;
                 } finally {
                     batch.clear();
-                    inFlight.decrementAndGet();
                 }
             } catch (InterruptedException e) {
                 return;
@@ -228,26 +267,36 @@ public final class EventlineClient implements AutoCloseable {
 
     /** Sends until every event of the batch is delivered or rejected for good. */
     private void deliver(List<ObjectNode> batch) throws InterruptedException {
-        List<ObjectNode> pending = new ArrayList<>(batch);
+        List<ObjectNode> pending = batch; // shrinks as events are delivered, so an interruption knows what is left
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
             Answer answer = post(pending);
             switch (answer.status) {
                 case 202 -> {
                     delivered.add(pending.size());
+                    outstanding.addAndGet(-pending.size());
+                    pending.clear();
                     return;
                 }
                 case 429 -> {
                     throttled.increment();
-                    sleep(answer.retryAfter.orElse(backoff(attempt)));
+                    Duration wait = answer.retryAfter.orElse(Duration.ZERO);
+                    sleep(wait.isZero() ? backoff(attempt) : wait);
                 }
-                case 400, 401, 403, 413, 415 -> {
-                    rejected.add(pending.size());
-                    settings.onRejected.accept(List.copyOf(pending), answer.body);
-                    return;
-                }
-                default -> { // 503, another 5xx, or no answer
+                case 408 -> sleep(backoff(attempt)); // request timeout: send again
+                default -> {
+                    if (answer.status >= 400 && answer.status < 500) {
+                        // 400, 401, 403, 404, 413, 415, …: the same request can never succeed
+                        rejected.add(pending.size());
+                        outstanding.addAndGet(-pending.size());
+                        settings.onRejected.accept(List.copyOf(pending), answer.status + " " + answer.body);
+                        pending.clear();
+                        return;
+                    }
+                    // 503, another 5xx, or no answer
                     unavailable.increment();
-                    pending = stillFailed(pending, answer);
+                    List<ObjectNode> again = stillFailed(pending, answer);
+                    pending.clear();
+                    pending.addAll(again);
                     sleep(backoff(attempt));
                 }
             }
@@ -269,6 +318,7 @@ public final class EventlineClient implements AutoCloseable {
                 }
             });
             delivered.add(pending.size() - again.size());
+            outstanding.addAndGet(-(pending.size() - again.size()));
             return again;
         } catch (IOException e) {
             return pending;

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeoutException;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 
+import dev.eventline.broker.EventCodec;
 import dev.eventline.topology.TopologySpec;
 
 /**
@@ -78,6 +79,8 @@ public final class DeadLetters {
         Map<String, Object> headers = history(queue, original, failure);
         headers.remove(REASON);
         headers.put(TopologySpec.DELAY_LEVEL, String.valueOf(level));
+        // back in its partition it counts as new for lag and latency, not as old as its first acceptance
+        headers.put(EventCodec.ACCEPTED_AT, System.currentTimeMillis() + Math.max(1, delayMillis));
         AMQP.BasicProperties properties = original.builder().headers(headers).deliveryMode(2)
                 .expiration(String.valueOf(Math.max(1, delayMillis))).build();
         return publish(retryExchange, queue, properties, body);

@@ -19,6 +19,10 @@ public interface AdmissionControl {
      */
     void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction);
 
+    /** Events of an admitted request that the broker confirmed. */
+    default void confirmed(Map<FunctionDescription, Integer> eventsPerFunction) {
+    }
+
     /** Events of an admitted request that the broker did not confirm (they were counted when admitted). */
     default void released(Map<FunctionDescription, Integer> eventsPerFunction) {
     }

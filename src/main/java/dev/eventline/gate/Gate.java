@@ -135,11 +135,13 @@ public class Gate {
     private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms) {
         ArrayNode failed = json.createArrayNode();
         Map<FunctionDescription, Integer> notAccepted = new LinkedHashMap<>();
+        Map<FunctionDescription, Integer> confirmed = new LinkedHashMap<>();
         for (int i = 0; i < events.size(); i++) {
             EventValidator.ValidEvent e = events.get(i);
             CompletableFuture<Void> confirm = confirms.get(i);
             if (confirm.isDone() && !confirm.isCompletedExceptionally()) {
                 metrics.gateEvents(e.function().name(), "accepted");
+                confirmed.merge(e.function(), 1, Integer::sum);
                 continue;
             }
             metrics.gateEvents(e.function().name(), "unavailable");
@@ -149,6 +151,7 @@ public class Gate {
             f.put("id", e.id());
             f.put("reason", reason(confirm));
         }
+        admission.confirmed(confirmed);
         admission.released(notAccepted);
         if (failed.isEmpty()) {
             metrics.gateRequest("accepted");

@@ -41,6 +41,12 @@ final class FunctionConsumers {
 
     private final FunctionDescription fn;
     private final Connection connection;
+    /**
+     * Publishes dead letters, delayed retries and progress reports. Separate from the consuming connection:
+     * under a resource alarm the broker blocks connections that publish, and the consumers' acks (which free
+     * the memory that clears the alarm) must keep flowing.
+     */
+    private Connection publishing;
     private final ExecutorService pool;
     private final HandlerCalls calls;
     private final FunctionProgress progress = new FunctionProgress();
@@ -74,8 +80,10 @@ final class FunctionConsumers {
         metrics.registerConsumer(fn);
         metrics.track(fn.name(), started.progress);
         try {
+            started.publishing = broker.open("eventline-trigger-" + fn.name() + "-publish@" + instance);
             boolean relaxed = fn.retry().mode() == FunctionDescription.RetryMode.RELAXED;
-            DeadLetters deadLetters = new DeadLetters(connection.createChannel(), names.deadLetterExchange(fn.name()),
+            DeadLetters deadLetters = new DeadLetters(started.publishing.createChannel(),
+                    names.deadLetterExchange(fn.name()),
                     relaxed ? names.retryExchange(fn.name()) : null, 10_000);
             AttemptLog attemptLog = new AttemptLog();
             List<String> queues = names.partitions(fn.name(), fn.partitions());
@@ -87,9 +95,9 @@ final class FunctionConsumers {
                 channel.basicConsume(queues.get(i), false, fn.name() + "-" + i + "@" + instance, consumer);
                 started.consumers.add(consumer);
             }
-            started.reports = report(connection.createChannel(), names.statusExchange(), instance, fn, started.progress,
-                    json, scheduler, reportEvery);
-        } catch (IOException | RuntimeException e) {
+            started.reports = report(started.publishing.createChannel(), names.statusExchange(), instance, fn,
+                    started.progress, json, scheduler, reportEvery);
+        } catch (IOException | TimeoutException | RuntimeException e) {
             started.stop(Duration.ZERO);
             throw e;
         }
@@ -147,6 +155,9 @@ final class FunctionConsumers {
             if (connection.isOpen()) {
                 connection.close(5_000);
             }
+            if (publishing != null && publishing.isOpen()) {
+                publishing.close(5_000);
+            }
         } catch (IOException | RuntimeException e) {
             LOG.debugf(e, "function %s: close failed", fn.name());
         }
@@ -162,6 +173,9 @@ final class FunctionConsumers {
         endReports();
         consumers.forEach(c -> c.crash(Duration.ofSeconds(30)));
         connection.abort();
+        if (publishing != null) {
+            publishing.abort();
+        }
         pool.shutdownNow();
         calls.shutdown();
     }
