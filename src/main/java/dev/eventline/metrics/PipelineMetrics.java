@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import dev.eventline.backpressure.FunctionProgress;
+import dev.eventline.broker.FunctionProgress;
 import dev.eventline.config.FunctionDescription;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

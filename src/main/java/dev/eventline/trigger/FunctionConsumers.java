@@ -18,8 +18,8 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
-import dev.eventline.backpressure.FunctionProgress;
-import dev.eventline.backpressure.ProgressReport;
+import dev.eventline.broker.FunctionProgress;
+import dev.eventline.broker.ProgressReport;
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;

@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.broker;
 
 /**
  * One process's progress on one function, as published on the status exchange.

@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.broker;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
