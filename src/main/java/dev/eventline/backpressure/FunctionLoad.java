@@ -42,10 +42,11 @@ public class FunctionLoad {
 
     private static final Logger LOG = Logger.getLogger(FunctionLoad.class);
 
-    /** What admission control sees for one function. */
     /**
-     * @param consuming whether some process reported fresh progress for the function (it has consumers, even
-     *                  if the drain rate is not measured yet)
+     * What admission control sees for one function.
+     *
+     * @param consuming whether some process reported progress for the function in the last 30 s (it has
+     *                  consumers, even if their drain rate is not measured yet)
      */
     public record View(long depth, double drainPerSecond, double lagSeconds, boolean known, boolean consuming) {
     }
@@ -205,13 +206,15 @@ public class FunctionLoad {
         long nowMillis = System.currentTimeMillis();
         double inHand = 0;
         boolean consuming = false;
+        // a process that reported within this long is taken as still consuming, even if its latest reports
+        // are late (a busy machine); only fresh reports count for the drain rate and the lag
+        long alive = Math.max(fresh, Duration.ofSeconds(30).toNanos());
         for (Rate r : rates.getOrDefault(fn.name(), Map.of()).values()) {
             synchronized (r) {
-                if (nowNanos - r.receivedAtNanos <= fresh) {
-                    consuming = true;
-                    if (r.oldestInHand > 0) {
-                        inHand = Math.max(inHand, (nowMillis - r.oldestInHand) / 1000.0);
-                    }
+                long age = nowNanos - r.receivedAtNanos;
+                consuming |= age <= alive;
+                if (age <= fresh && r.oldestInHand > 0) {
+                    inHand = Math.max(inHand, (nowMillis - r.oldestInHand) / 1000.0);
                 }
             }
         }
