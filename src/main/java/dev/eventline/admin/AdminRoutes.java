@@ -45,6 +45,7 @@ public class AdminRoutes {
     private static final Logger LOG = Logger.getLogger(AdminRoutes.class);
     static final int MIN_TOKEN = 16;
     private static final String BASE = "/admin/functions/:fn/dead-letters";
+    private static final String FUNCTION = "/admin/functions/:fn";
 
     @Inject
     EventlineConfig config;
@@ -52,6 +53,8 @@ public class AdminRoutes {
     FunctionCatalog catalog;
     @Inject
     DeadLetterAdmin admin;
+    @Inject
+    PartitionAdmin partitions;
     @Inject
     ObjectMapper json;
 
@@ -86,7 +89,12 @@ public class AdminRoutes {
                 .blockingHandler(this::replay, false);
         router.post(BASE + "/purge").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 20))
                 .blockingHandler(this::purge, false);
-        LOG.info("admin endpoints enabled under /admin/functions/{fn}/dead-letters (bearer token required)");
+        router.post(FUNCTION + "/intake").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 16))
+                .blockingHandler(this::intake, false);
+        router.get(FUNCTION + "/partitions").order(-99).blockingHandler(this::partitions, false);
+        router.post(FUNCTION + "/repartition").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 16))
+                .blockingHandler(this::repartition, false);
+        LOG.info("admin endpoints enabled under /admin/functions/{fn}/... (bearer token required)");
     }
 
     private void authorize(RoutingContext ctx, byte[] token) {
@@ -118,6 +126,8 @@ public class AdminRoutes {
             send(ctx, 200, action.answer(fn.get()));
         } catch (BadRequest e) {
             send(ctx, 400, error("invalid-request", e.getMessage()));
+        } catch (Conflict e) {
+            send(ctx, 409, error("conflict", e.getMessage()));
         } catch (Exception e) {
             LOG.warnf("admin request failed: %s", Broker.reason(e));
             send(ctx, 503, error("unavailable", "the broker could not be used: " + Broker.reason(e)));
@@ -144,6 +154,10 @@ public class AdminRoutes {
         serve(ctx, fn -> {
             JsonNode request = body(ctx);
             Selection selection = selection(request);
+            if (partitions.paused(fn)) {
+                throw new Conflict("intake of " + fn.name() + " is paused (the partition count may be changing): "
+                        + "replay after resuming");
+            }
             int rate = bounded(request, "ratePerSecond", config.admin().replayRate(), 1, config.admin().replayRate());
             int max = bounded(request, "max", config.admin().maxBatch(), 1, config.admin().maxBatch());
             return result(fn, "replayed", admin.replay(fn, selection, rate, max));
@@ -160,6 +174,51 @@ public class AdminRoutes {
             }
             int max = bounded(request, "max", config.admin().maxBatch(), 1, config.admin().maxBatch());
             return result(fn, "purged", admin.purge(fn, selection, max));
+        });
+    }
+
+    private void intake(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            JsonNode request = body(ctx);
+            if (!request.path("paused").isBoolean()) {
+                throw new BadRequest("expected {\"paused\": true} or {\"paused\": false}");
+            }
+            partitions.pause(fn, request.get("paused").asBoolean());
+            return json.createObjectNode().put("function", fn.name()).put("paused", request.get("paused").asBoolean());
+        });
+    }
+
+    private void partitions(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            PartitionAdmin.State state = partitions.state(fn);
+            ObjectNode body = json.createObjectNode().put("function", fn.name())
+                    .put("described", fn.partitions()).put("onBroker", state.partitions().size())
+                    .put("paused", state.paused()).put("pausedHere", state.pausedHere())
+                    .put("inHand", state.inHand()).put("drained", state.drained());
+            body.set("queues", json.valueToTree(state.partitions()));
+            return body;
+        });
+    }
+
+    private void repartition(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            JsonNode request = body(ctx);
+            if (!fn.name().equals(request.path("confirm").asText(null))) {
+                throw new BadRequest("repartitioning replaces the partition queues: add \"confirm\": \"" + fn.name()
+                        + "\" to the request");
+            }
+            int count = bounded(request, "partitions", -1, 1, dev.eventline.config.DescriptionParser.MAX_PARTITIONS);
+            if (count < 0) {
+                throw new BadRequest("'partitions' is required");
+            }
+            try {
+                List<String> differences = partitions.repartition(fn, count);
+                ObjectNode body = json.createObjectNode().put("function", fn.name()).put("partitions", count);
+                body.set("differences", json.valueToTree(differences));
+                return body;
+            } catch (IllegalStateException e) {
+                throw new Conflict(e.getMessage());
+            }
         });
     }
 
@@ -256,6 +315,14 @@ public class AdminRoutes {
     @PreDestroy
     void close() {
         admin.close();
+    }
+
+    private static final class Conflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Conflict(String message) {
+            super(message);
+        }
     }
 
     private static final class BadRequest extends RuntimeException {

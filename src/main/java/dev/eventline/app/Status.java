@@ -61,6 +61,11 @@ public class Status implements HealthCheck {
         if (lastError != null) {
             r.withData("error", lastError);
         }
+        if (connected) {
+            // which partitions this instance owns; none means ready and standing by for a take-over
+            consumers.ownership().forEach((fn, owned) -> r.withData("partitions-" + fn, owned == 0
+                    ? "owns none (standing by)" : "owns " + owned));
+        }
         for (int i = 0; i < differences.size(); i++) {
             r.withData("topology-difference-" + i, differences.get(i));
         }

@@ -36,11 +36,14 @@ import dev.eventline.metrics.PipelineMetrics;
 public class Backpressure implements AdmissionControl {
 
     private static final long POLL_NANOS = Duration.ofMillis(20).toNanos();
+    private static final int PAUSED_RETRY_SECONDS = 5;
 
     private enum Level { OK, SOFT, HARD }
 
     @Inject
     FunctionLoad load;
+    @Inject
+    dev.eventline.metrics.QueueMonitor monitor;
     @Inject
     Publishing publishing;
     @Inject
@@ -80,6 +83,11 @@ public class Backpressure implements AdmissionControl {
      * (before they are published), so that requests admitted together cannot overshoot the limits.
      */
     private void admit(String producer, FunctionDescription fn, int events, long deadline) {
+        if (monitor.paused(fn.name())) {
+            metrics.admission(fn.name(), "unavailable");
+            throw GateError.unavailable("intake of function " + fn.name() + " is paused by an operator (e.g. while "
+                    + "its partition count changes); nothing was published, retry later", PAUSED_RETRY_SECONDS);
+        }
         AtomicInteger waiting = held.computeIfAbsent(fn.name(), k -> new AtomicInteger());
         synchronized (waiting) {
             FunctionLoad.View view = load.view(fn);
@@ -119,6 +127,11 @@ public class Backpressure implements AdmissionControl {
                 FunctionLoad.View view;
                 Level level;
                 synchronized (waiting) {
+                    if (monitor.paused(fn.name())) {
+                        metrics.admission(fn.name(), "unavailable");
+                        throw GateError.unavailable("intake of function " + fn.name() + " was paused while this "
+                                + "request was held; nothing was published, retry later", PAUSED_RETRY_SECONDS);
+                    }
                     view = load.view(fn);
                     level = level(fn, view);
                     if (shares.overShare(producer, System.currentTimeMillis())) {

@@ -130,6 +130,10 @@ public class FunctionLoad {
         if (catalog.byName(r.function()).isEmpty()) {
             return; // not a function this gate knows
         }
+        if (r.leaving()) {
+            rates.getOrDefault(r.function(), Map.of()).remove(r.instance());
+            return;
+        }
         Rate rate = rates.computeIfAbsent(r.function(), k -> new ConcurrentHashMap<>())
                 .computeIfAbsent(r.instance(), k -> new Rate());
         synchronized (rate) {
@@ -222,6 +226,20 @@ public class FunctionLoad {
         double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
         double drain = drain(fn.name(), nowNanos);
         return new View(depth, drain, lag, true, consuming);
+    }
+
+    /** @return whether a process reported (recently) that it holds an event of the function in hand */
+    public boolean anyInHand(String function) {
+        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        long now = System.nanoTime();
+        for (Rate r : rates.getOrDefault(function, Map.of()).values()) {
+            synchronized (r) {
+                if (now - r.receivedAtNanos <= fresh && r.oldestInHand > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     public synchronized void close() {

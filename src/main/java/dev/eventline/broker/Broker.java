@@ -49,6 +49,17 @@ public final class Broker {
         return factory.newConnection(consumerPool, name);
     }
 
+    /**
+     * A connection that is not recovered automatically: for state that must end with the connection, such as
+     * exclusive queues used as locks (a recovered connection would silently try to take them again).
+     */
+    public Connection openUnrecovered(String name) throws IOException, TimeoutException {
+        ConnectionFactory plain = factory.clone();
+        plain.setAutomaticRecoveryEnabled(false);
+        plain.setTopologyRecoveryEnabled(false);
+        return plain.newConnection(name);
+    }
+
     /** @return the broker URL with the password hidden, for logs */
     public String describe() {
         return redactedUrl;
@@ -71,6 +82,23 @@ public final class Broker {
     }
 
     /** Closes a channel that may already be closed; a failure to close it has nothing to report. */
+    /**
+     * Passive declare on a channel of its own (a missing queue closes the channel it is asked on).
+     *
+     * @return the queue's counts, or empty when it does not exist
+     */
+    public static java.util.Optional<com.rabbitmq.client.AMQP.Queue.DeclareOk> passive(Connection connection,
+            String queue) throws IOException {
+        Channel ch = connection.createChannel();
+        try {
+            return java.util.Optional.of(ch.queueDeclarePassive(queue));
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        } finally {
+            closeQuietly(ch);
+        }
+    }
+
     public static void closeQuietly(Channel channel) {
         if (channel.isOpen()) {
             try {

@@ -8,6 +8,9 @@ package dev.eventline.broker;
  * @param completed    events its consumers took off their partitions since they started (monotonic)
  * @param oldestInHand gate-acceptance time (epoch ms) of the oldest event in hand, 0 when none
  * @param at           when the report was made (epoch ms)
+ * @param owned        partitions the process owns
+ * @param leaving      the process is stopping: peers stop counting it at once
  */
-public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at) {
+public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at,
+        int owned, boolean leaving) {
 }

@@ -23,7 +23,7 @@ public final class DescriptionParser {
     /** Function names become queue and exchange names, user names and Kubernetes names. */
     static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,39}");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
-    static final int MAX_PARTITIONS = 256;
+    public static final int MAX_PARTITIONS = 256;
 
     private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
             "timeoutMs", "retry", "limits", "dedup");

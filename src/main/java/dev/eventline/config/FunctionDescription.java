@@ -80,6 +80,12 @@ public record FunctionDescription(String name, String source, List<String> event
             long deadLetterMax, double deadLetterWarn) {
     }
 
+    /** @return this description with another partition count (concurrency capped to it) */
+    public FunctionDescription withPartitions(int count) {
+        return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout, retry,
+                limits, dedup);
+    }
+
     /** @return the broker-side {@code x-max-length} of one partition queue */
     public long partitionMaxLength() {
         return (limits.depthCeiling() + partitions - 1) / partitions;

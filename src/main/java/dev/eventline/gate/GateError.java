@@ -34,6 +34,11 @@ public final class GateError extends RuntimeException {
         return new GateError(429, "throttled", message, null, null, retryAfterSeconds);
     }
 
+    /** {@code 503} with a {@code Retry-After} of this many seconds. */
+    public static GateError unavailable(String message, int retryAfterSeconds) {
+        return new GateError(503, "unavailable", message, null, null, retryAfterSeconds);
+    }
+
     /** @return seconds for the {@code Retry-After} header, or null */
     public Integer retryAfterSeconds() {
         return retryAfterSeconds;

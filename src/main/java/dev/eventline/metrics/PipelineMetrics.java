@@ -27,6 +27,8 @@ public class PipelineMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, java.util.Set<FunctionProgress>> progresses = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Map<Object, java.util.function.IntSupplier>> ownership =
+            new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry) {
@@ -184,6 +186,31 @@ public class PipelineMetrics {
                     .baseUnit("seconds").tag("function", fn).register(registry);
             return set;
         }).add(progress);
+    }
+
+    /** Counts the partitions an instance in this process owns, in the function's owned-partitions gauge. */
+    public void trackOwnership(String function, java.util.function.IntSupplier owned) {
+        ownership.computeIfAbsent(function, fn -> {
+            java.util.Map<Object, java.util.function.IntSupplier> all = new ConcurrentHashMap<>();
+            Gauge.builder(PREFIX + "partitions.owned", all, m -> m.values().stream()
+                    .mapToInt(java.util.function.IntSupplier::getAsInt).sum())
+                    .description("partitions of the function that instances in this process own")
+                    .tag("function", fn).register(registry);
+            return all;
+        }).put(owned, owned);
+    }
+
+    public void untrackOwnership(String function, java.util.function.IntSupplier owned) {
+        java.util.Map<Object, java.util.function.IntSupplier> all = ownership.get(function);
+        if (all != null) {
+            all.remove(owned);
+        }
+    }
+
+    /** A partition changed hands: taken, or handed back. */
+    public void handover(String function, String direction) {
+        counter("partition.handovers", "partitions this process took or handed back", "handovers", "function",
+                function, "direction", direction).increment();
     }
 
     public void untrack(String function, FunctionProgress progress) {

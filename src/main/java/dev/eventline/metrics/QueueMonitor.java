@@ -53,6 +53,7 @@ public class QueueMonitor {
     private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
     private final Map<String, Depth> depths = new ConcurrentHashMap<>();
     private final Map<String, Runnable> listeners = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> paused = new ConcurrentHashMap<>();
     private Connection connection;
 
     /** One round over these functions; failures are logged at debug and retried next round. */
@@ -79,6 +80,9 @@ public class QueueMonitor {
             } finally {
                 Broker.closeQuietly(ch);
             }
+            for (FunctionDescription fn : functions) {
+                paused.put(fn.name(), Broker.passive(connection, names.pauseMarker(fn.name())).isPresent());
+            }
         } catch (IOException | TimeoutException | RuntimeException e) {
             LOG.debugf("queue depths not read: %s", Broker.reason(e));
         }
@@ -97,6 +101,11 @@ public class QueueMonitor {
         long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
         metrics.deadLetterDepth(fn.name(), dlq, fn.limits().deadLetterMax());
         report(fn, dlq);
+    }
+
+    /** @return whether the function's intake was paused at the last reading */
+    public boolean paused(String function) {
+        return paused.getOrDefault(function, false);
     }
 
     /** @return the last reading of the function's partitions, if any */

@@ -50,6 +50,23 @@ public record Names(String prefix) {
         return prefix + "eventline.status";
     }
 
+    /**
+     * The lock of partition {@code index}: an exclusive, auto-deleted queue that the instance owning the
+     * partition holds on its ownership connection. The broker refuses it to anyone else and deletes it when
+     * that connection ends, so ownership needs no coordinator besides RabbitMQ.
+     */
+    public String partitionLock(String fn, int index) {
+        return prefix + fn + "-" + index + ".owner";
+    }
+
+    /**
+     * While this queue exists, gates refuse the function's events (503 with Retry-After): intake is paused,
+     * e.g. to change the partition count. It holds nothing ({@code x-max-length} 0); its existence is the flag.
+     */
+    public String pauseMarker(String fn) {
+        return prefix + fn + ".paused";
+    }
+
     public String retryExchange(String fn) {
         return prefix + fn + ".retry";
     }

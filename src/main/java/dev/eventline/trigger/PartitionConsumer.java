@@ -101,6 +101,19 @@ final class PartitionConsumer extends DefaultConsumer {
         return getChannel() instanceof AutorecoveringChannel c ? c.getDelegate() : getChannel();
     }
 
+    private volatile boolean cancelledByBroker;
+
+    /** The broker cancelled this consumer (its queue was deleted, or a consumer timeout). */
+    @Override
+    public void handleCancel(String consumerTag) {
+        cancelledByBroker = true;
+        LOG.warnf("function %s partition %s: the broker cancelled the consumer", fn.name(), queue);
+    }
+
+    boolean cancelledByBroker() {
+        return cancelledByBroker;
+    }
+
     @Override
     public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
             throws IOException {

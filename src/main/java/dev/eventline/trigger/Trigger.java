@@ -41,6 +41,7 @@ public class Trigger {
     private final ScheduledExecutorService reports = Daemons.scheduler("eventline-progress");
 
     private volatile FunctionInvokers invokers;
+    private volatile Membership membership;
 
     /** Checks that every event type of these functions has a {@code @Funq} method; start-up fails otherwise. */
     public void check(Collection<FunctionDescription> functions) {
@@ -57,15 +58,34 @@ public class Trigger {
             throws IOException, TimeoutException {
         Running running = new Running();
         try {
+            Membership members = membership(instance);
             for (FunctionDescription fn : functions) {
-                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json, codec,
-                        reports, config.monitor().interval()));
+                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json,
+                        codec, reports, config.monitor().interval(), members));
             }
         } catch (IOException | TimeoutException | RuntimeException e) {
             running.stop(Duration.ZERO);
             throw e;
         }
         return running;
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        reports.shutdownNow();
+        if (membership != null) {
+            membership.close();
+        }
+    }
+
+    /** One listener per process for the instances' progress reports (it only observes). */
+    private synchronized Membership membership(String process) throws IOException, TimeoutException {
+        if (membership == null) {
+            Membership m = new Membership(config.monitor().interval());
+            m.start(broker, names, json, process);
+            membership = m;
+        }
+        return membership;
     }
 
     private FunctionInvokers invokers() {
@@ -80,6 +100,25 @@ public class Trigger {
         private final List<FunctionConsumers> functions = new ArrayList<>();
 
         private Running() {
+        }
+
+        /** @return partitions of this function that this instance owns */
+        public int owned(String function) {
+            return functions.stream().filter(f -> f.description().name().equals(function))
+                    .mapToInt(FunctionConsumers::ownedCount).sum();
+        }
+
+        /** @return the partitions of this function this instance owns, by index */
+        public List<Integer> ownedPartitions(String function) {
+            return functions.stream().filter(f -> f.description().name().equals(function))
+                    .flatMap(f -> f.ownedPartitions().stream()).sorted().toList();
+        }
+
+        /** @return for each function, how many partitions this instance owns */
+        public java.util.Map<String, Integer> ownership() {
+            java.util.Map<String, Integer> owned = new java.util.TreeMap<>();
+            functions.forEach(f -> owned.merge(f.description().name(), f.ownedCount(), Integer::sum));
+            return owned;
         }
 
         /** @return whether every function's connection is open (false while one recovers) */

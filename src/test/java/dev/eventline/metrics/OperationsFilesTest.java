@@ -89,7 +89,8 @@ class OperationsFilesTest {
                 "eventline_function_lag_seconds", "eventline_consumer_lag_seconds",
                 "eventline_handler_duration_seconds", "eventline_processed_events_total",
                 "eventline_handler_retries_total", "eventline_dead_letter_depth_events",
-                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds")) {
+                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds", "eventline_partitions_owned",
+                "eventline_partition_handovers_total")) {
             assertTrue(charted.contains(needed), "the dashboard charts " + needed + ": " + charted);
         }
     }

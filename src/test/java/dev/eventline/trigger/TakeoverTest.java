@@ -26,8 +26,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /**
- * Two instances of the orders function, each with its own connections (as two processes would have): single
- * active consumer makes the first one active; when it stops or dies mid-stream, the other takes its
+ * Two instances of the orders function, each with its own connections (as two processes would have): they
+ * share the partitions; when one stops or dies mid-stream, the other takes its
  * partitions over, and nothing is lost or reordered.
  */
 @QuarkusTest
