@@ -1,0 +1,396 @@
+package dev.eventline.loadtest;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.testsupport.GateClient;
+import dev.eventline.testsupport.TestBroker;
+
+/**
+ * The benchmark (README "Performance"): on one broker, in one run, RabbitMQ's PerfTest as the ceiling, the
+ * pipeline with a no-op handler, scaling over partitions with a 5 ms handler against the naive single queue,
+ * overload at 5x the sustainable rate, latency at half the maximum, and start-up footprint. Every scenario
+ * ends with the verifier (lost, out of order, duplicates). Prints a table, writes target/bench/results.json
+ * and target/bench/overload.png; exit status 1 when a scenario lost or reordered events.
+ * Run: {@code ./mvnw -Pbench verify} ({@code -Dbench.args="--seconds 20 --overload-seconds 60"}).
+ */
+public final class Benchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final int PRODUCERS = 8;
+
+    private final TestBroker broker = TestBroker.get();
+    private final int seconds;
+    private final int overloadSeconds;
+    private final ObjectNode results = JSON.createObjectNode();
+    private final List<String> table = new ArrayList<>();
+    private boolean failed;
+
+    private Benchmark(int seconds, int overloadSeconds) {
+        this.seconds = seconds;
+        this.overloadSeconds = overloadSeconds;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = 20;
+        int overload = 60;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
+                case "--overload-seconds" -> overload = Integer.parseInt(args[i + 1]);
+                default -> {
+                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds)");
+                    System.exit(2);
+                }
+            }
+        }
+        if (!Files.exists(Path.of("target/quarkus-app/quarkus-run.jar"))) {
+            System.err.println("target/quarkus-app/quarkus-run.jar is missing: ./mvnw -Pbench verify builds it");
+            System.exit(2);
+        }
+        Files.createDirectories(Path.of("target/bench"));
+        Benchmark b = new Benchmark(seconds, overload);
+        int status;
+        try {
+            status = b.run();
+        } catch (Exception e) {
+            System.err.println("benchmark failed: " + e);
+            e.printStackTrace();
+            status = 2;
+        }
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        results.put("machine", machine());
+        results.put("broker", broker.description());
+        results.put("secondsPerScenario", seconds);
+        double perfTest = perfTest();
+        double noop = pipelineNoop(perfTest);
+        double sustainable = scaling();
+        overload(sustainable);
+        latency(noop);
+        footprint();
+        Files.writeString(Path.of("target/bench/results.json"), JSON.writeValueAsString(results));
+        System.out.println();
+        System.out.println("| scenario | result | target | met |");
+        System.out.println("|---|---|---|---|");
+        table.forEach(System.out::println);
+        System.out.println();
+        System.out.println("results: target/bench/results.json, chart: target/bench/overload.png");
+        return failed ? 1 : 0;
+    }
+
+    // 1. Ceiling -------------------------------------------------------------------------------------------
+
+    private double perfTest() throws Exception {
+        log("PerfTest: 8 producers, 8 consumers, 8 quorum queues, persistent, confirms, manual acks, prefetch 1");
+        Path cp = Path.of("target/bench/perftest.cp");
+        int rc = new ProcessBuilder("./mvnw", "-q", "-B", "--no-transfer-progress", "-f", "bench/perftest/pom.xml",
+                "dependency:build-classpath", "-Dmdep.outputFile=" + cp.toAbsolutePath()).inheritIO().start().waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("resolving PerfTest failed (exit " + rc + ")");
+        }
+        String run = "perf" + Long.toString(System.nanoTime(), 36);
+        int size = eventSize();
+        int perQueue = 10_000;
+        // publishing and consuming measured apart: an unthrottled publisher starves consumers of the same broker
+        // (no backpressure in PerfTest), which says nothing about what the broker can carry end to end
+        double publish = perfTestRun(cp, run, size, "publish", List.of("--producers", "8", "--consumers", "0",
+                "--pmessages", String.valueOf(perQueue)), "sending rate avg: ([0-9]+) msg/s");
+        double consume = perfTestRun(cp, run, size, "consume", List.of("--producers", "0", "--consumers", "8",
+                "--cmessages", String.valueOf(perQueue), "--qos", "1", "--predeclared"),
+                "receiving rate avg: ([0-9]+) msg/s");
+        double rate = Math.min(publish, consume);
+        try (Connection c = broker.connectionFactory().newConnection("bench-cleanup"); Channel ch = c.createChannel()) {
+            for (int i = 1; i <= 8; i++) {
+                ch.queueDelete(run + "-" + i);
+            }
+        }
+        results.putObject("perfTest").put("messageBytes", size).put("publishPerSecond", publish)
+                .put("consumePerSecond", consume).put("ceilingPerSecond", rate);
+        log(String.format(Locale.ROOT, "PerfTest: publish %.0f msg/s, consume %.0f msg/s (%d-byte messages)",
+                publish, consume, size));
+        row("PerfTest: publish (confirms) / consume (manual acks, prefetch 1)", String.format(Locale.ROOT,
+                "%.0f / %.0f msg/s", publish, consume), "", true);
+        return rate;
+    }
+
+    /** One PerfTest run on 8 quorum queues, persistent messages, confirms, manual acks; @return the parsed rate */
+    private double perfTestRun(Path cp, String run, int size, String name, List<String> extra, String rate)
+            throws Exception {
+        Path out = Path.of("target/bench/perftest-" + name + ".log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", Files.readString(cp).trim(), "com.rabbitmq.perf.PerfTest", "--uri",
+                broker.amqpUrl(), "--queue-pattern", run + "-%d", "--queue-pattern-from", "1", "--queue-pattern-to",
+                "8", "--quorum-queue", "--flag", "persistent", "--confirm", "100", "--size", String.valueOf(size),
+                "--auto-delete", "false", "--time", "120"));
+        command.addAll(extra);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("PerfTest did not finish; see " + out);
+        }
+        Matcher m = Pattern.compile(rate).matcher(Files.readString(out));
+        if (!m.find()) {
+            throw new IllegalStateException("no rate in PerfTest's output; see " + out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static int eventSize() {
+        return GateClient.event("bench-key-0-1", "bench.noop", "bench-key-0", Map.of("key", "bench-key-0", "step", 1,
+                "sentAtMs", System.currentTimeMillis())).toString().length();
+    }
+
+    private double pipelineNoop(double perfTest) throws Exception {
+        log("pipeline, no-op handler, 8 partitions, batches of 100 from 8 producers");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "noop8", 8).ready()) {
+            Measured m = drive(app, "bench.noop", 100, 0, seconds);
+            double ratio = m.perSecond / perfTest;
+            results.putObject("pipelineNoop").put("processedPerSecond", m.perSecond).put("ratioToPerfTest", ratio)
+                    .setAll(m.verdict);
+            row("ceiling: pipeline (HTTP gate, batches of 100) / PerfTest", String.format(Locale.ROOT,
+                    "%.0f / %.0f events/s = %.2f", m.perSecond, perfTest, ratio), ">= 0.7", ratio >= 0.7);
+            return m.perSecond;
+        }
+    }
+
+    // 2. Scaling ------------------------------------------------------------------------------------------
+
+    private double scaling() throws Exception {
+        ObjectNode scaling = results.putObject("scaling5ms");
+        double naive = 0;
+        double eight = 0;
+        for (int p : new int[] {1, 2, 4, 8}) {
+            log("5 ms handler, " + p + " partition(s)" + (p == 1 ? " = the naive design: one queue, one consumer" : ""));
+            try (BenchApp app = BenchApp.start(broker.amqpUrl(), "io" + p, p).ready()) {
+                Measured m = drive(app, "bench.io", 50, 0, Math.max(10, seconds * 3 / 4));
+                scaling.putObject(String.valueOf(p)).put("processedPerSecond", m.perSecond).setAll(m.verdict);
+                naive = p == 1 ? m.perSecond : naive;
+                eight = p == 8 ? m.perSecond : eight;
+                row("scaling: 5 ms handler, " + p + " partition(s)", String.format(Locale.ROOT, "%.0f events/s",
+                        m.perSecond), "", true);
+            }
+        }
+        double ratio = eight / naive;
+        scaling.put("eightOverNaive", ratio);
+        row("scaling: 8 partitions / naive", String.format(Locale.ROOT, "%.1fx", ratio), ">= 6x", ratio >= 6);
+        return eight;
+    }
+
+    // 3. Overload -----------------------------------------------------------------------------------------
+
+    private void overload(double sustainable) throws Exception {
+        double offered = 5 * sustainable;
+        log(String.format(Locale.ROOT, "overload: %.0f events/s (5x the sustainable %.0f) for %d s, 5 ms handler, "
+                + "8 partitions, default limits", offered, sustainable, overloadSeconds));
+        List<double[]> rate = new ArrayList<>();
+        List<double[]> depth = new ArrayList<>();
+        List<double[]> lag = new ArrayList<>();
+        List<double[]> rss = new ArrayList<>();
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "overload", 8).ready()) {
+            String run = "ov" + Long.toString(System.nanoTime(), 36);
+            BenchDriver driver = new BenchDriver(app.events(), run, "bench.io", PRODUCERS, 50, offered);
+            long t0 = System.nanoTime();
+            long last = app.report().path("processed").asLong();
+            double maxDepth = 0;
+            double floodEnd = overloadSeconds;
+            double recovered = Double.NaN;
+            for (int s = 1; s <= overloadSeconds + 60; s++) {
+                waitUntil(t0 + TimeUnit.SECONDS.toNanos(s));
+                long now = app.report().path("processed").asLong();
+                double d = app.metric("eventline_function_depth_events", "function=\"bench\"");
+                double l = app.metric("eventline_function_lag_seconds", "function=\"bench\"");
+                rate.add(new double[] {s, now - last});
+                depth.add(new double[] {s, d});
+                lag.add(new double[] {s, l});
+                rss.add(new double[] {s, app.rssMiB()});
+                maxDepth = Math.max(maxDepth, d);
+                last = now;
+                if (s == overloadSeconds) {
+                    driver.stop();
+                }
+                if (s > overloadSeconds && l < 1 && Double.isNaN(recovered)) {
+                    recovered = s - floodEnd;
+                    break;
+                }
+            }
+            if (s(rate) <= overloadSeconds) {
+                driver.stop();
+            }
+            ObjectNode verdict = verify(app, driver.accepted.sum());
+            double delayed = app.metric("eventline_gate_admission_decisions_total", "decision=\"delayed\"");
+            double refused = app.metric("eventline_gate_admission_decisions_total", "decision=\"throttled\"");
+            double rssWarm = rss.get(Math.min(9, rss.size() - 1))[1];
+            double rssMax = rss.stream().skip(10).mapToDouble(p -> p[1]).max().orElse(rssWarm);
+            double growth = (rssMax - rssWarm) / rssWarm;
+            long hard = 50_000;
+            long inFlight = (long) PRODUCERS * 50;
+            ObjectNode o = results.putObject("overload");
+            o.put("offeredPerSecond", offered).put("sustainablePerSecond", sustainable)
+                    .put("accepted", driver.accepted.sum()).put("throttled", driver.throttled.sum())
+                    .put("unavailable", driver.unavailable.sum()).put("gateDelayed", delayed)
+                    .put("gateThrottled", refused).put("maxDepth", maxDepth)
+                    .put("rssWarmMiB", rssWarm).put("rssMaxMiB", rssMax).put("rssGrowth", growth)
+                    .put("secondsToLagUnder1s", recovered).setAll(verdict);
+            o.set("series", JSON.valueToTree(Map.of("processedPerSecond", rate, "depth", depth, "lagSeconds", lag,
+                    "rssMiB", rss)));
+            row("overload: lost / out of order", verdict.path("lost").asLong() + " / "
+                    + verdict.path("violations").asLong(), "0 / 0", verdict.path("lost").asLong() == 0
+                            && verdict.path("violations").asLong() == 0);
+            row("overload: gate throttled (requests held / answered 429)", String.format(Locale.ROOT, "%.0f / %.0f",
+                    delayed, refused), "> 0", delayed + refused > 0);
+            row("overload: max depth", String.format(Locale.ROOT, "%.0f", maxDepth), "<= hard " + hard
+                    + " + in-flight " + inFlight, maxDepth <= hard + inFlight);
+            row("overload: RSS growth after warm-up", String.format(Locale.ROOT, "%.1f %% (%.0f -> %.0f MiB)",
+                    100 * growth, rssWarm, rssMax), "< 10 %", growth < 0.10);
+            row("overload: lag under 1 s after the flood", Double.isNaN(recovered) ? "not within 60 s"
+                    : String.format(Locale.ROOT, "%.0f s", recovered), "<= 10 s", recovered <= 10);
+            Chart.write(Path.of("target/bench/overload.png"), String.format(Locale.ROOT,
+                    "overload: %.0f events/s offered (5x sustainable) for %d s, 5 ms handler, 8 partitions", offered,
+                    overloadSeconds), List.of(
+                            new Chart.Series("processed", "events/s", rate, new Color(30, 120, 200)),
+                            new Chart.Series("queue depth", "events", depth, new Color(200, 120, 30)),
+                            new Chart.Series("lag", "s", lag, new Color(180, 40, 40)),
+                            new Chart.Series("RSS", "MiB", rss, new Color(60, 150, 60))),
+                    new double[] {floodEnd});
+        }
+    }
+
+    private static int s(List<double[]> series) {
+        return series.size();
+    }
+
+    // 4. Latency ------------------------------------------------------------------------------------------
+
+    private void latency(double maxNoop) throws Exception {
+        double half = maxNoop / 2;
+        log(String.format(Locale.ROOT, "latency: no-op handler at %.0f events/s (half the maximum)", half));
+        // a flight recording of this run (GC pauses, hot methods, lock waits) says what the tail is made of
+        List<String> jfr = List.of("-XX:StartFlightRecording=filename=target/bench/latency.jfr,settings=profile,dumponexit=true");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "latency", 8, jfr).ready()) {
+            Measured m = drive(app, "bench.noop", 20, half, seconds);
+            JsonNode r = app.report();
+            double p50 = r.path("p50Ms").asDouble();
+            double p99 = r.path("p99Ms").asDouble();
+            double p999 = r.path("p999Ms").asDouble();
+            double gateP99 = 1000 * app.metric("eventline_pipeline_latency_seconds", "quantile=\"0.99\"");
+            results.putObject("latency").put("offeredPerSecond", half).put("processedPerSecond", m.perSecond)
+                    .put("measuredEvents", r.path("measured").asLong()).put("p50Ms", p50).put("p99Ms", p99)
+                    .put("p999Ms", p999).put("gateAcceptanceToDoneP99MsWholeRun", gateP99).setAll(m.verdict);
+            row("latency at half load: p50 / p99 / p999", String.format(Locale.ROOT, "%.1f / %.1f / %.1f ms", p50,
+                    p99, p999), "p99 < 50 ms", p99 < 50);
+        }
+    }
+
+    // 5. Footprint ----------------------------------------------------------------------------------------
+
+    private void footprint() throws Exception {
+        log("footprint: one function (1 partition), JVM mode");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "footprint", 1)) {
+            GateClient gate = new GateClient(app.events());
+            String body = GateClient.event("fp-1", "bench.noop", "fp", Map.of("key", "fp", "step", 1)).toString();
+            long first = 0;
+            while (first == 0 && System.nanoTime() - app.startedNanos < TimeUnit.SECONDS.toNanos(120)) {
+                if (gate.post("application/cloudevents+json", body).status() == 202) {
+                    while (first == 0 && System.nanoTime() - app.startedNanos < TimeUnit.SECONDS.toNanos(120)) {
+                        if (app.report().path("processed").asLong() >= 1) {
+                            first = System.nanoTime();
+                        }
+                    }
+                }
+                waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            double ms = (first - app.startedNanos) / 1e6;
+            double rss = app.rssMiB();
+            String nativeNote = "not measured: no native executable is built here (no GraalVM or Mandrel on this "
+                    + "machine; the native build is issue 6)";
+            results.putObject("footprint").put("jvmStartToFirstEventMs", ms).put("jvmRssMiB", rss)
+                    .put("native", nativeNote);
+            row("footprint (JVM): start to first event processed", String.format(Locale.ROOT, "%.0f ms", ms), "", true);
+            row("footprint (JVM): RSS after the first event", String.format(Locale.ROOT, "%.0f MiB", rss), "", true);
+            row("footprint (native)", nativeNote, "", true);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+
+    private record Measured(double perSecond, ObjectNode verdict) {
+    }
+
+    /** Drives the function at a rate (0: as fast as the gate takes), measures a steady window, verifies. */
+    private Measured drive(BenchApp app, String type, int batch, double rate, int measureSeconds) throws Exception {
+        String run = "r" + Long.toString(System.nanoTime(), 36);
+        BenchDriver driver = new BenchDriver(app.events(), run, type, PRODUCERS, batch, rate);
+        long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        driver.measureFrom(warm); // latency of events sent after the warm-up
+        waitUntil(warm);
+        long p0 = app.report().path("processed").asLong();
+        long t0 = System.nanoTime();
+        waitUntil(t0 + TimeUnit.SECONDS.toNanos(measureSeconds));
+        long p1 = app.report().path("processed").asLong();
+        double perSecond = (p1 - p0) / ((System.nanoTime() - t0) / 1e9);
+        driver.stop();
+        return new Measured(perSecond, verify(app, driver.accepted.sum()));
+    }
+
+    /** Waits until every accepted event is processed (at most 120 s), then reads the verifier. */
+    private ObjectNode verify(BenchApp app, long accepted) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        JsonNode r = app.report();
+        while (r.path("processed").asLong() < accepted && System.nanoTime() < deadline) {
+            waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
+            r = app.report();
+        }
+        long lost = accepted - r.path("processed").asLong();
+        long violations = r.path("violations").asLong();
+        if (lost != 0 || violations != 0) {
+            failed = true;
+        }
+        ObjectNode v = JSON.createObjectNode();
+        v.put("accepted", accepted).put("lost", lost).put("violations", violations)
+                .put("duplicates", r.path("duplicates").asLong());
+        log("verifier: " + v);
+        return v;
+    }
+
+    private void row(String scenario, String result, String target, boolean met) {
+        table.add("| " + scenario + " | " + result + " | " + target + " | " + (target.isEmpty() ? "" : met ? "yes" : "no")
+                + " |");
+    }
+
+    private static String machine() {
+        return Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version");
+    }
+
+    /** Waits for the benchmark's own clock (timing a measurement, not synchronising with the system under test). */
+    private static void waitUntil(long nanoTime) {
+        for (long left; (left = nanoTime - System.nanoTime()) > 0;) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    private static void log(String line) {
+        System.err.println("[bench] " + line);
+    }
+}
