@@ -171,13 +171,26 @@ public class Backpressure implements AdmissionControl {
 
     private static Level level(FunctionDescription fn, FunctionLoad.View v) {
         FunctionDescription.Limits l = fn.limits();
-        if (v.depth() >= l.depthHard() || v.lagSeconds() >= l.lagHardSeconds()) {
+        double lag = admissionLag(v);
+        if (v.depth() >= l.depthHard() || lag >= l.lagHardSeconds()) {
             return Level.HARD;
         }
-        if (v.depth() >= l.depthSoft() || v.lagSeconds() >= l.lagSoftSeconds()) {
+        if (v.depth() >= l.depthSoft() || lag >= l.lagSoftSeconds()) {
             return Level.SOFT;
         }
         return Level.OK;
+    }
+
+    /**
+     * The lag admission judges: the smaller of the age of the oldest unprocessed event and the wait a new
+     * event faces at the measured drain rate (depth ÷ drain). The age alone lags behind: it stays high until
+     * the old events are gone and would keep producers out until the queue is empty, leaving the consumers
+     * idle (a sawtooth the benchmark showed). The projected wait alone overreacts while the drain rate is
+     * still being measured (a backlog just started). When nothing drains, it is the age.
+     */
+    static double admissionLag(FunctionLoad.View v) {
+        return v.drainPerSecond() > 0.01 ? Math.min(v.lagSeconds(), v.depth() / v.drainPerSecond())
+                : v.lagSeconds();
     }
 
     private GateError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
@@ -201,7 +214,8 @@ public class Backpressure implements AdmissionControl {
             return v.consuming() ? (int) Math.max(1, Math.min(max, Math.ceil(v.lagSeconds()))) : (int) max;
         }
         double excess = Math.max(0, v.depth() - 0.9 * fn.limits().depthSoft());
-        double seconds = Math.max(excess / v.drainPerSecond(), v.lagSeconds() - 0.9 * fn.limits().lagSoftSeconds());
+        double seconds = Math.max(excess / v.drainPerSecond(),
+                admissionLag(v) - 0.9 * fn.limits().lagSoftSeconds());
         return (int) Math.max(1, Math.min(max, Math.ceil(seconds)));
     }
 

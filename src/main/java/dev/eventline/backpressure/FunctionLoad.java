@@ -72,6 +72,8 @@ public class FunctionLoad {
     private final Map<String, Long> stalledSince = new ConcurrentHashMap<>();
     private Connection connection;
     private boolean gaugesRegistered;
+    /** When this gate began to listen: until it has heard for a while, silence does not mean "no consumer". */
+    private volatile long listeningSince = System.nanoTime();
 
     /** One process's reports on one function, smoothed. */
     private static final class Rate {
@@ -88,6 +90,7 @@ public class FunctionLoad {
             return; // the client's automatic recovery restores it, with its queue, binding and consumer
         }
         connection = broker.open("eventline-load@" + instance);
+        listeningSince = System.nanoTime();
         Channel ch = connection.createChannel();
         try {
             ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
@@ -213,6 +216,7 @@ public class FunctionLoad {
         // a process that reported within this long is taken as still consuming, even if its latest reports
         // are late (a busy machine); only fresh reports count for the drain rate and the lag
         long alive = Math.max(fresh, Duration.ofSeconds(30).toNanos());
+        consuming = nowNanos - listeningSince <= alive;
         for (Rate r : rates.getOrDefault(fn.name(), Map.of()).values()) {
             synchronized (r) {
                 long age = nowNanos - r.receivedAtNanos;

@@ -44,10 +44,20 @@ final class BenchApp implements AutoCloseable {
 
     /** @param jvmArgs extra JVM options, e.g. a flight recording */
     static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs) throws IOException {
+        return start(amqpUrl, name, partitions, jvmArgs, "bench" + Long.toString(System.nanoTime(), 36) + "-", true,
+                partitions);
+    }
+
+    /**
+     * @param prefix broker names' prefix: instances of one scenario share it
+     * @param gate   whether this process serves the gate (further instances run the function only)
+     */
+    static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs, String prefix,
+            boolean gate, int concurrency) throws IOException {
         Path dir = Path.of("target/bench/functions-" + name, "bench");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("function.yaml"), "name: bench\neventTypes: [bench.noop, bench.io]\n"
-                + "partitions: " + partitions + "\n");
+                + "partitions: " + partitions + "\nconcurrency: " + concurrency + "\n");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -55,12 +65,15 @@ final class BenchApp implements AutoCloseable {
         Path log = Path.of("target/bench/app-" + name + ".log");
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString()));
+        command.add("-Dquarkus.log.category.\"dev.eventline.trigger\".level=INFO"); // ownership changes in the log
         command.addAll(jvmArgs);
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("RABBITMQ_URL", amqpUrl);
         pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
-        pb.environment().put("EVENTLINE_TOPOLOGY_PREFIX", "bench" + Long.toString(System.nanoTime(), 36) + "-");
+        pb.environment().put("EVENTLINE_TOPOLOGY_PREFIX", prefix);
+        pb.environment().put("EVENTLINE_GATE_ENABLED", String.valueOf(gate));
+        pb.environment().put("EVENTLINE_INSTANCE_ID", name);
         pb.environment().put("EVENTLINE_FUNCTIONS_DIR", dir.getParent().toString());
         pb.environment().put("EVENTLINE_GATE_OPEN", "true");
         pb.environment().put("QUARKUS_LOG_LEVEL", "WARN");

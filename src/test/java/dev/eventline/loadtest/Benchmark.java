@@ -44,18 +44,23 @@ public final class Benchmark {
     private final List<String> table = new ArrayList<>();
     private boolean failed;
 
-    private Benchmark(int seconds, int overloadSeconds) {
+    private final String only;
+
+    private Benchmark(int seconds, int overloadSeconds, String only) {
         this.seconds = seconds;
         this.overloadSeconds = overloadSeconds;
+        this.only = only;
     }
 
     public static void main(String[] args) throws Exception {
         int seconds = 20;
         int overload = 60;
+        String only = "";
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
                 case "--overload-seconds" -> overload = Integer.parseInt(args[i + 1]);
+                case "--only" -> only = args[i + 1];
                 default -> {
                     System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds)");
                     System.exit(2);
@@ -67,7 +72,7 @@ public final class Benchmark {
             System.exit(2);
         }
         Files.createDirectories(Path.of("target/bench"));
-        Benchmark b = new Benchmark(seconds, overload);
+        Benchmark b = new Benchmark(seconds, overload, only);
         int status;
         try {
             status = b.run();
@@ -83,9 +88,15 @@ public final class Benchmark {
         results.put("machine", machine());
         results.put("broker", broker.description());
         results.put("secondsPerScenario", seconds);
+        if (only.equals("instances")) { // one scenario alone, for investigating it
+            instances();
+            table.forEach(System.out::println);
+            return failed ? 1 : 0;
+        }
         double perfTest = perfTest();
         double noop = pipelineNoop(perfTest);
         double sustainable = scaling();
+        instances();
         overload(sustainable);
         latency(noop);
         footprint();
@@ -195,6 +206,55 @@ public final class Benchmark {
         scaling.put("eightOverNaive", ratio);
         row("scaling: 8 partitions / naive", String.format(Locale.ROOT, "%.1fx", ratio), ">= 6x", ratio >= 6);
         return eight;
+    }
+
+    // 2b. Instances -----------------------------------------------------------------------------------------
+
+    /** The 5 ms handler, 8 partitions, run by 1, 2 and 4 instances (separate processes sharing the partitions). */
+    private void instances() throws Exception {
+        ObjectNode out = results.putObject("instances5ms8partitions");
+        for (int n : new int[] {1, 2, 4}) {
+            log("5 ms handler, 8 partitions, " + n + " instance(s), 2 delivery threads each");
+            String prefix = "inst" + Long.toString(System.nanoTime(), 36) + "-";
+            List<BenchApp> fleet = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    fleet.add(BenchApp.start(broker.amqpUrl(), "inst" + n + "-" + i, 8, List.of(), prefix, i == 0,
+                            2));
+                }
+                for (BenchApp app : fleet) {
+                    app.ready();
+                }
+                // start sending once the partitions are shared out, so each key stays with one instance (and one
+                // verifier) for the whole run
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!settled(fleet, 8) && System.nanoTime() < deadline) {
+                    waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
+                }
+                Measured m = drive(fleet, "bench.io", 50, 0, Math.max(10, seconds * 3 / 4));
+                out.putObject(String.valueOf(n)).put("processedPerSecond", m.perSecond).setAll(m.verdict);
+                row("instances: 5 ms handler, 8 partitions, " + n + " instance(s) of 2 threads",
+                        String.format(Locale.ROOT, "%.0f events/s", m.perSecond), "", true);
+            } finally {
+                for (BenchApp app : fleet) {
+                    app.close();
+                }
+            }
+        }
+    }
+
+    /** Every partition owned, and shared evenly (floor or ceil) among the instances. */
+    private static boolean settled(List<BenchApp> fleet, int partitions) throws Exception {
+        int total = 0;
+        for (BenchApp app : fleet) {
+            double owned = app.metric("eventline_partitions_owned", "function=\"bench\"");
+            if (Double.isNaN(owned) || owned < partitions / fleet.size() || owned > (partitions + fleet.size() - 1)
+                    / fleet.size()) {
+                return false;
+            }
+            total += (int) owned;
+        }
+        return total == partitions;
     }
 
     // 3. Overload -----------------------------------------------------------------------------------------
@@ -337,38 +397,60 @@ public final class Benchmark {
     private record Measured(double perSecond, ObjectNode verdict) {
     }
 
-    /** Drives the function at a rate (0: as fast as the gate takes), measures a steady window, verifies. */
     private Measured drive(BenchApp app, String type, int batch, double rate, int measureSeconds) throws Exception {
+        return drive(List.of(app), type, batch, rate, measureSeconds);
+    }
+
+    /**
+     * Drives the function through the first process's gate at a rate (0: as fast as the gate takes),
+     * measures a steady window, verifies over every process.
+     */
+    private Measured drive(List<BenchApp> fleet, String type, int batch, double rate, int measureSeconds)
+            throws Exception {
+        BenchApp app = fleet.get(0);
         String run = "r" + Long.toString(System.nanoTime(), 36);
         BenchDriver driver = new BenchDriver(app.events(), run, type, PRODUCERS, batch, rate);
         long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         driver.measureFrom(warm); // latency of events sent after the warm-up
         waitUntil(warm);
-        long p0 = app.report().path("processed").asLong();
+        long p0 = sum(fleet, "processed");
         long t0 = System.nanoTime();
         waitUntil(t0 + TimeUnit.SECONDS.toNanos(measureSeconds));
-        long p1 = app.report().path("processed").asLong();
+        long p1 = sum(fleet, "processed");
         double perSecond = (p1 - p0) / ((System.nanoTime() - t0) / 1e9);
         driver.stop();
-        return new Measured(perSecond, verify(app, driver.accepted.sum()));
+        ObjectNode verdict = verify(fleet, driver.accepted.sum());
+        verdict.put("throttled", driver.throttled.sum()).put("unavailable", driver.unavailable.sum());
+        log("gate answers: " + driver.throttled.sum() + " x 429, " + driver.unavailable.sum() + " x 503/no answer");
+        return new Measured(perSecond, verdict);
     }
 
-    /** Waits until every accepted event is processed (at most 120 s), then reads the verifier. */
-    private ObjectNode verify(BenchApp app, long accepted) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        JsonNode r = app.report();
-        while (r.path("processed").asLong() < accepted && System.nanoTime() < deadline) {
-            waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
-            r = app.report();
+    private static long sum(List<BenchApp> fleet, String field) throws Exception {
+        long total = 0;
+        for (BenchApp a : fleet) {
+            total += a.report().path(field).asLong();
         }
-        long lost = accepted - r.path("processed").asLong();
-        long violations = r.path("violations").asLong();
+        return total;
+    }
+
+    private ObjectNode verify(BenchApp app, long accepted) throws Exception {
+        return verify(List.of(app), accepted);
+    }
+
+    /** Waits until every accepted event is processed (at most 120 s), then reads the verifiers. */
+    private ObjectNode verify(List<BenchApp> fleet, long accepted) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (sum(fleet, "processed") < accepted && System.nanoTime() < deadline) {
+            waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        long lost = accepted - sum(fleet, "processed");
+        long violations = sum(fleet, "violations");
         if (lost != 0 || violations != 0) {
             failed = true;
         }
         ObjectNode v = JSON.createObjectNode();
         v.put("accepted", accepted).put("lost", lost).put("violations", violations)
-                .put("duplicates", r.path("duplicates").asLong());
+                .put("duplicates", sum(fleet, "duplicates"));
         log("verifier: " + v);
         return v;
     }
