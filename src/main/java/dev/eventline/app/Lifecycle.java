@@ -26,6 +26,7 @@ import dev.eventline.broker.Broker;
 import dev.eventline.broker.BrokerConfig;
 import dev.eventline.broker.ConfirmingPublisher;
 import dev.eventline.broker.Publishing;
+import dev.eventline.broker.StatusExchange;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
@@ -132,7 +133,7 @@ public class Lifecycle {
             // gates' bindings (recovered by the client) find it again after a broker restart
             var ch = connection.createChannel();
             try {
-                ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
+                StatusExchange.declare(ch, names.statusExchange());
             } catch (IOException e) {
                 LOG.warnf("status exchange %s cannot be declared (%s): gates will not see drain rates or "
                         + "consumers' lag, and admission falls back to depth alone", names.statusExchange(),

@@ -14,12 +14,11 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.DeliverCallback;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.ProgressReport;
+import dev.eventline.broker.StatusExchange;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
@@ -48,7 +47,7 @@ public class FunctionLoad {
      * @param consuming whether some process reported progress for the function in the last 30 s (it has
      *                  consumers, even if their drain rate is not measured yet)
      */
-    public record View(long depth, double drainPerSecond, double lagSeconds, boolean known, boolean consuming) {
+    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
     }
 
     @Inject
@@ -91,20 +90,8 @@ public class FunctionLoad {
         }
         connection = broker.open("eventline-load@" + instance);
         listeningSince = System.nanoTime();
-        Channel ch = connection.createChannel();
         try {
-            ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
-            String queue = ch.queueDeclare("", false, true, true,
-                    Map.of("x-max-length", 10_000, "x-overflow", "drop-head")).getQueue();
-            ch.queueBind(queue, names.statusExchange(), "");
-            DeliverCallback onReport = (tag, delivery) -> {
-                try {
-                    report(json.readValue(delivery.getBody(), ProgressReport.class));
-                } catch (IOException | RuntimeException e) {
-                    LOG.debugf("unreadable progress report: %s", e);
-                }
-            };
-            ch.basicConsume(queue, true, onReport, tag -> { });
+            StatusExchange.subscribe(connection, names.statusExchange(), json, this::report);
         } catch (IOException e) {
             LOG.warnf("cannot read progress reports from %s (%s): admission uses depth alone", names.statusExchange(),
                     Broker.reason(e));
@@ -204,7 +191,7 @@ public class FunctionLoad {
         if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
             // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
             // partitions' own length cap still holds
-            return new View(0, 0, 0, false, false);
+            return new View(0, 0, 0, false);
         }
         long depth = reading.get().total() + Math.max(0, counter(confirmedSinceReading, fn.name()).get())
                 + Math.max(0, counter(inFlight, fn.name()).get());
@@ -229,7 +216,7 @@ public class FunctionLoad {
         Long stalled = stalledSince.get(fn.name());
         double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
         double drain = drain(fn.name(), nowNanos);
-        return new View(depth, drain, lag, true, consuming);
+        return new View(depth, drain, lag, consuming);
     }
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */

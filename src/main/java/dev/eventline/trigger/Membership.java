@@ -9,14 +9,13 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
-import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.ProgressReport;
+import dev.eventline.broker.StatusExchange;
 import dev.eventline.topology.Names;
 
 /**
@@ -26,8 +25,6 @@ import dev.eventline.topology.Names;
  * their number or identity and without a coordinator besides RabbitMQ.
  */
 final class Membership {
-
-    private static final Logger LOG = Logger.getLogger(Membership.class);
 
     private final Map<String, Map<String, Long>> seen = new ConcurrentHashMap<>();
     private final long freshNanos;
@@ -43,18 +40,7 @@ final class Membership {
             return; // recovered by the client, with its queue, binding and consumer
         }
         connection = broker.open("eventline-membership@" + process);
-        Channel ch = connection.createChannel();
-        ch.exchangeDeclare(names.statusExchange(), "fanout", true, false, null);
-        String queue = ch.queueDeclare("", false, true, true,
-                Map.of("x-max-length", 10_000, "x-overflow", "drop-head")).getQueue();
-        ch.queueBind(queue, names.statusExchange(), "");
-        ch.basicConsume(queue, true, (tag, delivery) -> {
-            try {
-                heard(json.readValue(delivery.getBody(), ProgressReport.class));
-            } catch (IOException | RuntimeException e) {
-                LOG.debugf("unreadable progress report: %s", e);
-            }
-        }, tag -> { });
+        StatusExchange.subscribe(connection, names.statusExchange(), json, this::heard);
     }
 
     void heard(ProgressReport r) {

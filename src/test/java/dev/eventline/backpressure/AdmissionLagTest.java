@@ -10,17 +10,17 @@ class AdmissionLagTest {
     @Test
     void whileEventsDrainLagIsTheProjectedWaitWhenShorterThanTheAge() {
         // 10000 queued at 1250/s: 8 s of wait, though the oldest event is 25 s old
-        assertEquals(8.0, Backpressure.admissionLag(new FunctionLoad.View(10_000, 1_250, 25, true, true)), 1e-9);
+        assertEquals(8.0, Backpressure.admissionLag(new FunctionLoad.View(10_000, 1_250, 25, true)), 1e-9);
     }
 
     @Test
     void aDrainRateStillBeingMeasuredDoesNotInflateLag() {
         // a backlog just started: 400 queued, 0.5/s measured so far, the oldest event 0.3 s old
-        assertEquals(0.3, Backpressure.admissionLag(new FunctionLoad.View(400, 0.5, 0.3, true, true)), 1e-9);
+        assertEquals(0.3, Backpressure.admissionLag(new FunctionLoad.View(400, 0.5, 0.3, true)), 1e-9);
     }
 
     @Test
     void whenNothingDrainsLagIsTheAgeOfTheOldestEvent() {
-        assertEquals(42.0, Backpressure.admissionLag(new FunctionLoad.View(37, 0, 42, true, false)), 1e-9);
+        assertEquals(42.0, Backpressure.admissionLag(new FunctionLoad.View(37, 0, 42, false)), 1e-9);
     }
 }
