@@ -28,6 +28,7 @@ import dev.eventline.broker.ConfirmingPublisher;
 import dev.eventline.broker.Publishing;
 import dev.eventline.broker.StatusExchange;
 import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.metrics.PipelineMetrics;
@@ -87,8 +88,9 @@ public class Lifecycle {
         }
         functions = catalog.select(config.functions().enabled());
         trigger.check(functions);
-        LOG.infof("eventline instance %s: broker %s, gate %s, functions %s", instance(), broker.describe(),
-                config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList());
+        LOG.infof("eventline instance %s: broker %s, gate %s, functions %s (%s trigger)", instance(), broker.describe(),
+                config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList(),
+                config.trigger().mode().name().toLowerCase(java.util.Locale.ROOT));
         connect();
         long every = config.monitor().interval().toMillis();
         // the gate watches every function it publishes to; a function-only process, the ones it runs
@@ -105,14 +107,17 @@ public class Lifecycle {
         }
         try {
             status.topology(applyTopology());
-            if (config.gate().enabled() && publishing.publisher().isEmpty()) {
-                publishing.set(new ConfirmingPublisher(broker.open("eventline-gate@" + instance()),
-                        brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
+            boolean http = config.trigger().mode() == Mode.HTTP;
+            // the gate publishes events; the HTTP trigger, the dead letters its RabbitMQ source hands back
+            if ((config.gate().enabled() || http) && publishing.publisher().isEmpty()) {
+                publishing.set(new ConfirmingPublisher(broker.open((http ? "eventline-http@" : "eventline-gate@")
+                        + instance()), brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
             }
             if (config.gate().enabled()) {
                 load.start(broker, instance());
             }
-            running = trigger.launch(instance(), functions);
+            // with the HTTP trigger the RabbitMQ source consumes the partitions, not this process
+            running = trigger.launch(instance(), http ? List.of() : functions);
             status.connected(running);
         } catch (IOException | TimeoutException | RuntimeException e) {
             Duration retry = brokerConfig.reconnectInterval();
@@ -131,13 +136,18 @@ public class Lifecycle {
         try (Connection connection = broker.open("eventline-topology@" + instance())) {
             // progress reports of consumers to gates: internal, declared in either mode; durable, so that the
             // gates' bindings (recovered by the client) find it again after a broker restart
+            // (verify mode: provisioned with the rest, e.g. by Terraform; a passive check needs no permission)
             var ch = connection.createChannel();
             try {
-                StatusExchange.declare(ch, names.statusExchange());
+                if (config.topology().declare()) {
+                    StatusExchange.declare(ch, names.statusExchange());
+                } else {
+                    ch.exchangeDeclarePassive(names.statusExchange());
+                }
             } catch (IOException e) {
-                LOG.warnf("status exchange %s cannot be declared (%s): gates will not see drain rates or "
+                LOG.warnf("status exchange %s cannot be %s (%s): gates will not see drain rates or "
                         + "consumers' lag, and admission falls back to depth alone", names.statusExchange(),
-                        Broker.reason(e));
+                        config.topology().declare() ? "declared" : "found", Broker.reason(e));
             } finally {
                 Broker.closeQuietly(ch);
             }

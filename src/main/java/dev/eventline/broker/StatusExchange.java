@@ -33,7 +33,14 @@ public final class StatusExchange {
     public static void subscribe(Connection connection, String exchange, ObjectMapper json,
             Consumer<ProgressReport> listener) throws IOException {
         Channel ch = connection.createChannel();
-        declare(ch, exchange);
+        try {
+            // usually there already (declared at start-up, or provisioned): a passive check needs no configure
+            // permission, so a least-privileged broker user can subscribe
+            ch.exchangeDeclarePassive(exchange);
+        } catch (IOException missing) {
+            ch = connection.createChannel(); // the failed check closed the first channel
+            declare(ch, exchange);
+        }
         String queue = ch.queueDeclare("", false, true, true,
                 Map.of("x-max-length", 10_000, "x-overflow", "drop-head")).getQueue();
         ch.queueBind(queue, exchange, "");

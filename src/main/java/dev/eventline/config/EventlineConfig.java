@@ -22,6 +22,9 @@ public interface EventlineConfig {
     /** Function descriptions. */
     Functions functions();
 
+    /** How this process's functions receive their events. */
+    TriggerSettings trigger();
+
     /** Broker topology. */
     Topology topology();
 
@@ -47,6 +50,21 @@ public interface EventlineConfig {
          * the application (e.g. a mounted ConfigMap); defaults to the built-in ones.
          */
         Optional<String> dir();
+    }
+
+    interface TriggerSettings {
+        /**
+         * {@code queue}: consume the enabled functions' partition queues in this process (containers, KEDA);
+         * {@code http}: consume nothing, answer CloudEvents posted to {@code /} for the enabled functions (Knative
+         * services fed by a RabbitMQ source; README "Deploying"). Default {@code queue}.
+         */
+        @WithDefault("queue")
+        Mode mode();
+
+        enum Mode {
+            QUEUE,
+            HTTP
+        }
     }
 
     interface Topology {

@@ -23,14 +23,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * </ul>
  * Anything else is {@code 415}.
  */
-final class EventReader {
+public final class EventReader {
 
-    static final String STRUCTURED = "application/cloudevents+json";
-    static final String BATCH = "application/cloudevents-batch+json";
+    public static final String STRUCTURED = "application/cloudevents+json";
+    public static final String BATCH = "application/cloudevents-batch+json";
 
     private final ObjectMapper json;
 
-    EventReader(ObjectMapper json) {
+    public EventReader(ObjectMapper json) {
         this.json = json;
     }
 
@@ -38,7 +38,7 @@ final class EventReader {
      * @param contentType the request's Content-Type, or null
      * @param headers     request headers, names in any case
      */
-    List<ObjectNode> read(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
+    public List<ObjectNode> read(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
         String mediaType = mediaType(contentType);
         String specversion = null;
         for (Map.Entry<String, String> h : headers) {
@@ -135,7 +135,7 @@ final class EventReader {
         throw GateError.invalid("a CloudEvent must be a JSON object", index, null);
     }
 
-    static String mediaType(String contentType) {
+    public static String mediaType(String contentType) {
         if (contentType == null || contentType.isBlank()) {
             return null;
         }

@@ -58,7 +58,7 @@ public class Trigger {
             throws IOException, TimeoutException {
         Running running = new Running();
         try {
-            Membership members = membership(instance);
+            Membership members = functions.isEmpty() ? null : membership(instance);
             for (FunctionDescription fn : functions) {
                 running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json,
                         codec, reports, config.monitor().interval(), members));

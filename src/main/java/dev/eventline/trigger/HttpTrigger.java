@@ -1,0 +1,332 @@
+package dev.eventline.trigger;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.rabbitmq.client.AMQP;
+
+import dev.eventline.broker.ConfirmingPublisher;
+import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.OutgoingMessage;
+import dev.eventline.broker.Publishing;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.Dedup;
+import dev.eventline.fault.NonRetryableException;
+import dev.eventline.gate.EventReader;
+import dev.eventline.gate.GateError;
+import dev.eventline.metrics.PipelineMetrics;
+import dev.eventline.topology.Names;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The HTTP trigger ({@code eventline.trigger.mode=http}): on Knative a RabbitMQ source consumes the partition
+ * queues and posts each event to the function's service as a CloudEvent; Funqy's Knative binding routes it by
+ * {@code ce-type} to the {@code @Funq} method. This class screens the request before Funqy sees it and turns
+ * the outcome into the status the source acts on:
+ * <ul>
+ * <li>2xx: done (also for an id this process has already applied: a redelivery is not applied twice);</li>
+ * <li>4xx, never 404/408/409/429 (the codes Knative retries): the event can never succeed (not a CloudEvent,
+ * a type this service does not serve, data that does not fit the handler, a non-retryable failure); the source
+ * sends it to its dead-letter sink without retrying;</li>
+ * <li>5xx: try again with the source's backoff (the handler failed, or the same event is still running here).</li>
+ * </ul>
+ * {@code POST /dead-letters} is that dead-letter sink: it puts the event, with the source's error, into the
+ * function's dead-letter queue, where the admin endpoints list, replay and purge it like any other.
+ * With {@code eventline.trigger.mode=queue} CloudEvents posted to {@code /} get {@code 404}: there the events
+ * reach the functions through their partitions, and a direct call would bypass ordering.
+ */
+@ApplicationScoped
+public class HttpTrigger {
+
+    private static final Logger LOG = Logger.getLogger(HttpTrigger.class);
+    private static final String FUNCTION = "eventline.http.function";
+    private static final int MAX_ERROR = 1000;
+    /** Knative's dead-letter extensions (eventing's "dead letter sink" contract). */
+    private static final List<String> KNATIVE_ERROR = List.of("knativeerrordest", "knativeerrorcode", "knativeerrordata");
+
+    @Inject
+    EventlineConfig config;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    Names names;
+    @Inject
+    Publishing publishing;
+    @Inject
+    EventCodec codec;
+    @Inject
+    ObjectMapper json;
+    @Inject
+    PipelineMetrics metrics;
+
+    private EventReader reader;
+    private Map<String, FunctionDescription> served = Map.of();
+    private final Map<String, Dedup> dedup = new ConcurrentHashMap<>();
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private volatile FunctionInvokers invokers;
+
+    void register(@Observes Router router) {
+        reader = new EventReader(json);
+        if (config.trigger().mode() == Mode.HTTP) {
+            List<FunctionDescription> functions = catalog.select(config.functions().enabled());
+            served = functions.stream().flatMap(fn -> fn.eventTypes().stream().map(t -> Map.entry(t, fn)))
+                    .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+            functions.forEach(fn -> dedup.put(fn.name(), new Dedup(fn.dedup())));
+            router.post("/dead-letters").order(-95).blockingHandler(this::deadLetter, false);
+            LOG.infof("HTTP trigger: CloudEvents posted to / are answered for %s; dead-letter sink POST /dead-letters",
+                    functions.stream().map(FunctionDescription::name).toList());
+        }
+        router.route("/*").order(-90).handler(this::screen).failureHandler(this::failure);
+    }
+
+    /** Checks a CloudEvent before Funqy dispatches it; anything else passes on untouched. */
+    private void screen(RoutingContext ctx) {
+        String contentType = ctx.request().getHeader("Content-Type");
+        String mediaType = EventReader.mediaType(contentType);
+        boolean cloudEvent = ctx.request().getHeader("ce-id") != null || ctx.request().getHeader("ce-specversion") != null
+                || (mediaType != null && mediaType.startsWith("application/cloudevents"));
+        if (!cloudEvent) {
+            ctx.next();
+            return;
+        }
+        if (config.trigger().mode() != Mode.HTTP) {
+            reply(ctx, 404, "http-trigger-off", "this instance runs the queue trigger (eventline.trigger.mode=queue): "
+                    + "producers post events to the gate, POST /events");
+            return;
+        }
+        if (EventReader.BATCH.equals(mediaType)) {
+            reply(ctx, 400, "batch-not-supported", "the HTTP trigger takes one CloudEvent per request "
+                    + "(binary or structured mode), as a RabbitMQ source sends them");
+            return;
+        }
+        ObjectNode event;
+        try {
+            event = reader.read(contentType, ctx.request().headers(), bytes(ctx)).get(0);
+        } catch (GateError e) {
+            reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
+            return;
+        }
+        String id = text(event, "id");
+        String source = text(event, "source");
+        String type = text(event, "type");
+        if (id == null || source == null || type == null || !"1.0".equals(text(event, "specversion"))) {
+            reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
+            return;
+        }
+        FunctionDescription fn = served.get(type);
+        if (fn == null) {
+            reply(ctx, 400, "type-not-served", "event type '" + type + "' is not handled by this service; it serves "
+                    + served.keySet().stream().sorted().toList() + " (eventline.functions.enabled)");
+            return;
+        }
+        try {
+            // the same rule as the queue trigger's: data that does not fit the method's parameter never will
+            invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
+        } catch (IllegalArgumentException e) {
+            reply(ctx, 400, "invalid-data", e.getMessage());
+            return;
+        }
+        if (EventReader.STRUCTURED.equals(mediaType) && event.has("data") && !event.has("datacontenttype")) {
+            // datacontenttype is optional (JSON by default); Funqy's binding insists on it
+            event.put("datacontenttype", "application/json");
+            ctx.setBody(Buffer.buffer(event.toString()));
+        }
+        String key = Dedup.key(source, id);
+        if (dedup.get(fn.name()).seen(key)) {
+            metrics.duplicate(fn.name());
+            reply(ctx, 200, "duplicate", "event " + id + " from " + source + " was already applied here; not applied again");
+            return;
+        }
+        if (!running.add(key)) {
+            reply(ctx, 503, "still-running", "event " + id + " is still running here; try again later");
+            return;
+        }
+        long started = System.nanoTime();
+        ctx.put(FUNCTION, fn);
+        ctx.addEndHandler(done -> {
+            running.remove(key);
+            int status = ctx.response().getStatusCode();
+            metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - started));
+            if (status < 300) {
+                dedup.get(fn.name()).record(key);
+                metrics.processed(fn.name(), "success");
+            } else if (status < 500) {
+                metrics.processed(fn.name(), "rejected");
+            } else {
+                metrics.retried(fn.name());
+            }
+        });
+        ctx.next();
+    }
+
+    private FunctionInvokers invokers() {
+        if (invokers == null) {
+            invokers = new FunctionInvokers();
+        }
+        return invokers;
+    }
+
+    /** Funqy (or the handler) failed: say whether trying again can help. */
+    private void failure(RoutingContext ctx) {
+        FunctionDescription fn = ctx.get(FUNCTION);
+        if (fn == null || ctx.response().ended()) {
+            ctx.next();
+            return;
+        }
+        Throwable error = ctx.failure();
+        if (error == null) {
+            // Funqy's own answers: 400 data does not fit the parameter, 406 data not JSON, 404 no function
+            int status = ctx.statusCode();
+            if (status >= 500 || status < 0) {
+                reply(ctx, 500, "handler-failed", "the function failed; try again");
+            } else {
+                reply(ctx, 400, "invalid-data", "the event cannot be handled by " + fn.name() + " (Funqy answered "
+                        + status + ": the data does not fit the function's parameter or is not JSON)");
+            }
+            return;
+        }
+        if (nonRetryable(fn, error)) {
+            reply(ctx, 422, "non-retryable", "the function refused the event for good: " + describe(error));
+        } else {
+            LOG.debugf(error, "%s failed; the source will retry", fn.name());
+            reply(ctx, 500, "handler-failed", "the function failed, try again: " + describe(error));
+        }
+    }
+
+    static boolean nonRetryable(FunctionDescription fn, Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NonRetryableException || fn.retry().nonRetryable().contains(t.getClass().getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The source's dead-letter sink: stores the event in its function's dead-letter queue (confirmed) with the
+     * delivery error Knative attached, and answers 202; 503 when the broker cannot take it (the source keeps it).
+     */
+    private void deadLetter(RoutingContext ctx) {
+        ObjectNode event;
+        try {
+            event = reader.read(ctx.request().getHeader("Content-Type"), ctx.request().headers(), bytes(ctx)).get(0);
+        } catch (GateError e) {
+            reply(ctx, 400, "invalid-event", e.getMessage());
+            return;
+        }
+        String type = text(event, "type");
+        FunctionDescription fn = type == null ? null : served.get(type);
+        if (fn == null && served.values().stream().distinct().count() == 1) {
+            fn = served.values().iterator().next(); // a service of one function: its dead letters are its own
+        }
+        if (fn == null || text(event, "id") == null) {
+            reply(ctx, 400, "invalid-event", "a dead letter needs an id and a type this service handles: "
+                    + served.keySet().stream().sorted().toList());
+            return;
+        }
+        ConfirmingPublisher publisher = publishing.publisher().orElse(null);
+        if (publisher == null) {
+            reply(ctx, 503, "broker-unavailable", "the broker is not reachable; the dead letter was not stored");
+            return;
+        }
+        Map<String, Object> headers = new HashMap<>();
+        String code = text(event, "knativeerrorcode");
+        String data = decoded(text(event, "knativeerrordata"));
+        String destination = text(event, "knativeerrordest");
+        KNATIVE_ERROR.forEach(event::remove);
+        headers.put(DeadLetters.REASON, "knative-delivery-failed" + (code == null ? "" : " (HTTP " + code + ")"));
+        headers.put(DeadLetters.ATTEMPTS, fn.retry().maxAttempts());
+        headers.put(DeadLetters.ORIGINAL_QUEUE, destination == null ? "knative" : "knative:" + destination);
+        String now = java.time.Instant.now().toString();
+        headers.put(DeadLetters.FIRST_FAILURE, now);
+        headers.put(DeadLetters.LAST_FAILURE, now);
+        if (data != null) {
+            headers.put(DeadLetters.ERROR_MESSAGE, data.length() > MAX_ERROR ? data.substring(0, MAX_ERROR) : data);
+        }
+        String key = partitionKey(event);
+        headers.put(EventCodec.PARTITION_KEY, key);
+        AMQP.BasicProperties properties = codec.properties(text(event, "id"), type, key, System.currentTimeMillis())
+                .builder().headers(headers).build();
+        List<CompletableFuture<Void>> confirms = publisher.publish(
+                List.of(new OutgoingMessage(names.deadLetterExchange(fn.name()), key, properties, codec.encode(event))),
+                config.gate().confirmTimeout());
+        FunctionDescription function = fn;
+        confirms.get(0).whenComplete((ok, error) -> {
+            if (error == null) {
+                metrics.processed(function.name(), "dead-lettered");
+                reply(ctx, 202, "dead-lettered", "stored in " + names.deadLetterQueue(function.name()));
+            } else {
+                LOG.warnf("dead letter of %s not stored: %s", function.name(), error.getMessage());
+                reply(ctx, 503, "not-stored", "the broker did not take the dead letter (" + error.getMessage()
+                        + "); the dead-letter queue may be full: " + names.deadLetterQueue(function.name()));
+            }
+        });
+    }
+
+    private static String partitionKey(ObjectNode event) {
+        for (String attribute : new String[] { "partitionkey", "subject" }) {
+            String v = text(event, attribute);
+            if (v != null && !v.isEmpty()) {
+                return v;
+            }
+        }
+        return "";
+    }
+
+    private static String decoded(String base64) {
+        if (base64 == null) {
+            return null;
+        }
+        try {
+            return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return base64;
+        }
+    }
+
+    private static byte[] bytes(RoutingContext ctx) {
+        return ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    }
+
+    private static String text(ObjectNode event, String name) {
+        JsonNode v = event.get(name);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static String describe(Throwable error) {
+        String message = error.getClass().getSimpleName() + ": " + error.getMessage();
+        return message.length() > MAX_ERROR ? message.substring(0, MAX_ERROR) : message;
+    }
+
+    private void reply(RoutingContext ctx, int status, String code, String message) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        ObjectNode body = json.createObjectNode().put("status", status).put(status < 400 ? "outcome" : "error", code)
+                .put("message", message);
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toString());
+    }
+}
