@@ -1,5 +1,7 @@
 package dev.eventline.admin;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +17,7 @@ import dev.eventline.fault.DeadLetters;
  * trigger could not reach the dead-letter exchange) carry only {@code x-death}, from which the reason and
  * queue are taken.
  */
+@RegisterForReflection // serialized by Jackson (admin listing), also in a native image
 public record DeadLetterEntry(String id, String type, String key, String reason, int attempts, String errorClass,
         String errorMessage, String firstFailure, String lastFailure, String originalQueue, int replays, int bytes) {
 

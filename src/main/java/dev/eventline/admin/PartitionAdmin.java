@@ -1,5 +1,7 @@
 package dev.eventline.admin;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +47,7 @@ public class PartitionAdmin {
     FunctionLoad load;
 
     /** One partition queue as the broker has it. */
+    @RegisterForReflection // serialized by Jackson (partition state), also in a native image
     public record Partition(String queue, long messages, int consumers) {
     }
 

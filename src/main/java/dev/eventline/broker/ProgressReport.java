@@ -1,5 +1,7 @@
 package dev.eventline.broker;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * One process's progress on one function, as published on the status exchange.
  *
@@ -11,6 +13,7 @@ package dev.eventline.broker;
  * @param owned        partitions the process owns
  * @param leaving      the process is stopping: peers stop counting it at once
  */
+@RegisterForReflection // written and read by Jackson on the status exchange, also in a native image
 public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at,
         int owned, boolean leaving) {
 }

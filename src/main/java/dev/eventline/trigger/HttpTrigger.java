@@ -50,11 +50,12 @@ import io.vertx.ext.web.RoutingContext;
  * <li>2xx: done (also for an id this process has already applied: a redelivery is not applied twice);</li>
  * <li>4xx, never 404/408/409/429 (the codes Knative retries): the event can never succeed (not a CloudEvent,
  * a type this service does not serve, data that does not fit the handler, a non-retryable failure); the source
- * sends it to its dead-letter sink without retrying;</li>
+ * rejects it without retrying, and the partition queue dead-letters it into {@code <fn>.dlq};</li>
  * <li>5xx: try again with the source's backoff (the handler failed, or the same event is still running here).</li>
  * </ul>
- * {@code POST /dead-letters} is that dead-letter sink: it puts the event, with the source's error, into the
- * function's dead-letter queue, where the admin endpoints list, replay and purge it like any other.
+ * {@code POST /dead-letters} is a dead-letter sink for Knative delivery that has one (a Trigger or Subscription;
+ * a RabbitmqSource has none): it puts the event, with the delivery's error, into the function's dead-letter
+ * queue, where the admin endpoints list, replay and purge it like any other.
  * With {@code eventline.trigger.mode=queue} CloudEvents posted to {@code /} get {@code 404}: there the events
  * reach the functions through their partitions, and a direct call would bypass ordering.
  */
@@ -226,7 +227,7 @@ public class HttpTrigger {
     }
 
     /**
-     * The source's dead-letter sink: stores the event in its function's dead-letter queue (confirmed) with the
+     * A Knative dead-letter sink: stores the event in its function's dead-letter queue (confirmed) with the
      * delivery error Knative attached, and answers 202; 503 when the broker cannot take it (the source keeps it).
      */
     private void deadLetter(RoutingContext ctx) {

@@ -80,5 +80,10 @@ class HttpTriggerIT {
                 .get("/admin/functions/orders/dead-letters").then().extract().jsonPath();
         assertEquals("knative-delivery-failed (HTTP 500)", listed.getString("events[0].reason"));
         assertEquals(id, listed.getString("events[0].key"));
+
+        JsonPath partitions = given().auth().oauth2(HttpTriggerITProfile.TOKEN).get("/admin/functions/orders/partitions")
+                .then().statusCode(200).extract().jsonPath();
+        assertEquals(8, partitions.getList("queues").size(), "the orders function's partitions");
+        assertEquals(0, partitions.getInt("queues[0].consumers"), "the HTTP trigger consumes no partition");
     }
 }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.net.URI;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -34,9 +36,14 @@ class PipelineIT {
     @Test
     void ordersFlowThroughTheGateAndPartitionsInOrder() throws Exception {
         OrderScenario scenario = new OrderScenario("it-" + UUID.randomUUID(), 150, 4, 11);
+        double[] drain = { 0 };
         scenario.send(gate, 4, 25);
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
-                .until(() -> report().getLong("shipped") >= 150);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            drain[0] = Math.max(drain[0], drainRate());
+            return report().getLong("shipped") >= 150;
+        });
+        // the drain rate comes from the consumers' progress reports on the status exchange (JSON both ways)
+        await().atMost(Duration.ofSeconds(10)).until(() -> Math.max(drain[0], drainRate()) > 0);
         JsonPath report = report();
         assertEquals(scenario.totalEvents(), report.getLong("applied"), "every accepted event applied once");
         assertEquals(0, report.getLong("violations"), "ordering violations");
@@ -62,6 +69,15 @@ class PipelineIT {
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("eventline_dead_letter_limit_events"))
                 .body(containsString("eventline_processed_events_total"));
+    }
+
+    private static double drainRate() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        Matcher m = Pattern.compile("(?m)^eventline_function_drain_rate\\{function=\"orders\"[^}]*} (\\S+)$").matcher(metrics);
+        if (!m.find()) {
+            throw new AssertionError("no eventline_function_drain_rate for orders in /q/metrics");
+        }
+        return Double.parseDouble(m.group(1));
     }
 
     private static JsonPath report() {
