@@ -1,0 +1,298 @@
+package dev.eventline.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.eventline.config.DescriptionParser;
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.OfflineTools;
+
+/**
+ * The Kubernetes files are generated from the function descriptions ({@link Manifests}) and committed. This test
+ * fails while a committed file differs from what the generator produces now (with
+ * {@code -Deventline.manifests.write=true} it writes them instead), validates every document offline
+ * ({@code tools/offline-check/k8s-validate.mjs}: schemas of kubernetes-models, Knative and KEDA; explicit checks of
+ * RabbitmqSource and RabbitmqCluster from their Go types), and checks each file against its description
+ * ({@link ManifestChecks}). No broker, no cluster.
+ */
+class ManifestsTest {
+
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static Manifests manifests;
+    private static SortedMap<String, String> rendered;
+
+    @BeforeAll
+    static void render() {
+        manifests = Manifests.forRepository(ROOT);
+        rendered = manifests.render();
+        if (Boolean.getBoolean(Manifests.WRITE_PROPERTY)) {
+            deleteStale();
+            manifests.write(rendered);
+        }
+    }
+
+    @Test
+    void committedFilesAreWhatTheGeneratorProducesNow() throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (var file : rendered.entrySet()) {
+            Path path = ROOT.resolve(file.getKey());
+            if (!Files.exists(path)) {
+                problems.add(file.getKey() + ": missing");
+            } else {
+                String committed = Files.readString(path);
+                if (!committed.equals(file.getValue())) {
+                    problems.add(file.getKey() + ": differs, first at line " + firstDifference(committed, file.getValue()));
+                }
+            }
+        }
+        for (String stale : stale()) {
+            problems.add(stale + ": generated earlier but not any more (its description is gone?)");
+        }
+        if (!problems.isEmpty()) {
+            fail("The Kubernetes files do not match the function descriptions:\n  " + String.join("\n  ", problems)
+                    + "\nRegenerate them with\n  " + Manifests.REGENERATE + "\nthen review the diff and commit it.");
+        }
+    }
+
+    @Test
+    void everyCommittedDocumentPassesTheOfflineValidator() {
+        List<String> files = new ArrayList<>(rendered.keySet());
+        int documents = rendered.values().stream().mapToInt(t -> ManifestChecks.documents(t).size()).sum();
+        OfflineTools.Result result = OfflineTools.node("k8s-validate.mjs", files.toArray(String[]::new))
+                .orFail("k8s-validate.mjs on " + files);
+        assertTrue(result.stdout().contains("k8s-validate: " + documents + " documents, 0 failed"), result.stdout());
+        long ok = result.stdout().lines().filter(l -> l.startsWith("ok ")).count();
+        assertEquals(documents, ok, "one ok line per document:\n" + result.stdout());
+    }
+
+    @Test
+    void knativeFilesFollowEachDescription() {
+        for (FunctionDescription fd : manifests.catalog().all()) {
+            assertEquals(List.of(), ManifestChecks.knative(manifests, fd, docs(Manifests.knativeFile(fd.name()))));
+        }
+    }
+
+    @Test
+    void kedaFilesFollowEachDescription() {
+        for (FunctionDescription fd : manifests.catalog().all()) {
+            assertEquals(List.of(), ManifestChecks.keda(manifests, fd, docs(Manifests.kedaFile(fd.name()))));
+        }
+    }
+
+    @Test
+    void gateRunsNoFunctionAndReadsKeysAndTokenFromSecrets() {
+        assertEquals(List.of(), ManifestChecks.gate(manifests, docs(Manifests.GATE_FILE)));
+    }
+
+    @Test
+    void rabbitmqClusterEnablesWhatTheBrokerConfigurationAsks() {
+        assertEquals(List.of(), ManifestChecks.rabbitmqCluster(manifests, docs(Manifests.CLUSTER_FILE)));
+    }
+
+    @Test
+    void everySecretAManifestReadsIsInTheExampleWithPlaceholdersOnly() {
+        Map<String, List<JsonNode>> all = new TreeMap<>();
+        rendered.keySet().stream().filter(f -> !f.equals(Manifests.SECRETS_FILE)).forEach(f -> all.put(f, docs(f)));
+        assertEquals(List.of(), ManifestChecks.secrets(all, docs(Manifests.SECRETS_FILE)));
+    }
+
+    /** The cross-checks are not vacuous: documents that contradict the description are reported. */
+    @Test
+    void crossChecksReportDocumentsThatContradictTheirDescription() {
+        FunctionDescription orders = manifests.catalog().byName("orders").orElseThrow();
+        List<JsonNode> knative = docs(Manifests.knativeFile("orders"));
+        ObjectNode source = (ObjectNode) knative.get(1).path("spec");
+        ((ObjectNode) source.path("rabbitmqResourcesConfig")).put("parallelism", 2);
+        ((ObjectNode) source.path("delivery")).put("retry", orders.retry().maxAttempts());
+        ((ObjectNode) source.path("delivery")).putObject("deadLetterSink").put("uri", "http://elsewhere");
+        ((ObjectNode) knative.get(0).path("spec").path("template").path("spec")).put("containerConcurrency",
+                orders.partitions() + 1);
+        List<JsonNode> oneSourceShort = knative.subList(0, knative.size() - 1);
+        List<String> problems = ManifestChecks.knative(manifests, orders, oneSourceShort);
+        assertContains(problems, "parallelism (1 keeps the partition's order): expected 1, found 2");
+        assertContains(problems, "delivery.retry (= retry.maxAttempts - 1): expected 4, found 5");
+        assertContains(problems, "has no deadLetterSink");
+        assertContains(problems, "containerConcurrency 9 within 1..partitions (8)");
+        assertContains(problems, "RabbitmqSources, one per partition queue in order");
+
+        List<JsonNode> keda = docs(Manifests.kedaFile("orders"));
+        ObjectNode scaled = (ObjectNode) keda.get(1).path("spec");
+        scaled.put("maxReplicaCount", orders.partitions() + 1);
+        ((ObjectNode) scaled.path("triggers").get(0).path("metadata")).put("queueName", "^orders-.*");
+        ((ObjectNode) keda.get(0).path("spec")).put("replicas", 3);
+        ((ObjectNode) keda.get(0).path("spec").path("template").path("spec")).put("terminationGracePeriodSeconds", 5);
+        problems = ManifestChecks.keda(manifests, orders, keda);
+        assertContains(problems, "maxReplicaCount (= partitions: an instance beyond them owns nothing): expected 8, found 9");
+        assertContains(problems, "must not match orders-0.owner");
+        assertContains(problems, "no spec.replicas");
+        assertContains(problems, "must cover the handler timeout 10000 ms");
+
+        List<JsonNode> gate = docs(Manifests.GATE_FILE);
+        ArrayNode env = (ArrayNode) gate.get(0).path("spec").path("template").path("spec").path("containers").get(0)
+                .path("env");
+        ((ObjectNode) env.get(0)).put("value", "all");
+        env.addObject().put("name", "EVENTLINE_ADMIN_TOKEN").put("value", "in-the-manifest-itself");
+        problems = ManifestChecks.gate(manifests, gate);
+        assertContains(problems, "EVENTLINE_FUNCTIONS_ENABLED (the gate runs no function): expected none, found all");
+        assertContains(problems, "env EVENTLINE_ADMIN_TOKEN is set once");
+    }
+
+    /** The validator fails, per document, on what a server would refuse; a valid document beside them passes. */
+    @Test
+    void validatorRejectsBrokenDocuments(@TempDir Path dir) throws IOException {
+        Path broken = dir.resolve("broken.yaml");
+        Files.writeString(broken, String.join("\n",
+                "apiVersion: v1", "kind: ConfigMap", "metadata: {name: fine}", "data: {a: b}",
+                "---",
+                "apiVersion: apps/v1", "kind: Deployment", "metadata: {name: no-selector}",
+                "spec: {replicas: two, template: {spec: {containers: [{name: x, image: y}]}}}",
+                "---",
+                "apiVersion: sources.knative.dev/v1alpha1", "kind: RabbitmqSource", "metadata: {name: no-queue}",
+                "spec:",
+                "  rabbitmqClusterReference: {connectionSecret: {name: s}}",
+                "  rabbitmqResourcesConfig: {predeclared: true, parallelism: 0}",
+                "  delivery: {retry: 2, backoffDelay: 100ms, deadLetterSink: {uri: /dead-letters}}",
+                "  sink: {ref: {apiVersion: serving.knative.dev/v1, kind: Service, name: f}}",
+                "---",
+                "apiVersion: rabbitmq.com/v1beta1", "kind: RabbitmqCluster", "metadata: {name: r}",
+                "spec: {rabbitmq: {additionalPlugins: [rabbitmq-consistent-hash]}}",
+                "---",
+                "apiVersion: example.com/v1", "kind: Unheard", "metadata: {name: u}", ""));
+        OfflineTools.Result result = OfflineTools.node("k8s-validate.mjs", broken.toString());
+        String out = result.stdout();
+        assertNotEquals(0, result.exitCode(), out);
+        assertTrue(out.contains("k8s-validate: 5 documents, 4 failed"), out);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("ok ") && l.contains("ConfigMap fine")), out);
+        for (String expected : List.of("must have required property selector", "/spec/replicas must be integer",
+                "spec.rabbitmqResourcesConfig.queueName: required",
+                "spec.rabbitmqResourcesConfig.parallelism: 0 is out of bounds [1, 1000]",
+                "spec.delivery.deadLetterSink: RabbitmqSource has no such field",
+                "spec.delivery.backoffDelay \"100ms\": not an ISO-8601 duration",
+                "additionalPlugins[0] \"rabbitmq-consistent-hash\": must match",
+                "unknown apiVersion/kind \"example.com/v1 Unheard\"")) {
+            assertTrue(out.contains(expected), "expected «" + expected + "» in\n" + out);
+        }
+    }
+
+    /**
+     * Generation follows any description and the options: a prefix with regex characters, another vhost, odd
+     * partition counts, a function whose name extends another's; the result passes the same checks and the
+     * validator.
+     */
+    @Test
+    void generatesFromAnyDescriptionAndOptions(@TempDir Path dir) throws IOException {
+        DescriptionParser parser = new DescriptionParser();
+        FunctionDescription alpha = parser.parse("alpha.yaml", "name: alpha\neventTypes: [a.one, a.two]\npartitions: 3\n"
+                + "concurrency: 2\ntimeoutMs: 1500\nretry: {maxAttempts: 1, initialDelayMs: 250}\n"
+                + "limits: {depth: {soft: 1000}}\n", "alpha");
+        FunctionDescription alpha2 = parser.parse("alpha-2.yaml", "name: alpha-2\neventTypes: [b.one]\npartitions: 130\n"
+                + "timeoutMs: 3600000\n", "alpha-2");
+        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alpha2));
+        Manifests custom = new Manifests(ROOT, catalog, new Manifests.Options("registry.example/eventline:test",
+                "t.1-", "tenant", "broker", Map.of("web", List.of("a.one"))));
+        assertEquals(334, Manifests.kedaQueueLengthTarget(alpha));
+        assertEquals(7, Manifests.requestTimeoutSeconds(alpha));
+        assertEquals(45, Manifests.terminationGraceSeconds(alpha));
+        assertEquals(3615, Manifests.terminationGraceSeconds(alpha2));
+        assertEquals("PT0.25S", Manifests.backoffDelay(alpha));
+        assertEquals(0, Manifests.deliveryRetries(alpha));
+        assertEquals("^t\\.1-alpha-[0-9]+$", custom.partitionRegex("alpha"));
+
+        SortedMap<String, String> files = custom.render();
+        for (FunctionDescription fd : catalog.all()) {
+            assertEquals(List.of(), ManifestChecks.knative(custom, fd,
+                    ManifestChecks.documents(files.get(Manifests.knativeFile(fd.name())))));
+            assertEquals(List.of(), ManifestChecks.keda(custom, fd,
+                    ManifestChecks.documents(files.get(Manifests.kedaFile(fd.name())))));
+        }
+        assertEquals(List.of(), ManifestChecks.gate(custom, ManifestChecks.documents(files.get(Manifests.GATE_FILE))));
+        assertTrue(files.get(Manifests.knativeFile("alpha-2")).contains("max-revision-timeout-seconds"));
+        assertTrue(files.get(Manifests.knativeFile("alpha")).contains("queueName: t.1-alpha-2"));
+        List<String> paths = new ArrayList<>();
+        for (var file : files.entrySet()) {
+            Path path = dir.resolve(file.getKey());
+            Files.createDirectories(path.getParent());
+            Files.writeString(path, file.getValue());
+            paths.add(path.toString());
+        }
+        OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on custom manifests");
+    }
+
+    private static List<JsonNode> docs(String file) {
+        return ManifestChecks.documents(rendered.get(file));
+    }
+
+    private static void assertContains(List<String> problems, String fragment) {
+        assertTrue(problems.stream().anyMatch(p -> p.contains(fragment)),
+                "expected a problem containing «" + fragment + "» in " + problems);
+    }
+
+    private static int firstDifference(String a, String b) {
+        String[] x = a.split("\n", -1);
+        String[] y = b.split("\n", -1);
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            if (!x[i].equals(y[i])) {
+                return i + 1;
+            }
+        }
+        return Math.min(x.length, y.length) + 1;
+    }
+
+    /** Generated files on disk (they carry the generated mark) that the generator no longer produces. */
+    private static List<String> stale() {
+        List<String> stale = new ArrayList<>();
+        try (Stream<Path> files = Stream.concat(
+                Files.exists(ROOT.resolve("infra/kubernetes")) ? Files.list(ROOT.resolve("infra/kubernetes")) : Stream.empty(),
+                Files.list(ROOT.resolve("functions")).map(f -> f.resolve("deploy")).filter(Files::isDirectory)
+                        .flatMap(ManifestsTest::list))) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                String relative = ROOT.relativize(file).toString().replace('\\', '/');
+                if (!rendered.containsKey(relative) && Files.readString(file).startsWith(Manifests.GENERATED_MARK)) {
+                    stale.add(relative);
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return stale;
+    }
+
+    private static Stream<Path> list(Path dir) {
+        try {
+            return Files.list(dir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteStale() {
+        for (String file : stale()) {
+            try {
+                Files.delete(ROOT.resolve(file));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}
