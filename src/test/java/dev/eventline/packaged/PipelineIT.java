@@ -73,9 +73,10 @@ class PipelineIT {
 
     private static double drainRate() {
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        Matcher m = Pattern.compile("(?m)^eventline_function_drain_rate\\{function=\"orders\"[^}]*} (\\S+)$").matcher(metrics);
+        Matcher m = Pattern.compile(
+                "(?m)^eventline_function_drain_rate_events_per_second\\{[^}]*function=\"orders\"[^}]*} (\\S+)$").matcher(metrics);
         if (!m.find()) {
-            throw new AssertionError("no eventline_function_drain_rate for orders in /q/metrics");
+            throw new AssertionError("no eventline_function_drain_rate_events_per_second for orders in /q/metrics");
         }
         return Double.parseDouble(m.group(1));
     }
