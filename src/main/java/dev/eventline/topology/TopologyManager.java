@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.jboss.logging.Logger;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ShutdownSignalException;
@@ -18,8 +19,10 @@ import dev.eventline.config.FunctionDescription;
  * difference between the broker and the description. Verification never creates anything: it checks that
  * each exchange and queue exists (passive declare) and then re-declares existing ones with the described
  * type and arguments, which the broker accepts only when they are equivalent; its refusal names the
- * differing argument. Bindings cannot be read over AMQP: declaration (idempotent) creates them, verification
- * reports them as unchecked.
+ * differing argument. A least-privileged broker user (Terraform's: it may not configure what Terraform owns)
+ * is refused that re-declare: verification then checks existence only, says so once, and leaves the arguments
+ * to whoever provisioned them. Bindings cannot be read over AMQP: declaration (idempotent) creates them,
+ * verification reports them as unchecked.
  */
 public final class TopologyManager {
 
@@ -35,12 +38,13 @@ public final class TopologyManager {
     public List<String> apply(Connection connection, FunctionDescription fn, boolean declare) throws IOException {
         TopologySpec spec = TopologySpec.of(fn, names);
         List<String> differences = new ArrayList<>();
+        int unchecked = 0;
         for (TopologySpec.Exchange e : spec.exchanges()) {
             if (!declare && !exists(connection, ch -> ch.exchangeDeclarePassive(e.name()))) {
                 differences.add("exchange '" + e.name() + "' is missing");
                 continue;
             }
-            check(connection, differences, "exchange '" + e.name() + "'",
+            unchecked += check(connection, differences, declare, "exchange '" + e.name() + "'",
                     ch -> ch.exchangeDeclare(e.name(), e.type(), true, false, null));
         }
         for (TopologySpec.Queue q : spec.queues()) {
@@ -48,12 +52,17 @@ public final class TopologyManager {
                 differences.add("queue '" + q.name() + "' is missing");
                 continue;
             }
-            check(connection, differences, "queue '" + q.name() + "'",
+            unchecked += check(connection, differences, declare, "queue '" + q.name() + "'",
                     ch -> ch.queueDeclare(q.name(), true, false, false, q.arguments()));
+        }
+        if (unchecked > 0) {
+            LOG.infof("function %s: %d exchanges and queues exist; their types and arguments were not compared, as "
+                    + "this broker user may not configure them (least privilege: whoever provisioned them owns them)",
+                    fn.name(), unchecked);
         }
         if (declare) {
             for (TopologySpec.Binding b : spec.bindings()) {
-                check(connection, differences, "binding " + b.exchange() + " -> " + b.queue(),
+                check(connection, differences, true, "binding " + b.exchange() + " -> " + b.queue(),
                         ch -> ch.queueBind(b.queue(), b.exchange(), b.routingKey(), b.arguments()));
             }
         } else {
@@ -89,27 +98,37 @@ public final class TopologyManager {
         void run(Channel channel) throws IOException;
     }
 
+    private record Refusal(int code, String reason) {
+    }
+
     private static boolean exists(Connection connection, Operation op) throws IOException {
         return refusal(connection, op) == null;
     }
 
-    private static void check(Connection connection, List<String> differences, String what, Operation op)
-            throws IOException {
-        String refusal = refusal(connection, op);
-        if (refusal != null) {
-            differences.add(what + ": " + refusal);
+    /** @return 1 when verification could not compare (the user may not re-declare), else 0 */
+    private static int check(Connection connection, List<String> differences, boolean declare, String what,
+            Operation op) throws IOException {
+        Refusal refusal = refusal(connection, op);
+        if (refusal == null) {
+            return 0;
         }
+        if (!declare && refusal.code() == AMQP.ACCESS_REFUSED) {
+            return 1;
+        }
+        differences.add(what + ": " + refusal.reason());
+        return 0;
     }
 
     /** Runs one operation on a channel of its own (a refusal closes the channel); @return the broker's refusal */
-    private static String refusal(Connection connection, Operation op) throws IOException {
+    private static Refusal refusal(Connection connection, Operation op) throws IOException {
         Channel channel = connection.createChannel();
         try {
             op.run(channel);
             return null;
         } catch (IOException e) {
             if (e.getCause() instanceof ShutdownSignalException s && !s.isHardError()) {
-                return Broker.reason(s);
+                int code = s.getReason() instanceof AMQP.Channel.Close close ? close.getReplyCode() : 0;
+                return new Refusal(code, Broker.reason(s));
             }
             throw e;
         } finally {

@@ -478,7 +478,7 @@ public final class Manifests {
                                         "name", "partition-depth",
                                         "metadata", triggerMetadata,
                                         "authenticationRef", map("name", triggerAuthentication(fn))))))));
-        docs.add(new Doc(List.of("The management API URL (http://user:password@host:15672/, the user tagged monitoring) "
+        docs.add(new Doc(List.of("The management API URL (http://user:password@host:15672/, terraform/'s user eventline-keda) "
                 + "from the Secret " + KEDA_SECRET + "."),
                 map("apiVersion", "keda.sh/v1alpha1",
                         "kind", "TriggerAuthentication",
@@ -613,12 +613,13 @@ public final class Manifests {
         List<Doc> docs = new ArrayList<>();
         String amqpHost = options.clusterName() + ":5672";
         String vhostPath = options.vhost().equals("/") ? "%2F" : options.vhost();
-        docs.add(new Doc(List.of("The gate's broker user."), secret(GATE_SECRET,
+        docs.add(new Doc(List.of("The gate's broker user (terraform/: <user_name_prefix>gate, default eventline-gate)."), secret(GATE_SECRET,
                 map("url", "amqp://eventline-gate:" + PLACEHOLDER + "@" + amqpHost + "/" + vhostPath))));
         for (FunctionDescription fd : catalog.all()) {
-            String user = options.prefix() + "eventline-" + fd.name();
-            docs.add(new Doc(List.of("Function '" + fd.name() + "': url for the application; username, password, uri "
-                    + "(management API host:port) and port (AMQP) for its Knative sources."),
+            String user = "eventline-fn-" + fd.name();
+            docs.add(new Doc(List.of("Function '" + fd.name() + "' (terraform/: user <user_name_prefix>fn-" + fd.name()
+                    + "): url for the application; username, password, uri (management API host:port) and port (AMQP) "
+                    + "for its Knative sources."),
                     secret(rabbitmqSecret(fd.name()), map(
                             "url", "amqp://" + user + ":" + PLACEHOLDER + "@" + amqpHost + "/" + vhostPath,
                             "username", user,
@@ -632,8 +633,8 @@ public final class Manifests {
                 secret(PRODUCERS_SECRET, keys)));
         docs.add(new Doc(List.of("Bearer token of the dead-letter administration (16+ characters)."),
                 secret(ADMIN_SECRET, map("token", PLACEHOLDER))));
-        docs.add(new Doc(List.of("KEDA reads queue depths from the management API: a user tagged monitoring (KEDA wants a "
-                + "password without special characters).", "For another vhost, append its URL-encoded name after the last slash."),
+        docs.add(new Doc(List.of("KEDA reads queue depths from the management API as the user terraform/ creates with "
+                + "create_keda_user (eventline-keda, tag management, no AMQP access; a password without special characters).", "For another vhost, append its URL-encoded name after the last slash."),
                 secret(KEDA_SECRET, map("host", "http://eventline-keda:" + PLACEHOLDER + "@"
                         + options.clusterName() + ":15672/"))));
         return docs;
