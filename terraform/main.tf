@@ -109,8 +109,8 @@ resource "rabbitmq_vhost" "this" {
 }
 
 # The status exchange (broker/StatusExchange.java): every process running a function publishes its progress
-# here; gates and the function's other instances read it. Durable fanout; the runtime declares it in either
-# mode as well (an equivalent declare, which its users are permitted).
+# here; gates and the function's other instances read it. Durable fanout; with EVENTLINE_TOPOLOGY_DECLARE=false
+# the runtime only checks that it exists (passive), so its users need no configure right on it.
 resource "rabbitmq_exchange" "status" {
   name  = local.status_exchange
   vhost = local.vhost

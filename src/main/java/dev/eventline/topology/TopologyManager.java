@@ -56,9 +56,9 @@ public final class TopologyManager {
                     ch -> ch.queueDeclare(q.name(), true, false, false, q.arguments()));
         }
         if (unchecked > 0) {
-            LOG.infof("function %s: %d exchanges and queues exist; their types and arguments were not compared, as "
-                    + "this broker user may not configure them (least privilege: whoever provisioned them owns them)",
-                    fn.name(), unchecked);
+            LOG.warnf("function %s: %d exchanges and queues exist; their types and arguments were not compared, as "
+                    + "this broker user may not configure them (least privilege: whoever provisioned them, e.g. "
+                    + "Terraform, owns them)", fn.name(), unchecked);
         }
         if (declare) {
             for (TopologySpec.Binding b : spec.bindings()) {

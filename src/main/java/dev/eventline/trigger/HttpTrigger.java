@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -65,6 +66,8 @@ public class HttpTrigger {
     private static final Logger LOG = Logger.getLogger(HttpTrigger.class);
     private static final String FUNCTION = "eventline.http.function";
     private static final int MAX_ERROR = 1000;
+    private static final Duration ABANDONED_POLL = Duration.ofMillis(500);
+    private static final Duration ABANDONED_MIN_WAIT = Duration.ofMinutes(1);
     /** Knative's dead-letter extensions (eventing's "dead letter sink" contract). */
     private static final List<String> KNATIVE_ERROR = List.of("knativeerrordest", "knativeerrorcode", "knativeerrordata");
 
@@ -146,7 +149,7 @@ public class HttpTrigger {
         try {
             // the same rule as the queue trigger's: data that does not fit the method's parameter never will
             invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
             reply(ctx, 400, "invalid-data", e.getMessage());
             return;
         }
@@ -156,31 +159,65 @@ public class HttpTrigger {
             ctx.setBody(Buffer.buffer(event.toString()));
         }
         String key = Dedup.key(source, id);
-        if (dedup.get(fn.name()).seen(key)) {
-            metrics.duplicate(fn.name());
-            reply(ctx, 200, "duplicate", "event " + id + " from " + source + " was already applied here; not applied again");
-            return;
-        }
+        // claim the event first, then ask whether it was applied: a redelivery racing the first call's end
+        // either finds it claimed (503) or finds it recorded (200), never neither
         if (!running.add(key)) {
             reply(ctx, 503, "still-running", "event " + id + " is still running here; try again later");
             return;
         }
-        long started = System.nanoTime();
-        ctx.put(FUNCTION, fn);
-        ctx.addEndHandler(done -> {
+        if (dedup.get(fn.name()).seen(key)) {
             running.remove(key);
-            int status = ctx.response().getStatusCode();
-            metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - started));
-            if (status < 300) {
-                dedup.get(fn.name()).record(key);
-                metrics.processed(fn.name(), "success");
-            } else if (status < 500) {
-                metrics.processed(fn.name(), "rejected");
-            } else {
-                metrics.retried(fn.name());
+            metrics.duplicate(fn.name());
+            reply(ctx, 200, "duplicate", "event " + id + " from " + source + " was already applied here; not applied again");
+            return;
+        }
+        long started = System.nanoTime();
+        AtomicBoolean answered = new AtomicBoolean();
+        ctx.put(FUNCTION, fn);
+        // the answer's head is about to be written (by Funqy or the failure handler), before the caller can read
+        // it: record the outcome now, so that a redelivery sent on receipt finds it
+        ctx.addHeadersEndHandler(v -> {
+            if (answered.compareAndSet(false, true)) {
+                finished(fn, key, ctx.response().getStatusCode(), started);
+            }
+        });
+        ctx.addEndHandler(done -> {
+            if (done.failed() && !answered.get()) {
+                // the caller went away (Knative's timeoutSeconds) while the call runs on: it stays claimed until
+                // its answer is written into the closed connection, or a generous deadline passes
+                awaitAbandoned(ctx, fn, key, answered, started);
             }
         });
         ctx.next();
+    }
+
+    private void finished(FunctionDescription fn, String key, int status, long started) {
+        metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - started));
+        if (status < 300) {
+            dedup.get(fn.name()).record(key); // before the claim goes: see screen
+            metrics.processed(fn.name(), "success");
+        } else if (status < 500) {
+            metrics.processed(fn.name(), "rejected");
+        } else {
+            metrics.retried(fn.name());
+        }
+        running.remove(key);
+    }
+
+    private void awaitAbandoned(RoutingContext ctx, FunctionDescription fn, String key, AtomicBoolean answered,
+            long started) {
+        long deadline = started + Math.max(2 * fn.timeout().toNanos(), ABANDONED_MIN_WAIT.toNanos());
+        LOG.warnf("%s: the caller left before %s was answered; a redelivery waits until the call ends", fn.name(), key);
+        ctx.vertx().setPeriodic(ABANDONED_POLL.toMillis(), timer -> {
+            if (answered.get()) {
+                ctx.vertx().cancelTimer(timer);
+            } else if (System.nanoTime() - deadline > 0 && answered.compareAndSet(false, true)) {
+                ctx.vertx().cancelTimer(timer);
+                running.remove(key);
+                LOG.warnf("%s: the abandoned call of %s has not ended after %s; a redelivery may run it again",
+                        fn.name(), key, Duration.ofNanos(System.nanoTime() - started));
+            }
+        });
     }
 
     private FunctionInvokers invokers() {
@@ -231,6 +268,10 @@ public class HttpTrigger {
      * delivery error Knative attached, and answers 202; 503 when the broker cannot take it (the source keeps it).
      */
     private void deadLetter(RoutingContext ctx) {
+        if (EventReader.BATCH.equals(EventReader.mediaType(ctx.request().getHeader("Content-Type")))) {
+            reply(ctx, 400, "batch-not-supported", "a dead-letter sink takes one CloudEvent per request");
+            return;
+        }
         ObjectNode event;
         try {
             event = reader.read(ctx.request().getHeader("Content-Type"), ctx.request().headers(), bytes(ctx)).get(0);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -139,6 +140,9 @@ class HttpTriggerTest {
         structured(noId).post("/").then().statusCode(400).body("error", equalTo("invalid-event"));
         structured(event("v03-" + run, "fault.strict", Script.ok()).put("specversion", "0.3")).post("/").then()
                 .statusCode(400);
+        structured(event("time-" + run, "fault.strict", Script.ok()).put("time", "yesterday")).post("/").then()
+                .statusCode(400);
+        assertEquals(0, ledger.calls("time-" + run));
         given().contentType("application/cloudevents+json").body("{not json").post("/").then().statusCode(400);
         given().contentType("application/cloudevents-batch+json").body("[" + event("b-" + run, "fault.strict",
                 Script.ok()) + "]").post("/").then().statusCode(400).body("error", equalTo("batch-not-supported"));
@@ -165,6 +169,32 @@ class HttpTriggerTest {
     }
 
     @Test
+    void aCallWhoseCallerLeftStaysClaimedAndItsLateSuccessCounts() throws Exception {
+        String id = "left-" + run;
+        HttpRequest request = HttpRequest.newBuilder(root.resolve("/")).timeout(Duration.ofMillis(300))
+                .header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/test")
+                .header("ce-type", "fault.strict").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json(Script.ok().holding(1, false)))).build();
+        // as Knative's timeoutSeconds does: the caller gives up and closes the connection while the call runs
+        CompletableFuture<HttpResponse<String>> gaveUp = HttpClient.newHttpClient().sendAsync(request,
+                HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.calls(id) == 1);
+        await().atMost(Duration.ofSeconds(30)).until(gaveUp::isDone);
+        assertTrue(gaveUp.isCompletedExceptionally(), "the caller timed out");
+
+        // the source's redelivery must not run it a second time while the first call runs on
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).until(() -> binary(id, "fault.strict",
+                Script.ok()).post("/").statusCode() == 503);
+        assertEquals(1, ledger.calls(id));
+
+        ledger.release(id); // its late success is recorded: the next redelivery is done, not run again
+        await().atMost(Duration.ofSeconds(30)).until(() -> binary(id, "fault.strict", Script.ok()).post("/")
+                .statusCode() == 200);
+        assertEquals(1, ledger.applied(id));
+        assertEquals(1, ledger.calls(id));
+    }
+
+    @Test
     void theDeadLetterSinkStoresWhatTheSourceGaveUpOnInTheFunctionsDeadLetterQueue() {
         String id = "dls-" + run;
         ObjectNode dead = event(id, "fault.strict", Script.failing(99)).put("knativeerrorcode", "500")
@@ -186,5 +216,7 @@ class HttpTriggerTest {
                 .statusCode(202);
         assertEquals("knative-delivery-failed (HTTP 422)", Faults.awaitDeadLetter("relaxed", b).path("reason").asText());
         given().contentType("application/cloudevents+json").body("[]").post("/dead-letters").then().statusCode(400);
+        given().contentType("application/cloudevents-batch+json").body("[" + dead + "]").post("/dead-letters").then()
+                .statusCode(400).body("error", equalTo("batch-not-supported"));
     }
 }
