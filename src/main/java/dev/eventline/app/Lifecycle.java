@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -90,7 +91,7 @@ public class Lifecycle {
         trigger.check(functions);
         LOG.infof("eventline instance %s: broker %s, gate %s, functions %s (%s trigger)", instance(), broker.describe(),
                 config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList(),
-                config.trigger().mode().name().toLowerCase(java.util.Locale.ROOT));
+                config.trigger().mode().name().toLowerCase(Locale.ROOT));
         connect();
         long every = config.monitor().interval().toMillis();
         // the gate watches every function it publishes to; a function-only process, the ones it runs
@@ -108,7 +109,7 @@ public class Lifecycle {
         try {
             status.topology(applyTopology());
             boolean http = config.trigger().mode() == Mode.HTTP;
-            // the gate publishes events; the HTTP trigger, the dead letters its RabbitMQ source hands back
+            // the gate publishes events; the HTTP trigger, the dead letters Knative delivery posts to /dead-letters
             if ((config.gate().enabled() || http) && publishing.publisher().isEmpty()) {
                 publishing.set(new ConfirmingPublisher(broker.open((http ? "eventline-http@" : "eventline-gate@")
                         + instance()), brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
@@ -134,9 +135,9 @@ public class Lifecycle {
         TopologyManager topology = new TopologyManager(names);
         List<String> differences = new ArrayList<>();
         try (Connection connection = broker.open("eventline-topology@" + instance())) {
-            // progress reports of consumers to gates: internal, declared in either mode; durable, so that the
-            // gates' bindings (recovered by the client) find it again after a broker restart
-            // (verify mode: provisioned with the rest, e.g. by Terraform; a passive check needs no permission)
+            // progress reports of consumers to gates: internal; durable, so that the gates' bindings (recovered by
+            // the client) find it again after a broker restart. Verify mode only checks it (provisioned with the
+            // rest, e.g. by Terraform): a passive check needs no permission
             var ch = connection.createChannel();
             try {
                 if (config.topology().declare()) {
