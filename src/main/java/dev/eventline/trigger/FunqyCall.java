@@ -90,7 +90,8 @@ final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
                 .build();
     }
 
-    private static String text(ObjectNode event, String name) {
+    /** @return the attribute as text, null when absent or null */
+    static String text(ObjectNode event, String name) {
         return event.hasNonNull(name) ? event.get(name).asText() : null;
     }
 

@@ -18,7 +18,6 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.rabbitmq.client.AMQP;
@@ -85,12 +84,13 @@ public class HttpTrigger {
     ObjectMapper json;
     @Inject
     PipelineMetrics metrics;
+    @Inject
+    Trigger trigger; // its @Funq lookup by event type, the queue trigger's
 
     private EventReader reader;
     private Map<String, FunctionDescription> served = Map.of();
     private final Map<String, Dedup> dedup = new ConcurrentHashMap<>();
     private final Set<String> running = ConcurrentHashMap.newKeySet();
-    private volatile FunctionInvokers invokers;
 
     void register(@Observes Router router) {
         reader = new EventReader(json);
@@ -133,10 +133,10 @@ public class HttpTrigger {
             reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
             return;
         }
-        String id = text(event, "id");
-        String source = text(event, "source");
-        String type = text(event, "type");
-        if (id == null || source == null || type == null || !"1.0".equals(text(event, "specversion"))) {
+        String id = FunqyCall.text(event, "id");
+        String source = FunqyCall.text(event, "source");
+        String type = FunqyCall.text(event, "type");
+        if (id == null || source == null || type == null || !"1.0".equals(FunqyCall.text(event, "specversion"))) {
             reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
             return;
         }
@@ -148,7 +148,7 @@ public class HttpTrigger {
         }
         try {
             // the same rule as the queue trigger's: data that does not fit the method's parameter never will
-            invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
+            trigger.invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
         } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
             reply(ctx, 400, "invalid-data", e.getMessage());
             return;
@@ -220,13 +220,6 @@ public class HttpTrigger {
         });
     }
 
-    private FunctionInvokers invokers() {
-        if (invokers == null) {
-            invokers = new FunctionInvokers();
-        }
-        return invokers;
-    }
-
     /** Funqy (or the handler) failed: say whether trying again can help. */
     private void failure(RoutingContext ctx) {
         FunctionDescription fn = ctx.get(FUNCTION);
@@ -279,12 +272,12 @@ public class HttpTrigger {
             reply(ctx, 400, "invalid-event", e.getMessage());
             return;
         }
-        String type = text(event, "type");
+        String type = FunqyCall.text(event, "type");
         FunctionDescription fn = type == null ? null : served.get(type);
         if (fn == null && served.values().stream().distinct().count() == 1) {
             fn = served.values().iterator().next(); // a service of one function: its dead letters are its own
         }
-        if (fn == null || text(event, "id") == null) {
+        if (fn == null || FunqyCall.text(event, "id") == null) {
             reply(ctx, 400, "invalid-event", "a dead letter needs an id and a type this service handles: "
                     + served.keySet().stream().sorted().toList());
             return;
@@ -295,9 +288,9 @@ public class HttpTrigger {
             return;
         }
         Map<String, Object> headers = new HashMap<>();
-        String code = text(event, "knativeerrorcode");
-        String data = decoded(text(event, "knativeerrordata"));
-        String destination = text(event, "knativeerrordest");
+        String code = FunqyCall.text(event, "knativeerrorcode");
+        String data = decoded(FunqyCall.text(event, "knativeerrordata"));
+        String destination = FunqyCall.text(event, "knativeerrordest");
         KNATIVE_ERROR.forEach(event::remove);
         headers.put(DeadLetters.REASON, "knative-delivery-failed" + (code == null ? "" : " (HTTP " + code + ")"));
         headers.put(DeadLetters.ATTEMPTS, fn.retry().maxAttempts());
@@ -310,7 +303,7 @@ public class HttpTrigger {
         }
         String key = partitionKey(event);
         headers.put(EventCodec.PARTITION_KEY, key);
-        AMQP.BasicProperties properties = codec.properties(text(event, "id"), type, key, System.currentTimeMillis())
+        AMQP.BasicProperties properties = codec.properties(FunqyCall.text(event, "id"), type, key, System.currentTimeMillis())
                 .builder().headers(headers).build();
         List<CompletableFuture<Void>> confirms = publisher.publish(
                 List.of(new OutgoingMessage(names.deadLetterExchange(fn.name()), key, properties, codec.encode(event))),
@@ -330,7 +323,7 @@ public class HttpTrigger {
 
     private static String partitionKey(ObjectNode event) {
         for (String attribute : new String[] { "partitionkey", "subject" }) {
-            String v = text(event, attribute);
+            String v = FunqyCall.text(event, attribute);
             if (v != null && !v.isEmpty()) {
                 return v;
             }
@@ -351,11 +344,6 @@ public class HttpTrigger {
 
     private static byte[] bytes(RoutingContext ctx) {
         return ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-    }
-
-    private static String text(ObjectNode event, String name) {
-        JsonNode v = event.get(name);
-        return v == null || v.isNull() ? null : v.asText();
     }
 
     private static String describe(Throwable error) {

@@ -88,7 +88,7 @@ public class Trigger {
         return membership;
     }
 
-    private FunctionInvokers invokers() {
+    FunctionInvokers invokers() {
         if (invokers == null) {
             invokers = new FunctionInvokers();
         }
