@@ -1,12 +1,13 @@
 package dev.eventline.broker;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.security.GeneralSecurityException;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -14,50 +15,68 @@ import com.rabbitmq.client.Method;
 import com.rabbitmq.client.ShutdownSignalException;
 
 /**
- * Opens connections to the broker named by {@code rabbitmq.url}. Long-lived connections recover on their own
- * (the client's automatic recovery re-opens channels and consumers); each has a name that says what it is
- * for, so it can be found in the management UI.
+ * Opens connections to the broker named by {@code rabbitmq.url}, on any node of {@code rabbitmq.addresses}
+ * when given. Each connection has a name that says what it is for, so it can be found in the management UI.
+ * <p>
+ * Two kinds: observers (progress listeners, depth readers, admin) use the client's automatic recovery; what
+ * holds state that must end with the connection (partition locks and consumers, confirm channels) uses
+ * {@link #openUnrecovered} and is rebuilt by its owner, so no half-recovered consumer or confirm channel can
+ * outlive the connection it belonged to.
  */
 public final class Broker {
 
     private final ConnectionFactory factory;
+    private final List<Address> addresses;
     private final String redactedUrl;
 
-    public Broker(String url, long reconnectMillis, int connectTimeoutMillis) {
+    public Broker(BrokerConfig config) {
+        BrokerUrl url = BrokerUrl.parse(config.url());
+        this.addresses = url.addresses(config.addresses().orElse(null));
         this.factory = new ConnectionFactory();
         try {
-            factory.setUri(url);
-        } catch (URISyntaxException | GeneralSecurityException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("rabbitmq.url (RABBITMQ_URL) is not an amqp:// or amqps:// URL: "
-                    + redact(url) + " (" + e.getMessage() + ")", e);
+            factory.setUri(url.uri());
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("rabbitmq.url (RABBITMQ_URL) is not a usable broker URL: "
+                    + e.getClass().getSimpleName() + "; expected amqp://user:password@host:port/vhost");
+        }
+        if (url.tls()) {
+            factory.useSslProtocol(BrokerTls.context(config.tls())); // replaces the client's trust-everything default
+            if (config.tls().verifyHostname()) {
+                factory.enableHostnameVerification();
+            }
         }
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(true);
-        factory.setNetworkRecoveryInterval(reconnectMillis);
-        factory.setConnectionTimeout(connectTimeoutMillis);
-        factory.setHandshakeTimeout(connectTimeoutMillis);
+        factory.setNetworkRecoveryInterval(config.reconnectInterval().toMillis());
+        factory.setConnectionTimeout((int) config.connectTimeout().toMillis());
+        factory.setHandshakeTimeout((int) config.connectTimeout().toMillis());
         factory.setRequestedHeartbeat(15);
-        this.redactedUrl = redact(url);
+        this.redactedUrl = url.redacted() + (config.addresses().isPresent() ? " via " + addresses : "");
     }
 
+    /** A connection the client recovers on its own (for observers: listeners, readers). */
     public Connection open(String name) throws IOException, TimeoutException {
-        return factory.newConnection(name);
-    }
-
-    /** A connection whose consumers run on the given pool (this bounds the connection's handler threads). */
-    public Connection open(String name, ExecutorService consumerPool) throws IOException, TimeoutException {
-        return factory.newConnection(consumerPool, name);
+        return factory.newConnection(addresses, name);
     }
 
     /**
      * A connection that is not recovered automatically: for state that must end with the connection, such as
-     * exclusive queues used as locks (a recovered connection would silently try to take them again).
+     * exclusive queues used as locks, consumers and confirm channels. Its owner opens a new one when it ends.
      */
     public Connection openUnrecovered(String name) throws IOException, TimeoutException {
+        return unrecovered().newConnection(addresses, name);
+    }
+
+    /** The same, with its consumers running on the given pool (this bounds the connection's handler threads). */
+    public Connection openUnrecovered(String name, ExecutorService consumerPool) throws IOException, TimeoutException {
+        return unrecovered().newConnection(consumerPool, addresses, name);
+    }
+
+    private ConnectionFactory unrecovered() {
         ConnectionFactory plain = factory.clone();
         plain.setAutomaticRecoveryEnabled(false);
         plain.setTopologyRecoveryEnabled(false);
-        return plain.newConnection(name);
+        return plain;
     }
 
     /** @return the broker URL with the password hidden, for logs */
@@ -81,7 +100,6 @@ public final class Broker {
                 : failure.toString();
     }
 
-    /** Closes a channel that may already be closed; a failure to close it has nothing to report. */
     /**
      * Passive declare on a channel of its own (a missing queue closes the channel it is asked on).
      *
@@ -99,6 +117,7 @@ public final class Broker {
         }
     }
 
+    /** Closes a channel that may already be closed; a failure to close it has nothing to report. */
     public static void closeQuietly(Channel channel) {
         if (channel.isOpen()) {
             try {
@@ -109,7 +128,4 @@ public final class Broker {
         }
     }
 
-    static String redact(String url) {
-        return url == null ? "null" : url.replaceAll("//([^:/@]*):[^@]*@", "//$1:***@");
-    }
 }

@@ -12,7 +12,7 @@ public class BrokerProducer {
     @Produces
     @Singleton
     Broker broker(BrokerConfig config) {
-        return new Broker(config.url(), config.reconnectInterval().toMillis(), (int) config.connectTimeout().toMillis());
+        return new Broker(config);
     }
 
     @Produces
