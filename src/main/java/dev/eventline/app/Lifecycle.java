@@ -92,6 +92,7 @@ public class Lifecycle {
         LOG.infof("eventline instance %s: broker %s, gate %s, functions %s (%s trigger)", instance(), broker.describe(),
                 config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList(),
                 config.trigger().mode().name().toLowerCase(Locale.ROOT));
+        monitor.instance(instance());
         connect();
         long every = config.monitor().interval().toMillis();
         // the gate watches every function it publishes to; a function-only process, the ones it runs

@@ -15,9 +15,10 @@ import dev.eventline.broker.Publishing;
 import dev.eventline.trigger.Trigger;
 
 /**
- * Readiness: UP once the broker was reached, the topology agrees with the descriptions, and the gate's
- * publisher and the functions' consumer connections are open. The client's automatic recovery restores
- * connections afterwards; one that is down shows here as DOWN until it has recovered.
+ * Readiness: UP once the broker was reached, the topology agrees with the descriptions, the gate's
+ * publisher and the functions' consumer connections are open, and no owned partition has stopped draining
+ * while it holds events. A lost connection shows here as DOWN until it is open again; a stalled partition
+ * (listed in the data) until it drains again, which its instance forces by taking it anew.
  */
 @Readiness
 @ApplicationScoped
@@ -53,8 +54,9 @@ public class Status implements HealthCheck {
         boolean publisherUp = publishing.publisher().map(p -> p.isOpen()).orElse(true);
         boolean connected = connected();
         boolean consumersUp = !connected || consumers.isOpen();
+        java.util.Map<String, String> stalled = connected ? consumers.stalled() : java.util.Map.of();
         HealthCheckResponseBuilder r = HealthCheckResponse.named("broker")
-                .status(connected && publisherUp && consumersUp && differences.isEmpty())
+                .status(connected && publisherUp && consumersUp && stalled.isEmpty() && differences.isEmpty())
                 .withData("connected", connected)
                 .withData("publisher", publisherUp ? "open" : "down")
                 .withData("consumers", consumersUp ? "open" : "down");
@@ -66,6 +68,7 @@ public class Status implements HealthCheck {
             consumers.ownership().forEach((fn, owned) -> r.withData("partitions-" + fn, owned == 0
                     ? "owns none (standing by)" : "owns " + owned));
         }
+        stalled.forEach((queue, seen) -> r.withData("stalled-" + queue, seen));
         for (int i = 0; i < differences.size(); i++) {
             r.withData("topology-difference-" + i, differences.get(i));
         }

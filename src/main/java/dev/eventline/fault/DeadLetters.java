@@ -8,6 +8,7 @@ import java.util.concurrent.TimeoutException;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
 
 import dev.eventline.broker.EventCodec;
 import dev.eventline.topology.TopologySpec;
@@ -17,6 +18,10 @@ import dev.eventline.topology.TopologySpec;
  * confirm, so the caller acks the original only once the copy is safe: to the function's dead-letter
  * exchange when it will not be tried again, or (relaxed retry mode) to its retry exchange, where a delay
  * queue holds it for its backoff and then returns it to its partition.
+ * <p>
+ * One copy at a time, on a confirm channel of its own that is replaced after any failure: a publish that
+ * throws has already taken a sequence number the broker never saw, so the channel's confirms could no longer
+ * be matched to what was sent.
  */
 public final class DeadLetters {
 
@@ -42,21 +47,20 @@ public final class DeadLetters {
         FAILED
     }
 
-    private final Channel channel;
+    private final Connection connection;
     private final String deadLetterExchange;
     private final String retryExchange;
     private final long confirmTimeoutMillis;
+    private Channel channel;
     private volatile boolean returned;
 
-    /** @param channel a channel of its own, used only by this object */
-    public DeadLetters(Channel channel, String deadLetterExchange, String retryExchange, long confirmTimeoutMillis)
-            throws IOException {
-        this.channel = channel;
+    /** @param connection the connection to publish on (its channels are this object's own) */
+    public DeadLetters(Connection connection, String deadLetterExchange, String retryExchange,
+            long confirmTimeoutMillis) {
+        this.connection = connection;
         this.deadLetterExchange = deadLetterExchange;
         this.retryExchange = retryExchange;
         this.confirmTimeoutMillis = confirmTimeoutMillis;
-        channel.confirmSelect();
-        channel.addReturnListener(r -> returned = true);
     }
 
     /** Why an event failed, and when. */
@@ -118,14 +122,39 @@ public final class DeadLetters {
         }
         returned = false;
         try {
-            channel.basicPublish(exchange, routingKey, true, properties, body);
-            boolean acked = channel.waitForConfirms(confirmTimeoutMillis);
+            Channel ch = channel();
+            ch.basicPublish(exchange, routingKey, true, properties, body);
+            boolean acked = ch.waitForConfirms(confirmTimeoutMillis);
             return acked && !returned ? Outcome.CONFIRMED : Outcome.REFUSED;
         } catch (IOException | TimeoutException | RuntimeException e) {
+            discardChannel();
             return Outcome.FAILED;
         } catch (InterruptedException e) {
+            discardChannel();
             Thread.currentThread().interrupt();
             return Outcome.FAILED;
+        }
+    }
+
+    private Channel channel() throws IOException {
+        if (channel == null || !channel.isOpen()) {
+            Channel ch = connection.createChannel();
+            ch.confirmSelect();
+            ch.addReturnListener(r -> returned = true);
+            channel = ch;
+        }
+        return channel;
+    }
+
+    /** After a failure its sequence numbers may no longer match the broker's: the next copy goes on a new one. */
+    private void discardChannel() {
+        if (channel != null) {
+            try {
+                channel.abort();
+            } catch (IOException | RuntimeException ignored) {
+                // already closed
+            }
+            channel = null;
         }
     }
 }

@@ -55,6 +55,12 @@ public class QueueMonitor {
     private final Map<String, Runnable> listeners = new ConcurrentHashMap<>();
     private final Map<String, Boolean> paused = new ConcurrentHashMap<>();
     private Connection connection;
+    private volatile String instance = "";
+
+    /** Names this process's connection after its instance ({@code eventline-monitor@<instance>}). */
+    public void instance(String name) {
+        this.instance = name;
+    }
 
     /** One round over these functions; failures are logged at debug and retried next round. */
     public synchronized void poll(Collection<FunctionDescription> functions) {
@@ -63,7 +69,7 @@ public class QueueMonitor {
                 if (connection != null) {
                     connection.abort();
                 }
-                connection = broker.open("eventline-monitor");
+                connection = broker.open("eventline-monitor@" + instance);
             }
             Channel ch = connection.createChannel();
             try {

@@ -3,27 +3,28 @@ package dev.eventline.trigger;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.broker.FunctionProgress;
 import dev.eventline.broker.ProgressReport;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.fault.DeadLetters;
 import dev.eventline.fault.Dedup;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
@@ -36,16 +37,19 @@ import dev.eventline.util.Daemons;
  * an instance over its share hands partitions back and an instance under its share takes free ones, so
  * instances converge on an even split as they come and go, with no configured identities or counts.
  * <p>
- * Owning partition i means holding its lock, an exclusive queue {@code <fn>-<i>.owner}, on an ownership
- * connection that is never recovered: the broker refuses the lock to anyone else and drops it when that
- * connection ends (crash, kill -9, lost network), so the partition becomes free for the others. A partition
- * is handed back in order: consuming stops, the call in progress finishes and acks, the channel closes
- * (anything prefetched returns to the head of the queue), and only then is the lock released. The
- * partition queues keep single active consumer as a second guard: should two instances ever subscribe to
- * one partition, the broker still delivers to one of them only.
+ * Owning partition i means holding its lock, an exclusive queue {@code <fn>-<i>.owner}, on the same
+ * connection as the partition's consumer ({@link ConsumerSession}): the broker refuses the lock to anyone
+ * else and drops it with that connection (crash, kill -9, lost network, broker restart), together with the
+ * consumer. Nothing is recovered in place: when the session is lost, this instance forgets every partition
+ * at once and, on its next tick, opens a new session and takes its share again, from free locks, like a
+ * newcomer. So after any fault each owned partition has exactly one consumer, the one that holds its lock.
+ * A partition is handed back in order: consuming stops, the call in progress finishes and acks, the channel
+ * closes (anything prefetched returns to the head of the queue), and only then is the lock released. The
+ * partition queues keep single active consumer as a second guard.
  * <p>
- * Consuming uses a connection of its own (one slow function cannot stall another's deliveries or acks), a
- * pool of {@code concurrency} delivery threads and one channel with prefetch 1 per owned partition.
+ * Every tick also checks that each owned partition drains: one whose consumer has held nothing for
+ * {@link #stallAfter()} while the queue has events ready (a consumer the broker no longer feeds) is reported
+ * as stalled (readiness) and taken anew.
  */
 final class FunctionConsumers {
 
@@ -56,48 +60,48 @@ final class FunctionConsumers {
     private final Broker broker;
     private final Names names;
     private final Membership membership;
-    private final Connection connection;
-    /**
-     * Publishes dead letters, delayed retries and progress reports. Separate from the consuming connection:
-     * under a resource alarm the broker blocks connections that publish, and the consumers' acks (which free
-     * the memory that clears the alarm) must keep flowing.
-     */
-    private Connection publishing;
-    /** Holds the partition locks; not recovered (see the class comment). */
-    private Connection ownership;
     private final ExecutorService pool;
     private final HandlerCalls calls;
+    private final Dedup dedup;
+    private final AttemptLog attemptLog = new AttemptLog();
+    private final FunctionInvokers invokers;
+    private final PipelineMetrics metrics;
+    private final ObjectMapper json;
+    private final EventCodec codec;
+    private final Duration interval;
     private final FunctionProgress progress = new FunctionProgress();
     private final TreeMap<Integer, PartitionConsumer> owned = new TreeMap<>();
-    private final Factory factory;
-    private PipelineMetrics metrics;
-    private ScheduledFuture<?> reports;
-    private ScheduledFuture<?> balancing;
+    /** One per partition, for good: handling never overlaps across consumers of the same partition. */
+    private final Map<Integer, ReentrantLock> handling = new ConcurrentHashMap<>();
+    /** Partitions seen stalled at the last check, with what was seen (readiness). */
+    private final Map<String, String> stalled = new ConcurrentHashMap<>();
     /** Rebalancing waits for calls in progress: a thread of its own, not the shared report scheduler. */
     private final ScheduledExecutorService balancer;
-    private Channel statusChannel;
-    private ObjectMapper json;
+    private ConsumerSession session;
+    private volatile ConsumerSession reporting;
+    private long sessionLostAt;
+    private ScheduledFuture<?> reports;
+    private ScheduledFuture<?> balancing;
     private volatile boolean stopping;
     private volatile int ownedNow;
     private final java.util.function.IntSupplier ownedGauge = this::ownedCount;
 
-    /** Makes the consumer of one partition, on a channel of the consuming connection. */
-    private interface Factory {
-        PartitionConsumer make(Channel channel, String queue);
-    }
-
     private FunctionConsumers(FunctionDescription fn, String instance, Broker broker, Names names,
-            Membership membership, Connection connection, ExecutorService pool, HandlerCalls calls,
-            Factory factory) {
+            Membership membership, FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json,
+            EventCodec codec, Duration interval) {
         this.fn = fn;
         this.instance = instance;
         this.broker = broker;
         this.names = names;
         this.membership = membership;
-        this.connection = connection;
-        this.pool = pool;
-        this.calls = calls;
-        this.factory = factory;
+        this.invokers = invokers;
+        this.metrics = metrics;
+        this.json = json;
+        this.codec = codec;
+        this.interval = interval;
+        this.pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
+        this.dedup = new Dedup(fn.dedup());
+        this.calls = new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics);
         this.balancer = Daemons.scheduler("eventline-balance-" + fn.name());
     }
 
@@ -105,34 +109,12 @@ final class FunctionConsumers {
             FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json, EventCodec codec,
             ScheduledExecutorService scheduler, Duration every, Membership membership)
             throws IOException, TimeoutException {
-        ExecutorService pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
-        Connection connection;
-        try {
-            connection = broker.open("eventline-trigger-" + fn.name() + "@" + instance, pool);
-        } catch (IOException | TimeoutException | RuntimeException e) {
-            pool.shutdownNow();
-            throw e;
-        }
-        Dedup dedup = new Dedup(fn.dedup());
-        HandlerCalls calls = new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics);
-        AttemptLog attemptLog = new AttemptLog();
-        FunctionProgress[] progressHolder = new FunctionProgress[1];
-        DeadLetters[] deadLetters = new DeadLetters[1];
-        FunctionConsumers started = new FunctionConsumers(fn, instance, broker, names, membership, connection, pool,
-                calls, (channel, queue) -> new PartitionConsumer(channel, fn, queue, invokers, deadLetters[0], calls,
-                        dedup, attemptLog, metrics, json, codec, progressHolder[0]));
-        progressHolder[0] = started.progress;
-        started.metrics = metrics;
-        started.json = json;
+        FunctionConsumers started = new FunctionConsumers(fn, instance, broker, names, membership, invokers, metrics,
+                json, codec, every);
         metrics.registerConsumer(fn);
         metrics.track(fn.name(), started.progress);
         metrics.trackOwnership(fn.name(), started.ownedGauge);
         try {
-            started.publishing = broker.open("eventline-trigger-" + fn.name() + "-publish@" + instance);
-            boolean relaxed = fn.retry().mode() == FunctionDescription.RetryMode.RELAXED;
-            deadLetters[0] = new DeadLetters(started.publishing.createChannel(), names.deadLetterExchange(fn.name()),
-                    relaxed ? names.retryExchange(fn.name()) : null, 10_000);
-            started.statusChannel = started.publishing.createChannel();
             synchronized (started) {
                 started.rebalance(); // alone as far as it knows yet: takes every free partition at once
             }
@@ -149,8 +131,10 @@ final class FunctionConsumers {
         return started;
     }
 
+    /** Whether this instance is connected (false from a lost connection until the next session is open). */
     boolean isOpen() {
-        return connection.isOpen();
+        ConsumerSession s = reporting;
+        return s != null && s.isOpen();
     }
 
     /** Lock-free: progress reports must not wait behind a hand-over that waits for a slow call. */
@@ -160,6 +144,11 @@ final class FunctionConsumers {
 
     synchronized List<Integer> ownedPartitions() {
         return List.copyOf(owned.keySet());
+    }
+
+    /** @return partition queue → what was seen, for partitions that hold events and do not drain */
+    Map<String, String> stalled() {
+        return Map.copyOf(stalled);
     }
 
     FunctionDescription description() {
@@ -180,30 +169,23 @@ final class FunctionConsumers {
 
     /** Moves this instance toward its fair share: hands partitions back over it, takes free ones under it. */
     private void rebalance() throws IOException, TimeoutException {
-        if (ownership == null || !ownership.isOpen()) {
-            if (!owned.isEmpty()) {
-                LOG.warnf("function %s instance %s: ownership connection lost; handing back %d partitions", fn.name(),
-                        instance, owned.size());
-                for (Integer p : List.copyOf(owned.keySet())) {
-                    handBack(p, false);
-                }
+        if (session == null || !session.isOpen()) {
+            if (session != null) {
+                forget("its connection to the broker was lost");
             }
-            ownership = broker.openUnrecovered("eventline-owner-" + fn.name() + "@" + instance);
-            // the broker drops every lock with this connection: stop consuming at once, not at the next tick
-            ownership.addShutdownListener(cause -> {
-                if (!stopping) {
-                    balancer.execute(this::rebalanceSafely);
-                }
-            });
+            if (!connect()) {
+                return;
+            }
         }
         for (Integer p : List.copyOf(owned.keySet())) {
             PartitionConsumer c = owned.get(p);
-            if (c.cancelledByBroker() || (connection.isOpen() && !c.getChannel().isOpen())) {
+            if (c.cancelledByBroker() || !c.getChannel().isOpen()) {
                 LOG.warnf("function %s instance %s: the consumer of partition %d is gone; taking it anew", fn.name(),
                         instance, p);
                 handBack(p, true);
             }
         }
+        checkDraining();
         List<String> members = membership.members(fn.name(), instance);
         int n = members.size();
         int rank = members.indexOf(instance);
@@ -220,29 +202,81 @@ final class FunctionConsumers {
         }
     }
 
+    /** Opens a new session; @return false when the broker cannot be reached yet (the next tick tries again) */
+    private boolean connect() {
+        try {
+            session = ConsumerSession.open(broker, fn, names, instance, pool, this::lost);
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            if (sessionLostAt == 0) {
+                sessionLostAt = System.nanoTime();
+                LOG.warnf("function %s instance %s: cannot connect to the broker (%s); trying every %s", fn.name(),
+                        instance, Broker.reason(e), interval);
+            } else {
+                LOG.debugf("function %s instance %s: still cannot connect: %s", fn.name(), instance, Broker.reason(e));
+            }
+            return false;
+        }
+        if (sessionLostAt != 0) {
+            LOG.infof("function %s instance %s: connected again after %d ms", fn.name(), instance,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sessionLostAt));
+            sessionLostAt = 0;
+        }
+        reporting = session;
+        return true;
+    }
+
+    /** A connection of the session ended (client thread): forget it at once, reconnect on the balancer. */
+    private void lost() {
+        try {
+            if (!stopping) {
+                balancer.execute(this::rebalanceSafely);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException stoppedMeanwhile) {
+            // stopping: nothing to rebuild
+        }
+    }
+
+    /**
+     * The session is gone, and with it every lock and consumer: stop the consumers without waiting (their
+     * calls finish on their own and cannot ack; the partition's handling lock keeps the next consumer behind
+     * them) and forget the partitions.
+     */
+    private void forget(String why) {
+        LOG.warnf("function %s instance %s: %s; dropping %d partitions, taking them anew once connected",
+                fn.name(), instance, why, owned.size());
+        sessionLostAt = System.nanoTime();
+        owned.values().forEach(c -> c.stop(Duration.ZERO));
+        if (!owned.isEmpty()) {
+            metrics.handover(fn.name(), "lost");
+        }
+        owned.clear();
+        ownedNow = 0;
+        stalled.clear();
+        session.abort();
+        session = null;
+        reporting = null;
+    }
+
     /** Takes the partition if its lock is free: lock first, then consume. */
     private void take(int partition) throws IOException {
-        Channel lock = ownership.createChannel();
-        try {
-            lock.queueDeclare(names.partitionLock(fn.name(), partition), false, true, true, null);
-        } catch (IOException e) {
-            return; // RESOURCE_LOCKED: another instance owns it (the failed declare closed the channel)
-        } finally {
-            Broker.closeQuietly(lock); // the lock belongs to the connection, not the channel
+        if (!session.lock(partition)) {
+            return;
         }
         String queue = names.partition(fn.name(), partition);
         Channel channel = null;
         PartitionConsumer consumer;
         try {
-            channel = connection.createChannel();
+            channel = session.consumerChannel();
             channel.basicQos(1);
-            consumer = factory.make(channel, queue);
+            consumer = new PartitionConsumer(channel, handling.computeIfAbsent(partition, k -> new ReentrantLock()),
+                    fn, queue, invokers, session.deadLetters(), calls, dedup, attemptLog, metrics, json, codec,
+                    progress);
             channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 Broker.closeQuietly(channel);
             }
-            releaseLock(partition);
+            session.unlock(partition);
             throw e;
         }
         owned.put(partition, consumer);
@@ -263,31 +297,53 @@ final class FunctionConsumers {
             return;
         }
         ownedNow = owned.size();
+        stalled.remove(names.partition(fn.name(), partition));
         consumer.stop(handOverWait());
         Broker.closeQuietly(consumer.getChannel());
         if (releaseLock) {
-            releaseLock(partition);
+            session.unlock(partition);
         }
         metrics.handover(fn.name(), "handed-back");
         LOG.infof("function %s instance %s: handed partition %s back (owns %d of %d)", fn.name(), instance,
                 names.partition(fn.name(), partition), owned.size(), fn.partitions());
     }
 
-    private void releaseLock(int partition) {
-        if (ownership == null || !ownership.isOpen()) {
-            return; // the locks went with the connection
-        }
-        Channel lock = null;
-        try {
-            lock = ownership.createChannel();
-            lock.queueDelete(names.partitionLock(fn.name(), partition));
-        } catch (IOException | RuntimeException e) {
-            LOG.debugf("function %s: releasing the lock of partition %d failed: %s", fn.name(), partition, e);
-        } finally {
-            if (lock != null) {
-                Broker.closeQuietly(lock);
+    /**
+     * A partition whose consumer holds nothing while its queue has events ready is not being fed: it is
+     * reported (readiness) and taken anew, so no fault can leave it orphaned for longer than one check.
+     */
+    private void checkDraining() {
+        Duration limit = stallAfter();
+        for (Integer p : List.copyOf(owned.keySet())) {
+            PartitionConsumer c = owned.get(p);
+            String queue = names.partition(fn.name(), p);
+            Duration idle = c.idle();
+            if (idle.compareTo(limit) < 0) {
+                stalled.remove(queue);
+                continue;
+            }
+            AMQP.Queue.DeclareOk state = session.inspect(queue);
+            if (state == null || state.getMessageCount() == 0) {
+                stalled.remove(queue);
+                continue;
+            }
+            String seen = "holds " + state.getMessageCount() + " events, nothing delivered for " + idle.toSeconds()
+                    + " s";
+            stalled.put(queue, seen);
+            metrics.handover(fn.name(), "stalled");
+            LOG.warnf("function %s instance %s: partition %s %s; taking it anew", fn.name(), instance, queue, seen);
+            handBack(p, true);
+            try {
+                take(p);
+            } catch (IOException | RuntimeException e) {
+                LOG.debugf("function %s: retaking %s failed: %s", fn.name(), queue, Broker.reason(e));
             }
         }
+    }
+
+    /** How long a consumer may hold nothing while its queue has events before it counts as stalled. */
+    private Duration stallAfter() {
+        return Duration.ofSeconds(10).plus(interval.multipliedBy(4));
     }
 
     /** A call in progress ends within its timeout (then it is abandoned); retries stop at once when stopping. */
@@ -298,10 +354,12 @@ final class FunctionConsumers {
     /**
      * Publishes this instance's progress for the function to the status exchange (not persistent, not
      * confirmed: a lost report is replaced by the next one). Gates derive drain rates and lag from these
-     * reports, and instances of the function learn from them who runs it.
+     * reports, and instances of the function learn from them who runs it. Without a session nothing is sent,
+     * so the others stop counting this instance and take its partitions, which its lost session released.
      */
     private void report(boolean leaving) {
-        if (stopping && !leaving) {
+        ConsumerSession s = reporting;
+        if ((stopping && !leaving) || s == null) {
             return; // a late regular report must not follow the 'leaving' one
         }
         try {
@@ -309,7 +367,7 @@ final class FunctionConsumers {
                     .deliveryMode(1).expiration("5000").build();
             byte[] body = json.writeValueAsBytes(new ProgressReport(fn.name(), instance, progress.completedTotal(),
                     progress.oldestInHand(), System.currentTimeMillis(), ownedCount(), leaving));
-            statusChannel.basicPublish(names.statusExchange(), "", properties, body);
+            s.report(names.statusExchange(), properties, body);
         } catch (IOException | RuntimeException e) {
             LOG.debugf("function %s: progress report not sent: %s", fn.name(), e);
         }
@@ -329,13 +387,12 @@ final class FunctionConsumers {
             }
             owned.clear();
             ownedNow = 0;
+            if (session != null) {
+                report(true);
+                session.close(); // releases every lock held
+                session = null;
+            }
         }
-        if (statusChannel != null) {
-            report(true);
-        }
-        close(connection);
-        close(ownership); // releases every lock held
-        close(publishing);
         pool.shutdownNow();
         calls.shutdown();
     }
@@ -349,26 +406,13 @@ final class FunctionConsumers {
         endSchedules();
         synchronized (this) {
             owned.values().forEach(c -> c.crash(Duration.ofSeconds(30)));
-        }
-        connection.abort();
-        if (ownership != null) {
-            ownership.abort();
-        }
-        if (publishing != null) {
-            publishing.abort();
+            if (session != null) {
+                session.abort();
+                session = null;
+            }
         }
         pool.shutdownNow();
         calls.shutdown();
-    }
-
-    private void close(Connection c) {
-        try {
-            if (c != null && c.isOpen()) {
-                c.close(5_000);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debugf(e, "function %s: close failed", fn.name());
-        }
     }
 
     private void endSchedules() {
@@ -379,9 +423,7 @@ final class FunctionConsumers {
             balancing.cancel(false);
         }
         balancer.shutdown();
-        if (metrics != null) {
-            metrics.untrack(fn.name(), progress);
-            metrics.untrackOwnership(fn.name(), ownedGauge);
-        }
+        metrics.untrack(fn.name(), progress);
+        metrics.untrackOwnership(fn.name(), ownedGauge);
     }
 }

@@ -17,7 +17,6 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.impl.recovery.AutorecoveringChannel;
 
 import dev.eventline.broker.FunctionProgress;
 import dev.eventline.broker.EventCodec;
@@ -30,11 +29,13 @@ import dev.eventline.metrics.PipelineMetrics;
 import io.quarkus.funqy.runtime.FunctionInvoker;
 
 /**
- * Consumes one partition queue: prefetch 1 (at most one event in flight), the ack follows the handler's
- * successful return. A lock serialises handling, so even across a connection recovery (when the client may
- * deliver the requeued event again on a new channel while the old call still runs) a partition never runs two
- * handler calls at once; the old call's ack is then dropped by the client, as its delivery tag belongs to the
- * dead channel.
+ * Consumes one partition queue on one channel: prefetch 1 (at most one event in flight), the ack follows the
+ * handler's successful return. The channel is never recovered: when it or its connection ends, this consumer
+ * is done, and its owner subscribes a new one on a new connection. The partition's handling lock outlives
+ * both, so a partition never runs two handler calls at once: the new consumer's first delivery (the event the
+ * old one held, given back by the broker) waits until the old call has returned, and is then skipped as a
+ * duplicate if that call succeeded. A message this consumer cannot make sense of, whatever it holds, is
+ * dead-lettered with the reason; nothing a message carries can kill the channel.
  * <p>
  * Failures (README "Failure model"): an event that can never succeed is dead-lettered at once; a failed or
  * timed-out call is retried with backoff, in place (strict mode: the partition waits) or from a delay queue
@@ -60,20 +61,19 @@ final class PartitionConsumer extends DefaultConsumer {
     private final ObjectMapper json;
     private final EventCodec codec;
     private final FunctionProgress progress;
-    private final ReentrantLock handling = new ReentrantLock();
+    /** Serialises handling of this partition across consumers (shared with those before and after this one). */
+    private final ReentrantLock handling;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile boolean crashed;
-    /**
-     * The channel the delivery being handled arrived on (handling is serialised by {@link #handling}). After
-     * automatic recovery the consumer's channel object stays the same but its delegate is new; a delivery
-     * from the old delegate can no longer be acked.
-     */
-    private Channel deliveredOn;
+    /** nanoTime of the last delivery taken or finished, for the owner's stall check. */
+    private volatile long lastActivity = System.nanoTime();
+    private volatile boolean inHand;
 
-    PartitionConsumer(Channel channel, FunctionDescription fn, String queue, FunctionInvokers invokers,
-            DeadLetters deadLetters, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog, PipelineMetrics metrics,
-            ObjectMapper json, EventCodec codec, FunctionProgress progress) {
+    PartitionConsumer(Channel channel, ReentrantLock handling, FunctionDescription fn, String queue,
+            FunctionInvokers invokers, DeadLetters deadLetters, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog,
+            PipelineMetrics metrics, ObjectMapper json, EventCodec codec, FunctionProgress progress) {
         super(channel);
+        this.handling = handling;
         this.fn = fn;
         this.queue = queue;
         this.invokers = invokers;
@@ -90,15 +90,17 @@ final class PartitionConsumer extends DefaultConsumer {
 
     /**
      * Whether this delivery can still be settled here. After its channel went down the broker has already
-     * given the event back (to this consumer once recovered, or to another instance); further attempts here
-     * would run beside that redelivery, so the handling stops, leaving its attempt count in the attempt log.
+     * given the event back (to the next consumer of the partition, here or in another instance); further
+     * attempts here would run beside that redelivery, so the handling stops, leaving its attempt count in the
+     * attempt log.
      */
     private boolean current() {
-        return !crashed && deliveredOn.isOpen() && deliveredOn == underlying();
+        return !crashed && getChannel().isOpen();
     }
 
-    private Channel underlying() {
-        return getChannel() instanceof AutorecoveringChannel c ? c.getDelegate() : getChannel();
+    /** @return how long this consumer has held no event, or 0 while it holds one */
+    Duration idle() {
+        return inHand ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - lastActivity);
     }
 
     private volatile boolean cancelledByBroker;
@@ -117,25 +119,44 @@ final class PartitionConsumer extends DefaultConsumer {
     @Override
     public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
+        inHand = true;
         handling.lock();
         try {
-            if (isStopping()) {
+            if (isStopping() || !current()) {
                 return; // not acked: the broker gives it back, in order, when this channel closes
             }
             progress.started(queue, EventCodec.acceptedAt(properties));
             try {
                 handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
+            } catch (RuntimeException e) {
+                unexpected(envelope.getDeliveryTag(), properties, body, e);
             } finally {
                 progress.finished(queue);
             }
         } finally {
             handling.unlock();
+            lastActivity = System.nanoTime();
+            inHand = false;
         }
+    }
+
+    /**
+     * Whatever went wrong outside the handler call (a message no rule foresaw): dead-lettered with the error
+     * as its reason, so it neither kills the channel nor comes back forever.
+     */
+    private void unexpected(long tag, AMQP.BasicProperties properties, byte[] body, RuntimeException e)
+            throws IOException {
+        LOG.debugf(e, "function %s partition %s: unexpected failure", fn.name(), queue);
+        if (!current()) {
+            return;
+        }
+        Instant now = Instant.now();
+        deadLetter(tag, properties, body, properties.getMessageId(), null,
+                new DeadLetters.Failure("rejected: cannot be handled: " + e, e, 0, now, now));
     }
 
     private void handle(long tag, boolean redelivered, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
-        deliveredOn = underlying();
         String id = properties.getMessageId();
         int carried = intHeader(properties, DeadLetters.ATTEMPTS);
         ObjectNode event;
@@ -240,13 +261,7 @@ final class PartitionConsumer extends DefaultConsumer {
                 attemptLog.forget(key);
                 if (current()) {
                     ack(tag); // should the ack not arrive, the redelivered copy is skipped as a duplicate
-                    metrics.processed(fn.name(), "success");
-                    long now = System.currentTimeMillis();
-                    long acceptedAt = EventCodec.acceptedAt(properties);
-                    if (acceptedAt > 0) {
-                        metrics.endToEnd(fn.name(), acceptedAt, now);
-                    }
-                    eventTime(event).ifPresent(t -> metrics.eventDelay(fn.name(), t, now));
+                    measure(properties, event);
                 }
                 return;
             }
@@ -276,7 +291,7 @@ final class PartitionConsumer extends DefaultConsumer {
      * Moves the event to the dead-letter queue, then acks it. A full dead-letter queue refuses it: the event
      * then stays here, unacked, and the partition waits (pressure an operator sees in the logs, the
      * {@code eventline_dead_letter_blocked} gauge and the partition's depth) until there is room. Without an
-     * answer from the broker, the event is rejected to the partition queue's own at-least-once dead-lettering.
+     * answer from the broker, the copy is sent again (the dead-letter queue may then hold it twice).
      */
     private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String id, String key,
             DeadLetters.Failure failure) throws IOException {
@@ -298,9 +313,14 @@ final class PartitionConsumer extends DefaultConsumer {
                     break;
                 }
                 if (outcome == DeadLetters.Outcome.FAILED) {
-                    getChannel().basicReject(tag, false);
-                    progress.completed();
-                    break;
+                    // no answer: the copy may or may not be stored; the event stays here and is sent again (a
+                    // lost connection ends this consumer, and the redelivery tries anew)
+                    LOG.warnf("function %s partition %s event %s: no confirm for its dead-letter copy; trying again",
+                            fn.name(), queue, id);
+                    if (awaitStop(FULL_DLQ_PAUSE) || !current()) {
+                        return;
+                    }
+                    continue;
                 }
                 if (!blocked) {
                     blocked = true;
@@ -324,6 +344,17 @@ final class PartitionConsumer extends DefaultConsumer {
         metrics.processed(fn.name(), "dead-lettered");
     }
 
+    /** Metrics of a processed event; its attributes are the sender's, so nothing they hold may fail the event. */
+    private void measure(AMQP.BasicProperties properties, ObjectNode event) {
+        metrics.processed(fn.name(), "success");
+        long now = System.currentTimeMillis();
+        long acceptedAt = EventCodec.acceptedAt(properties);
+        if (acceptedAt > 0 && acceptedAt <= now) {
+            metrics.endToEnd(fn.name(), acceptedAt, now);
+        }
+        eventTime(event).filter(t -> t <= now).ifPresent(t -> metrics.eventDelay(fn.name(), t, now));
+    }
+
     /** The event's own {@code time} attribute, when it has a valid one. */
     private static java.util.Optional<Long> eventTime(ObjectNode event) {
         try {
@@ -331,8 +362,8 @@ final class PartitionConsumer extends DefaultConsumer {
                     ? java.util.Optional.of(java.time.OffsetDateTime.parse(event.get("time").asText()).toInstant()
                             .toEpochMilli())
                     : java.util.Optional.empty();
-        } catch (DateTimeParseException e) {
-            return java.util.Optional.empty();
+        } catch (java.time.DateTimeException | ArithmeticException e) {
+            return java.util.Optional.empty(); // unparsable, or beyond what epoch milliseconds can hold
         }
     }
 

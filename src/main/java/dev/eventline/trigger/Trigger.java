@@ -121,7 +121,14 @@ public class Trigger {
             return owned;
         }
 
-        /** @return whether every function's connection is open (false while one recovers) */
+        /** @return partition queue → what was seen, for partitions that hold events and stopped draining */
+        public java.util.Map<String, String> stalled() {
+            java.util.Map<String, String> all = new java.util.TreeMap<>();
+            functions.forEach(f -> all.putAll(f.stalled()));
+            return all;
+        }
+
+        /** @return whether every function's connections are open (false from a loss until reconnected) */
         public boolean isOpen() {
             return functions.stream().allMatch(FunctionConsumers::isOpen);
         }

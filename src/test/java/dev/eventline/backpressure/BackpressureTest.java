@@ -21,7 +21,6 @@ import java.util.concurrent.locks.LockSupport;
 
 import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -240,8 +239,7 @@ class BackpressureTest {
 
     @Test
     void aBrokerThatBlocksPublishingGets503AtOnceAndRecovers() {
-        Assumptions.assumeTrue(TestBroker.get().isPrivate(),
-                "raising a memory alarm needs a broker this test run started; " + TestBroker.get());
+        TestBroker.get().assumePrivate("raises a memory alarm");
         GateClient gate = new GateClient(events, BackpressureProfile.POLITE);
         String body = event("blocked-" + run, "load.slow", "b").toString();
         try {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +66,7 @@ class TerraformBrokerTest {
     @BeforeAll
     static void applyThePlan() {
         broker = TestBroker.get();
-        assumeTrue(broker.isPrivate(), "creates users and a vhost: only on a broker this JVM started, not on " + broker);
+        broker.assumePrivate("creates users and a vhost");
         String id = UUID.randomUUID().toString().substring(0, 8);
         vhost = "terraform-" + id;
         stem = "tf-" + id + "-";

@@ -33,6 +33,8 @@ import io.quarkus.test.junit.TestProfile;
 class TimeoutAndCrashTest extends FaultTestBase {
 
     @Inject
+    dev.eventline.app.Lifecycle lifecycle;
+    @Inject
     Trigger trigger;
     @Inject
     FunctionCatalog catalog;
@@ -122,10 +124,10 @@ class TimeoutAndCrashTest extends FaultTestBase {
     }
 
     /** Closes the function's consumer connection broker-side, as a network failure would. */
-    private static void cutTriggerConnection(String function) {
+    private void cutTriggerConnection(String function) {
         // the management API lists a connection once its first statistics are out: ask until it is found
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> TestBroker.get().closeConnections("eventline-trigger-" + function + "@") == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> TestBroker.get()
+                .closeConnections("eventline-trigger-" + function + "@" + lifecycle.instance()) == 1);
     }
 
     @Test

@@ -82,15 +82,7 @@ final class LocalNode {
         return new TestBroker(amqp, new ManagementApi(management, "guest", "guest"),
                 "private RabbitMQ " + version + " node " + nodeName + " (amqp 127.0.0.1:" + config.amqpPort()
                         + ", management " + management + ", files " + dir + "), started in " + ms + " ms",
-                this::stop).withControl(this::ctl);
-    }
-
-    /** Runs {@code rabbitmqctl -n <node> <args>} against this node; @return its exit status */
-    private int ctl(List<String> args) {
-        List<String> command = new java.util.ArrayList<>(List.of(sbin.resolve("rabbitmqctl").toString(), "-n",
-                nodeName));
-        command.addAll(args);
-        return Processes.run(command, config.env(), dir.resolve("rabbitmqctl.log"), Duration.ofSeconds(60));
+                this::stop).withControl(new NodeControl(sbin, dir, nodeName));
     }
 
     /** Where Surefire runs (basedir), else the working directory. */

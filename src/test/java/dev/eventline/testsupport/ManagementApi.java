@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,19 +41,41 @@ final class ManagementApi {
 
     /** See {@link TestBroker#closeConnections(String)}. */
     int closeConnections(String connectionNamePrefix) {
+        return closeConnections(n -> n.startsWith(connectionNamePrefix), connectionNamePrefix + "*");
+    }
+
+    /** Closes the connections whose client-provided name matches; @return how many */
+    int closeConnections(java.util.function.Predicate<String> clientProvidedName, String what) {
         int closed = 0;
         for (JsonNode connection : getJson("/api/connections")) {
             JsonNode clientName = connection.path("client_properties").path("connection_name");
             String name = connection.path("name").textValue();
-            if (clientName.isTextual() && clientName.textValue().startsWith(connectionNamePrefix) && name != null
+            if (clientName.isTextual() && clientProvidedName.test(clientName.textValue()) && name != null
                     && closeConnection(name)) {
                 closed++;
             }
         }
         if (closed > 0) {
-            Support.log("closed " + closed + " connection(s) named " + connectionNamePrefix + "*");
+            Support.log("closed " + closed + " connection(s) named " + what);
         }
         return closed;
+    }
+
+    /** Deletes the queues and exchanges of the vhost whose names start with prefix; @return how many */
+    int deleteByPrefix(String vhost, String prefix) {
+        int deleted = 0;
+        for (String kind : List.of("queues", "exchanges")) {
+            String base = "/api/" + kind + "/" + Urls.encodePathSegment(vhost);
+            for (JsonNode item : getJson(base + "?columns=name")) {
+                String name = item.path("name").asText("");
+                if (!prefix.isEmpty() && name.startsWith(prefix)) {
+                    HttpResponse<String> r = sendOrFail(request(base + "/" + Urls.encodePathSegment(name)).DELETE()
+                            .build());
+                    deleted += r.statusCode() / 100 == 2 ? 1 : 0;
+                }
+            }
+        }
+        return deleted;
     }
 
     /** See {@link TestBroker#queueMessages(String)}. */
@@ -89,7 +112,7 @@ final class ManagementApi {
         }
     }
 
-    private JsonNode getJson(String path) {
+    JsonNode getJson(String path) {
         HttpRequest request = request(path).GET().build();
         HttpResponse<String> response = sendOrFail(request);
         if (response.statusCode() != 200) {

@@ -70,6 +70,34 @@ public final class OrderScenario {
         return sent.get();
     }
 
+    /** Sends every event from another thread; the future completes when the gate has accepted all of them. */
+    public java.util.concurrent.CompletableFuture<Void> sendInBackground(URI gate, int producers, int batchSize) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                send(gate, producers, batchSize);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /**
+     * Waits until the order function applied every event of this scenario, and checks that each order went
+     * through its whole lifecycle in order.
+     */
+    public void awaitAppliedInOrder(dev.eventline.functions.orders.OrderLifecycle orders, java.time.Duration atMost) {
+        Map<String, Long> expected = expectedVersions();
+        org.awaitility.Awaitility.await().atMost(atMost).pollInterval(java.time.Duration.ofMillis(200))
+                .until(() -> expected.entrySet().stream().allMatch(e -> orders.order(e.getKey()) != null
+                        && orders.order(e.getKey()).version() == e.getValue()));
+        for (var e : expected.entrySet()) {
+            var order = orders.order(e.getKey());
+            org.junit.jupiter.api.Assertions.assertEquals(0, order.violations(), "ordering violations for " + e.getKey());
+            org.junit.jupiter.api.Assertions.assertEquals(dev.eventline.functions.orders.OrderLifecycle.Status.SHIPPED,
+                    order.status(), e.getKey());
+        }
+    }
+
     /** Sends every event; returns when the gate has accepted all of them. */
     public void send(URI gate, int producers, int batchSize) throws Exception {
         send(gate, producers, batchSize, null);

@@ -48,7 +48,7 @@ public final class TestBroker {
     private static final String PROP = "dev.eventline.testsupport.TestBroker.";
     /** The system properties {@link #publish()} sets. */
     private static final List<String> PUBLISHED = List.of("amqpUrl", "managementUrl", "managementUser",
-            "managementPassword", "description");
+            "managementPassword", "description", "control");
     /** A string literal is interned: the same monitor in every class loader of the JVM. */
     private static final String JVM_LOCK = "dev.eventline.testsupport.TestBroker.jvm-lock";
     private static final List<String> MODES = List.of("auto", "docker", "local");
@@ -61,8 +61,11 @@ public final class TestBroker {
     /** What to run on {@link #stop()}; null when this instance adopted a broker it did not start. */
     private final Runnable stopAction;
     private final AtomicBoolean stopped = new AtomicBoolean();
-    /** rabbitmqctl for a broker this JVM started; null for one it adopted (never reconfigured). */
-    private java.util.function.ToIntFunction<List<String>> control;
+    /**
+     * rabbitmqctl for a broker this JVM started (also when another class loader of this JVM started it); null
+     * for a broker it did not start, which is never reconfigured.
+     */
+    private NodeControl control;
 
     TestBroker(String amqpUrl, ManagementApi management, String description, Runnable stopAction) {
         this.amqpUrl = amqpUrl;
@@ -71,7 +74,7 @@ public final class TestBroker {
         this.stopAction = stopAction;
     }
 
-    TestBroker withControl(java.util.function.ToIntFunction<List<String>> ctl) {
+    TestBroker withControl(NodeControl ctl) {
         this.control = ctl;
         return this;
     }
@@ -82,6 +85,20 @@ public final class TestBroker {
     }
 
     /**
+     * Skips the calling test, saying so in the build's output, unless this JVM started the broker: for tests that
+     * restart or reconfigure it, which is never done to a broker the project did not start.
+     *
+     * @param what what the test does to the broker, for the message
+     */
+    public void assumePrivate(String what) {
+        if (!isPrivate()) {
+            Support.log("SKIPPED: a test " + what + ", which is done only to a broker this JVM started, not to "
+                    + description + " (unset RABBITMQ_URL to run it on a private node)");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(isPrivate(), "needs a private broker node: it " + what);
+    }
+
+    /**
      * Raises (true) or clears (false) a memory alarm on a broker this JVM started, by moving its memory
      * high watermark: the broker then blocks publishing connections. Refused for a broker it did not start.
      */
@@ -89,9 +106,26 @@ public final class TestBroker {
         if (control == null) {
             throw new IllegalStateException("refusing to reconfigure " + description + ": this JVM did not start it");
         }
-        int rc = control.applyAsInt(List.of("set_vm_memory_high_watermark", on ? "0.000001" : "0.4"));
+        int rc = control.run(List.of("set_vm_memory_high_watermark", on ? "0.000001" : "0.4"));
         if (rc != 0) {
             throw new IllegalStateException("rabbitmqctl set_vm_memory_high_watermark failed (exit " + rc + ")");
+        }
+    }
+
+    /**
+     * Restarts the RabbitMQ application on a broker this JVM started ({@code rabbitmqctl stop_app}, then
+     * {@code start_app}): every connection drops, durable queues and persistent messages stay. Refused for a
+     * broker it did not start.
+     */
+    public void restartApp() {
+        if (control == null) {
+            throw new IllegalStateException("refusing to restart " + description + ": this JVM did not start it");
+        }
+        for (String step : List.of("stop_app", "start_app")) {
+            int rc = control.run(List.of(step));
+            if (rc != 0) {
+                throw new IllegalStateException("rabbitmqctl " + step + " failed (exit " + rc + ")");
+            }
         }
     }
 
@@ -148,6 +182,29 @@ public final class TestBroker {
     }
 
     /**
+     * Closes every connection of one application instance (names end with {@code @<instance>}), as a network
+     * blip or a proxy reset does, and nothing of other runs that share the broker.
+     *
+     * @return how many connections were closed
+     */
+    public int closeConnectionsOf(String instance) {
+        return management.closeConnections(n -> n.endsWith("@" + instance), "*@" + instance);
+    }
+
+    /**
+     * Deletes every queue and exchange whose name starts with {@code prefix} (a run's own, unique prefix), in
+     * the vhost of {@link #amqpUrl()}: what a run leaves on a broker it shares with others.
+     *
+     * @return how many were deleted
+     */
+    public int deleteByPrefix(String prefix) {
+        if (prefix == null || prefix.length() < 4) {
+            throw new IllegalArgumentException("refusing to delete by a prefix this short: '" + prefix + "'");
+        }
+        return management.deleteByPrefix(connectionFactory().getVirtualHost(), prefix);
+    }
+
+    /**
      * A queue's message count (ready and unacknowledged) as the management API reports it, in the vhost of
      * {@link #amqpUrl()}. The API refreshes its statistics every few seconds (every 0.5 s on a private node).
      */
@@ -185,7 +242,8 @@ public final class TestBroker {
         }
         ManagementApi management = new ManagementApi(System.getProperty(PROP + "managementUrl"),
                 System.getProperty(PROP + "managementUser"), System.getProperty(PROP + "managementPassword"));
-        return Optional.of(new TestBroker(url, management, System.getProperty(PROP + "description"), null));
+        TestBroker adopted = new TestBroker(url, management, System.getProperty(PROP + "description"), null);
+        return Optional.of(adopted.withControl(NodeControl.parse(System.getProperty(PROP + "control"))));
     }
 
     private static TestBroker provisionAndPublish() {
@@ -205,6 +263,9 @@ public final class TestBroker {
         System.setProperty(PROP + "managementUser", management.user);
         System.setProperty(PROP + "managementPassword", management.password);
         System.setProperty(PROP + "description", description);
+        if (control != null) {
+            System.setProperty(PROP + "control", control.format());
+        }
         System.setProperty(PROP + "amqpUrl", amqpUrl); // last: adopt() keys on it
     }
 

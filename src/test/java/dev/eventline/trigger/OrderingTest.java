@@ -14,6 +14,7 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import dev.eventline.app.Lifecycle;
 import dev.eventline.functions.orders.OrderLifecycle;
 import dev.eventline.testsupport.BrokerResource;
 import dev.eventline.testsupport.OrderScenario;
@@ -29,6 +30,8 @@ class OrderingTest {
 
     @Inject
     OrderLifecycle orders;
+    @Inject
+    Lifecycle lifecycle;
 
     @TestHTTPResource("/events")
     URI gate;
@@ -38,39 +41,22 @@ class OrderingTest {
         OrderScenario scenario = new OrderScenario("ord-" + UUID.randomUUID(), 400, 8, 42);
         assertTrue(scenario.totalEvents() >= 2000, "thousands of events: " + scenario.totalEvents());
         scenario.send(gate, 6, 50);
-        awaitComplete(scenario.expectedVersions());
+        scenario.awaitAppliedInOrder(orders, Duration.ofSeconds(120));
     }
 
     @Test
     void losesNothingWhenTheConsumerConnectionIsKilled() throws Exception {
         OrderScenario scenario = new OrderScenario("kill-" + UUID.randomUUID(), 500, 8, 7);
         long startedApplied = orders.report().applied();
-        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-            try {
-                scenario.send(gate, 4, 20);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Void> sending = scenario.sendInBackground(gate, 4, 20);
         // kill the trigger's connection (broker side, as a network failure would) while events flow
         await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - startedApplied > 300);
         // the management API lists a connection once its first statistics are out: ask until it is found
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> TestBroker.get().closeConnections("eventline-trigger-orders@") == 1);
+                .until(() -> TestBroker.get().closeConnections("eventline-trigger-orders@" + lifecycle.instance()) == 1);
         long appliedAtKill = orders.report().applied() - startedApplied;
         assertTrue(appliedAtKill < scenario.totalEvents(), "the connection died mid-stream: " + appliedAtKill);
         sending.get();
-        awaitComplete(scenario.expectedVersions());
-    }
-
-    private void awaitComplete(Map<String, Long> expected) {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected.entrySet()
-                .stream().allMatch(e -> orders.order(e.getKey()) != null
-                        && orders.order(e.getKey()).version() == e.getValue()));
-        for (var e : expected.entrySet()) {
-            OrderLifecycle.Order order = orders.order(e.getKey());
-            assertEquals(OrderLifecycle.Status.SHIPPED, order.status(), e.getKey());
-            assertEquals(0, order.violations(), "ordering violations for " + e.getKey());
-        }
+        scenario.awaitAppliedInOrder(orders, Duration.ofSeconds(120));
     }
 }

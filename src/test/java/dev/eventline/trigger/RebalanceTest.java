@@ -111,13 +111,7 @@ class RebalanceTest {
 
         OrderScenario scenario = new OrderScenario("rebalance-" + run, 600, 6, 13);
         long before = orders.report().applied();
-        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-            try {
-                scenario.send(gate, 4, 20);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Void> sending = scenario.sendInBackground(gate, 4, 20);
         await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - before > 500);
         b.stop(Duration.ofSeconds(30)); // graceful: finishes its calls, hands its partitions back
         instances.remove(b);
@@ -128,15 +122,7 @@ class RebalanceTest {
         assertTrue(appliedAtKill < scenario.totalEvents(), "the kill happened mid-stream: " + appliedAtKill);
         Trigger.Running e = launch("e-" + run); // and one joins
         sending.get();
-
-        Map<String, Long> expected = scenario.expectedVersions();
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected.entrySet()
-                .stream().allMatch(x -> orders.order(x.getKey()) != null
-                        && orders.order(x.getKey()).version() == x.getValue()));
-        for (var x : expected.entrySet()) {
-            assertEquals(0, orders.order(x.getKey()).violations(), "ordering violations for " + x.getKey());
-            assertEquals(OrderLifecycle.Status.SHIPPED, orders.order(x.getKey()).status());
-        }
+        scenario.awaitAppliedInOrder(orders, Duration.ofSeconds(120));
         awaitSplit(List.of(a, d, e), List.of(2, 3, 3));
     }
 

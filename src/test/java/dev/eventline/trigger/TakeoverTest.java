@@ -70,26 +70,13 @@ class TakeoverTest {
         try {
             OrderScenario scenario = new OrderScenario(name + "-" + UUID.randomUUID(), 500, 6, 11);
             long before = orders.report().applied();
-            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-                try {
-                    scenario.send(gate, 4, 20);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Void> sending = scenario.sendInBackground(gate, 4, 20);
             await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - before > 300);
             end.accept(first);
             long appliedAtEnd = orders.report().applied() - before;
             assertTrue(appliedAtEnd < scenario.totalEvents(), "the first instance ended mid-stream: " + appliedAtEnd);
             sending.get();
-            Map<String, Long> expected = scenario.expectedVersions();
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> expected
-                    .entrySet().stream().allMatch(e -> orders.order(e.getKey()) != null
-                            && orders.order(e.getKey()).version() == e.getValue()));
-            for (var e : expected.entrySet()) {
-                assertEquals(0, orders.order(e.getKey()).violations(), "ordering violations for " + e.getKey());
-                assertEquals(OrderLifecycle.Status.SHIPPED, orders.order(e.getKey()).status());
-            }
+            scenario.awaitAppliedInOrder(orders, Duration.ofSeconds(120));
         } finally {
             first.stop(Duration.ZERO);
             second.stop(Duration.ofSeconds(30));
