@@ -30,11 +30,14 @@ final class BenchApp implements AutoCloseable {
     final Process process;
     final long startedNanos;
     private final HttpClient http = HttpClient.newHttpClient();
+    /** The scenario's queue prefix, deleted from the broker when this app closes; null when another app owns it. */
+    private final String ownedPrefix;
 
-    private BenchApp(URI base, Process process, long startedNanos) {
+    private BenchApp(URI base, Process process, long startedNanos, String ownedPrefix) {
         this.base = base;
         this.process = process;
         this.startedNanos = startedNanos;
+        this.ownedPrefix = ownedPrefix;
     }
 
     /** Writes the description and starts the application; does not wait for it. */
@@ -80,7 +83,7 @@ final class BenchApp implements AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
-        return new BenchApp(URI.create("http://127.0.0.1:" + port), p, t0);
+        return new BenchApp(URI.create("http://127.0.0.1:" + port), p, t0, gate ? prefix : null);
     }
 
     BenchApp ready() {
@@ -140,5 +143,8 @@ final class BenchApp implements AutoCloseable {
     public void close() throws InterruptedException {
         process.destroy();
         process.waitFor();
+        if (ownedPrefix != null) {
+            dev.eventline.testsupport.TestBroker.get().deleteByPrefix(ownedPrefix); // nothing left behind
+        }
     }
 }

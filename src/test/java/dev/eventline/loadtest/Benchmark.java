@@ -236,8 +236,8 @@ public final class Benchmark {
                 row("instances: 5 ms handler, 8 partitions, " + n + " instance(s) of 2 threads",
                         String.format(Locale.ROOT, "%.0f events/s", m.perSecond), "", true);
             } finally {
-                for (BenchApp app : fleet) {
-                    app.close();
+                for (int i = fleet.size() - 1; i >= 0; i--) { // the first owns the queues: it deletes them, last
+                    fleet.get(i).close();
                 }
             }
         }

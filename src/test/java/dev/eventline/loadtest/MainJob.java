@@ -111,6 +111,7 @@ public final class MainJob {
         } finally {
             app.destroy();
             app.waitFor();
+            log("deleted the run's " + broker.deleteByPrefix(prefix) + " queues and exchanges");
         }
     }
 

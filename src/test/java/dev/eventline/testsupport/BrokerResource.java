@@ -3,19 +3,14 @@ package dev.eventline.testsupport;
 import java.util.Map;
 import java.util.UUID;
 
-import com.rabbitmq.client.Connection;
-
-import dev.eventline.config.FunctionCatalog;
-import dev.eventline.config.FunctionDescription;
-import dev.eventline.topology.Names;
-import dev.eventline.topology.TopologyManager;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Points the application under test at the {@link TestBroker} of this JVM ({@code rabbitmq.url}) and gives
  * this JVM's queues a prefix of their own ({@code eventline.topology.prefix}), so that durable queues left on
- * an external broker by an earlier run never feed this one; on an external broker they are deleted when the
- * JVM exits. The broker outlives every test resource: it is stopped by a JVM shutdown hook, not here.
+ * an external broker by an earlier run never feed this one; on an external broker every queue and exchange
+ * with the prefix is deleted when the JVM exits. The broker outlives every test resource: it is stopped by a
+ * JVM shutdown hook, not here.
  */
 public class BrokerResource implements QuarkusTestResourceLifecycleManager {
 
@@ -47,13 +42,13 @@ public class BrokerResource implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** Every queue and exchange of this JVM, whichever function set a test used (they all share the prefix). */
     private static void deleteTopology(String prefix) {
-        TopologyManager topology = new TopologyManager(new Names(prefix));
-        try (Connection c = TestBroker.get().connectionFactory().newConnection("eventline-test-cleanup")) {
-            for (FunctionDescription fn : FunctionCatalog.fromClasspath(BrokerResource.class.getClassLoader()).all()) {
-                topology.delete(c, fn);
-            }
-        } catch (Exception e) {
+        try {
+            int deleted = TestBroker.get().deleteByPrefix(prefix);
+            System.err.println("[BrokerResource] deleted this run's " + deleted + " queues and exchanges (prefix "
+                    + prefix + ")");
+        } catch (RuntimeException e) {
             System.err.println("[BrokerResource] could not delete this run's queues (prefix " + prefix + "): " + e);
         }
     }
