@@ -129,14 +129,16 @@ resource "rabbitmq_exchange" "status" {
   }
 }
 
-# <fn>: the gate publishes here with the partition key as routing key; the consistent hash picks the partition.
+# <fn>: a direct exchange; the gate picks the partition of each event's key (Partitioning: jump consistent hash)
+# and publishes with the partition's index as routing key. Not x-consistent-hash: that exchange's ring is
+# rebuilt when a node boots and may then send a key to another partition, which reorders its events.
 resource "rabbitmq_exchange" "function" {
   for_each = local.functions
   name     = local.names[each.key].exchange
   vhost    = local.vhost
 
   settings {
-    type        = "x-consistent-hash"
+    type        = "direct"
     durable     = true
     auto_delete = false
   }
@@ -185,14 +187,14 @@ resource "rabbitmq_queue" "partition" {
   }
 }
 
-# Each partition is bound with the same weight ("1" = Names.PARTITION_WEIGHT), so keys spread evenly.
+# Partition <fn>-<i> is bound with routing key "<i>" (Partitioning.routingKey).
 resource "rabbitmq_binding" "partition" {
   for_each         = local.partitions
   source           = rabbitmq_exchange.function[each.value.function].name
   vhost            = local.vhost
   destination      = rabbitmq_queue.partition[each.key].name
   destination_type = "queue"
-  routing_key      = "1"
+  routing_key      = "${each.value.index}"
 }
 
 # <fn>.dlx -> <fn>.dlq: events that cannot succeed, with their history (README "Failure model").

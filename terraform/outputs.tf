@@ -9,7 +9,7 @@ output "status_exchange" {
 }
 
 output "exchanges" {
-  description = "Per function: the consistent-hash exchange producers' events go to (through the gate)."
+  description = "Per function: the exchange producers' events go to (through the gate, which picks the partition)."
   value       = { for name, e in rabbitmq_exchange.function : name => e.name }
 }
 

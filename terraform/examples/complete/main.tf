@@ -3,8 +3,8 @@
 #   export RABBITMQ_ENDPOINT=http://rabbitmq:15672 RABBITMQ_USERNAME=admin RABBITMQ_PASSWORD=...
 #   terraform init && terraform apply -var gate_password=... -var 'function_passwords={orders="...",notifications="..."}'
 #
-# The provider talks to the management HTTP API (plugin rabbitmq_management) as an administrator; the broker
-# needs the plugin rabbitmq_consistent_hash_exchange. See README.md in this folder.
+# The provider talks to the management HTTP API (plugin rabbitmq_management) as an administrator. See
+# README.md in this folder.
 
 terraform {
   required_version = ">= 1.3"

@@ -24,6 +24,7 @@ import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
 import dev.eventline.topology.Names;
+import dev.eventline.topology.Partitioning;
 import dev.eventline.topology.TopologySpec;
 
 /**
@@ -124,7 +125,8 @@ public class DeadLetterAdmin {
                 LockSupport.parkNanos(next - System.nanoTime());
                 next = Math.max(next + interval, System.nanoTime());
                 returned[0] = false;
-                out.basicPublish(names.exchange(fn.name()), e.key(), true, replayed(r.getProps()), r.getBody());
+                out.basicPublish(names.exchange(fn.name()), Partitioning.routingKey(e.key(), fn.partitions()), true,
+                        replayed(r.getProps()), r.getBody());
                 boolean confirmed;
                 try {
                     confirmed = out.waitForConfirms(CONFIRM_TIMEOUT_MILLIS) && !returned[0];

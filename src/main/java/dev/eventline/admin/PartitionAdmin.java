@@ -23,6 +23,7 @@ import dev.eventline.config.DescriptionParser;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.metrics.QueueMonitor;
 import dev.eventline.topology.Names;
+import dev.eventline.topology.Partitioning;
 import dev.eventline.topology.TopologyManager;
 
 /**
@@ -48,7 +49,7 @@ public class PartitionAdmin {
 
     /** One partition queue as the broker has it. */
     @RegisterForReflection // serialized by Jackson (partition state), also in a native image
-    public record Partition(String queue, long messages, int consumers) {
+    public record Partition(String queue, long messages, int consumers, int index) {
     }
 
     /**
@@ -111,14 +112,14 @@ public class PartitionAdmin {
             String exchange = names.exchange(fn.name());
             try (Channel ch = c.createChannel()) {
                 for (Partition p : old) {
-                    ch.queueUnbind(p.queue(), exchange, Names.PARTITION_WEIGHT);
+                    ch.queueUnbind(p.queue(), exchange, Partitioning.routingKey(p.index()));
                 }
                 List<Partition> now = partitions(c, fn);
                 try {
                     check(now, delayedEvents(c, fn));
                 } catch (IllegalStateException e) {
                     for (Partition p : old) {
-                        ch.queueBind(p.queue(), exchange, Names.PARTITION_WEIGHT); // back as it was
+                        ch.queueBind(p.queue(), exchange, Partitioning.routingKey(p.index())); // back as it was
                     }
                     throw e;
                 }
@@ -164,8 +165,9 @@ public class PartitionAdmin {
         List<Partition> found = new ArrayList<>();
         for (int i = 0; i < DescriptionParser.MAX_PARTITIONS; i++) {
             String queue = names.partition(fn.name(), i);
+            int index = i;
             Broker.passive(c, queue).ifPresent(ok -> found.add(new Partition(queue, ok.getMessageCount(),
-                    ok.getConsumerCount())));
+                    ok.getConsumerCount(), index)));
         }
         return found;
     }

@@ -26,11 +26,12 @@ import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
+import dev.eventline.topology.Partitioning;
 
 /**
  * Accepts CloudEvents: reads and validates the whole request first (a batch is all-or-nothing at
- * validation), asks admission control, then publishes every event to its function's consistent-hash exchange
- * with the partition key as routing key, and answers {@code 202} only when the broker confirmed all of them.
+ * validation), asks admission control, then publishes every event to its function's exchange, routed to the
+ * partition of its key ({@link Partitioning}), and answers {@code 202} only when the broker confirmed all of them.
  */
 @ApplicationScoped
 public class Gate {
@@ -116,7 +117,8 @@ public class Gate {
         long now = System.currentTimeMillis();
         List<OutgoingMessage> messages = new ArrayList<>(events.size());
         for (EventValidator.ValidEvent e : events) {
-            messages.add(new OutgoingMessage(names.exchange(e.function().name()), e.partitionKey(),
+            messages.add(new OutgoingMessage(names.exchange(e.function().name()),
+                    Partitioning.routingKey(e.partitionKey(), e.function().partitions()),
                     codec.properties(e.id(), e.type(), e.partitionKey(), now), e.body()));
         }
         List<CompletableFuture<Void>> confirms;

@@ -6,9 +6,9 @@ import java.util.stream.IntStream;
 /**
  * Every broker name, in one place. With prefix {@code p} (empty by default) and function {@code fn}:
  * <ul>
- * <li>{@code p<fn>}: the function's {@code x-consistent-hash} exchange; the gate publishes here with the
- * partition key as routing key;</li>
- * <li>{@code p<fn>-<i>}, i = 0..P-1: partition queues (quorum, single active consumer), bound with weight 1;</li>
+ * <li>{@code p<fn>}: the function's {@code direct} exchange; the gate publishes here with the partition's
+ * index as routing key ({@link Partitioning});</li>
+ * <li>{@code p<fn>-<i>}, i = 0..P-1: partition queues (quorum, single active consumer), bound with key {@code i};</li>
  * <li>{@code p<fn>.dlx}: the dead-letter exchange (fanout);</li>
  * <li>{@code p<fn>.dlq}: the dead-letter queue bound to it;</li>
  * <li>relaxed retry mode only: {@code p<fn>.retry}, a headers exchange, and delay queues {@code p<fn>.retry-<k>}
@@ -17,9 +17,6 @@ import java.util.stream.IntStream;
  * Terraform's {@code locals} in {@code terraform/} mirror these rules.
  */
 public record Names(String prefix) {
-
-    /** Weight of each partition queue on the hash ring: equal weights share keys evenly. */
-    public static final String PARTITION_WEIGHT = "1";
 
     public String exchange(String fn) {
         return prefix + fn;

@@ -36,14 +36,15 @@ public record TopologySpec(List<Exchange> exchanges, List<Queue> queues, List<Bi
         String dlq = names.deadLetterQueue(fn.name());
         List<Queue> queues = new ArrayList<>();
         List<Binding> bindings = new ArrayList<>();
-        for (String partition : names.partitions(fn.name(), fn.partitions())) {
+        for (int i = 0; i < fn.partitions(); i++) {
+            String partition = names.partition(fn.name(), i);
             queues.add(new Queue(partition, partitionArguments(fn, dlx)));
-            bindings.add(new Binding(exchange, partition, Names.PARTITION_WEIGHT));
+            bindings.add(new Binding(exchange, partition, Partitioning.routingKey(i)));
         }
         queues.add(new Queue(dlq, deadLetterQueueArguments(fn)));
         bindings.add(new Binding(dlx, dlq, ""));
         List<Exchange> exchanges = new ArrayList<>(
-                List.of(new Exchange(exchange, "x-consistent-hash"), new Exchange(dlx, "fanout")));
+                List.of(new Exchange(exchange, "direct"), new Exchange(dlx, "fanout")));
         if (fn.retry().mode() == FunctionDescription.RetryMode.RELAXED) {
             String retry = names.retryExchange(fn.name());
             exchanges.add(new Exchange(retry, "headers"));

@@ -38,6 +38,7 @@ import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.testsupport.TestBroker;
 import dev.eventline.topology.Names;
+import dev.eventline.topology.Partitioning;
 import dev.eventline.topology.TopologyManager;
 import dev.eventline.topology.TopologySpec;
 
@@ -151,9 +152,12 @@ class TerraformBrokerTest {
     void theGatesUserPublishesAdministersDeadLettersAndPausesButConsumesNoPartition() throws Exception {
         Connection gate = connect(user("gate"));
         for (FunctionDescription fn : functions) {
-            assertEquals(0, replyCode(gate, ch -> publish(ch, names.exchange(fn.name()), "key-1", Map.of(), "event")));
+            assertEquals(0, replyCode(gate, ch -> publish(ch, names.exchange(fn.name()),
+                    Partitioning.routingKey("key-1", fn.partitions()), Map.of(), "event")));
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> messages(gate, names.partition("flaky", 0)) >= 1);
+        FunctionDescription flaky = functions.stream().filter(f -> f.name().equals("flaky")).findFirst().orElseThrow();
+        String partition = names.partition("flaky", Partitioning.of("key-1", flaky.partitions()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> messages(gate, partition) >= 1);
         // a dead-lettered event, read back and removed as list/replay/purge do
         Connection fn = connect(user("fn-flaky"));
         assertEquals(0, replyCode(fn, ch -> publish(ch, names.deadLetterExchange("flaky"), "flaky-0", Map.of(), "poison")));

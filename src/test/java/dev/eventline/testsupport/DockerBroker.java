@@ -2,7 +2,6 @@ package dev.eventline.testsupport;
 
 import static dev.eventline.testsupport.Support.log;
 
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,10 +24,7 @@ final class DockerBroker {
         return DockerClientFactory.instance().isDockerAvailable();
     }
 
-    /**
-     * Starts a container with the consistent-hash plugin enabled, stopped by {@link TestBroker#stop()} or at JVM
-     * exit.
-     */
+    /** Starts a container, stopped by {@link TestBroker#stop()} or at JVM exit. */
     static TestBroker start() {
         log("Docker answers: starting a Testcontainers " + IMAGE + " container");
         long t0 = System.nanoTime();
@@ -42,7 +38,6 @@ final class DockerBroker {
             }
         };
         Support.addShutdownHook(stop);
-        enableConsistentHash(container, stop);
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         String user = container.getAdminUsername();
         String password = container.getAdminPassword();
@@ -55,24 +50,5 @@ final class DockerBroker {
                 "Testcontainers " + IMAGE + " container " + container.getContainerId() + " ("
                         + Urls.redact(amqp) + ", management " + management + "), started in " + ms + " ms",
                 stop);
-    }
-
-    /** The 2.x RabbitMQContainer has no withPluginsEnabled: enable it on the running node (on failure: stop). */
-    private static void enableConsistentHash(RabbitMQContainer container, Runnable stop) {
-        try {
-            var result = container.execInContainer("rabbitmq-plugins", "enable", "rabbitmq_consistent_hash_exchange");
-            if (result.getExitCode() != 0) {
-                throw new IllegalStateException("rabbitmq-plugins enable rabbitmq_consistent_hash_exchange failed"
-                        + " in the container (exit " + result.getExitCode() + "): " + result.getStdout()
-                        + result.getStderr());
-            }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            stop.run();
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            throw e instanceof RuntimeException r ? r
-                    : new IllegalStateException("cannot enable the consistent-hash plugin in the container", e);
-        }
     }
 }

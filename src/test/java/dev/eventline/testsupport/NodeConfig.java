@@ -27,7 +27,7 @@ record NodeConfig(int amqpPort, int managementPort, int distPort, Map<String, St
             Files.writeString(dir.resolve("owner"), self.pid() + " "
                     + self.info().startInstant().map(Instant::toString).orElse("?") + "\n");
             Files.writeString(dir.resolve("enabled_plugins"),
-                    "[rabbitmq_consistent_hash_exchange,rabbitmq_management].\n");
+                    "[rabbitmq_management].\n");
             ports = Ports.freePorts(3);
             Files.writeString(dir.resolve("rabbitmq.conf"), rabbitmqConf(self.pid(), ports[1]));
             // isolation from a system broker's /etc/rabbitmq/{rabbitmq-env.conf,advanced.config,conf.d}

@@ -3,19 +3,15 @@ package dev.eventline.testsupport;
 import static dev.eventline.testsupport.Support.log;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.ShutdownSignalException;
 
 /**
  * The RabbitMQ broker the tests run against: one per JVM, provisioned on first use.
@@ -24,14 +20,12 @@ import com.rabbitmq.client.ShutdownSignalException;
  * <ol>
  * <li>{@code RABBITMQ_URL} (amqp://user:pass@host:port/vhost) is set: that broker is used as is and never
  * reconfigured; its management API is {@code RABBITMQ_MANAGEMENT_URL}, else {@code http://<host>:15672}.</li>
- * <li>a Docker engine answers: a Testcontainers {@code rabbitmq:3.13-management} container with the
- * consistent-hash plugin enabled.</li>
+ * <li>a Docker engine answers: a Testcontainers {@code rabbitmq:3.13-management} container.</li>
  * <li>RabbitMQ is installed ({@code rabbitmq-server}): a private node on free loopback ports with its files under
  * {@code target/rabbitmq/<nodename>/}, stopped at JVM exit.</li>
  * </ol>
  * Between (2) and (3) the choice can be forced with the system property {@code eventline.test.broker} or the
  * environment variable {@code EVENTLINE_TEST_BROKER}: {@code docker} or {@code local} ({@code auto} is the default).
- * Whichever broker it is must support the {@link #CONSISTENT_HASH} exchange type, else provisioning fails.
  *
  * <p>The instance is shared JVM-wide, also across class loaders (Quarkus loads {@code @QuarkusTest} classes and test
  * resources in its own class loader, which gives this class a second set of statics): the first provisioning
@@ -41,9 +35,6 @@ import com.rabbitmq.client.ShutdownSignalException;
  * (with {@link Leftovers} of earlier runs) provision, {@link ManagementApi} talks to the management HTTP API.
  */
 public final class TestBroker {
-
-    /** The consistent-hash exchange type the project needs. */
-    public static final String CONSISTENT_HASH = "x-consistent-hash";
 
     private static final String PROP = "dev.eventline.testsupport.TestBroker.";
     /** The system properties {@link #publish()} sets. */
@@ -283,7 +274,7 @@ public final class TestBroker {
         }
         TestBroker broker = url != null ? ExternalBroker.of(url) : start(mode);
         try {
-            broker.verifyConsistentHash();
+            broker.verifyReachable();
         } catch (RuntimeException e) {
             broker.stop();
             throw e;
@@ -303,8 +294,7 @@ public final class TestBroker {
         Path sbin = RabbitmqInstall.findSbin().orElseThrow(() -> new IllegalStateException(
                 "No RabbitMQ broker for the tests. Either set RABBITMQ_URL "
                 + "(amqp://user:pass@host:port/vhost, vhost URL-encoded, e.g. %2F; optionally "
-                + "RABBITMQ_MANAGEMENT_URL) to an external broker that has the consistent-hash plugin enabled "
-                + "(rabbitmq-plugins enable rabbitmq_consistent_hash_exchange), or start a Docker engine "
+                + "RABBITMQ_MANAGEMENT_URL) to an external broker with the management plugin, or start a Docker engine "
                 + "(Testcontainers then runs " + DockerBroker.IMAGE + "), or install RabbitMQ "
                 + "(apt-get install rabbitmq-server on Debian/Ubuntu; or set RABBITMQ_HOME) so that a private "
                 + "node can be started under target/rabbitmq."));
@@ -334,30 +324,15 @@ public final class TestBroker {
         }
     }
 
-    private void verifyConsistentHash() {
+    /** Fails provisioning at once, saying why, when the broker does not take an AMQP connection. */
+    private void verifyReachable() {
         ConnectionFactory factory = connectionFactory();
         factory.setAutomaticRecoveryEnabled(false);
         factory.setConnectionTimeout(15_000);
-        Connection connection;
-        try {
-            connection = factory.newConnection("eventline-testbroker-check");
+        try (Connection connection = factory.newConnection("eventline-testbroker-check")) {
+            connection.createChannel().close();
         } catch (IOException | TimeoutException e) {
             throw new IllegalStateException("cannot open an AMQP connection to " + description + ": " + e, e);
-        }
-        String exchange = "eventline.testbroker.check." + UUID.randomUUID();
-        try (connection) {
-            Channel channel = connection.createChannel();
-            try {
-                channel.exchangeDeclare(exchange, CONSISTENT_HASH, false, true, null);
-            } catch (IOException e) {
-                String reason = e.getCause() instanceof ShutdownSignalException s ? s.getMessage() : e.toString();
-                throw new IllegalStateException("The broker (" + description + ") does not support the exchange type "
-                        + CONSISTENT_HASH + ": run `rabbitmq-plugins enable rabbitmq_consistent_hash_exchange` on it ("
-                        + reason + ")", e);
-            }
-            channel.exchangeDelete(exchange);
-        } catch (IOException e) {
-            throw new UncheckedIOException("consistent-hash check on " + description + " failed", e);
         }
     }
 }

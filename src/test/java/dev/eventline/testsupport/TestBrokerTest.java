@@ -19,6 +19,8 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 
+import dev.eventline.topology.Partitioning;
+
 class TestBrokerTest {
 
     private TestBroker broker;
@@ -58,21 +60,28 @@ class TestBrokerTest {
     }
 
     @Test
-    void consistentHashExchangeSpreadsOverQuorumQueues() throws Exception {
-        channel.exchangeDeclare(exchange, TestBroker.CONSISTENT_HASH, false, false, null);
-        for (String queue : queues) {
-            channel.queueDeclare(queue, true, false, false, Map.of("x-queue-type", "quorum"));
-            channel.queueBind(queue, exchange, "1");
+    void eachKeyLandsInThePartitionItHashesTo() throws Exception {
+        channel.exchangeDeclare(exchange, "direct", false, false, null);
+        for (int i = 0; i < queues.size(); i++) {
+            channel.queueDeclare(queues.get(i), true, false, false, Map.of("x-queue-type", "quorum"));
+            channel.queueBind(queues.get(i), exchange, Partitioning.routingKey(i));
         }
         channel.confirmSelect();
+        Map<String, Integer> expected = new java.util.HashMap<>();
         for (int i = 0; i < 100; i++) {
-            channel.basicPublish(exchange, UUID.randomUUID().toString(), null, ("m" + i).getBytes());
+            String key = UUID.randomUUID().toString();
+            expected.put(key, Partitioning.of(key, queues.size()));
+            channel.basicPublish(exchange, Partitioning.routingKey(key, queues.size()), null, key.getBytes());
         }
         channel.waitForConfirmsOrDie(30_000);
 
         await().atMost(Duration.ofSeconds(30)).until(this::messagesInQueues, n -> n == 100);
-        for (String queue : queues) { // equal weights, 100 random keys: an empty queue has odds of 2^-99
-            assertTrue(channel.queueDeclarePassive(queue).getMessageCount() > 0, queue + " got no message");
+        for (int i = 0; i < queues.size(); i++) { // 100 random keys: an empty queue has odds of 2^-99
+            int seen = 0;
+            for (com.rabbitmq.client.GetResponse r; (r = channel.basicGet(queues.get(i), true)) != null; seen++) {
+                assertEquals(i, expected.get(new String(r.getBody())), "a key in the wrong partition");
+            }
+            assertTrue(seen > 0, queues.get(i) + " got no message");
         }
     }
 

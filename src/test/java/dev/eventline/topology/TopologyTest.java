@@ -33,7 +33,7 @@ class TopologyTest {
     }
 
     @Test
-    void specHasPartitionsBoundWithEqualWeightAndBrokerCeiling() {
+    void specHasPartitionsBoundByTheirIndexAndBrokerCeiling() {
         TopologySpec spec = TopologySpec.of(orders, new Names(""));
         assertEquals(orders.partitions() + 1, spec.queues().size());
         Map<String, Object> args = spec.queues().get(0).arguments();
@@ -42,8 +42,9 @@ class TopologyTest {
         assertEquals("reject-publish", args.get("x-overflow"));
         assertEquals(orders.partitionMaxLength(), args.get("x-max-length"));
         assertTrue(spec.bindings().stream().filter(b -> b.exchange().equals("orders"))
-                .allMatch(b -> b.routingKey().equals("1")));
-        assertEquals("x-consistent-hash", spec.exchanges().get(0).type());
+                .allMatch(b -> b.queue().equals("orders-" + b.routingKey())), "orders-i is bound with key i");
+        assertEquals(orders.partitions(), spec.bindings().stream().filter(b -> b.exchange().equals("orders")).count());
+        assertEquals("direct", spec.exchanges().get(0).type());
     }
 
     @Test
