@@ -45,8 +45,12 @@ final class LocalNode {
     private final AtomicBoolean stopped = new AtomicBoolean();
     /** Its ports and environment, once {@link #start()} has written its files. */
     private NodeConfig config;
+    /** Lines appended to the node's rabbitmq.conf (e.g. a TLS listener); empty for the shared broker. */
+    private String extraConf = "";
     /** The rabbitmq-server script (a shell that waits for the Erlang VM). */
     private Process server;
+
+    private long startedMillis;
 
     private LocalNode(Path sbin, Path dir, String nodeName) {
         this.sbin = sbin;
@@ -56,6 +60,15 @@ final class LocalNode {
 
     /** Stops leftovers of earlier runs, then starts a node (other ports on a port clash, up to 3 attempts). */
     static TestBroker startBroker(Path sbin) {
+        LocalNode node = startNode(sbin, "");
+        return node.broker(RabbitmqInstall.version(sbin), node.startedMillis);
+    }
+
+    /**
+     * A node of one test's own, with these lines added to its rabbitmq.conf (e.g. a TLS listener), stopped by
+     * {@link #stop()} or at JVM exit; never the JVM's shared broker.
+     */
+    static LocalNode startNode(Path sbin, String extraConf) {
         Path base = projectDir().resolve("target").resolve("rabbitmq").toAbsolutePath().normalize();
         String version = RabbitmqInstall.version(sbin);
         log("starting a private RabbitMQ " + version + " node from " + sbin + " under " + base);
@@ -64,9 +77,10 @@ final class LocalNode {
             String name = "eventline-" + ProcessHandle.current().pid() + "-"
                     + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
             LocalNode node = new LocalNode(sbin, base.resolve(name), name + "@localhost");
+            node.extraConf = extraConf;
             try {
-                long ms = node.start();
-                return node.broker(version, ms);
+                node.startedMillis = node.start();
+                return node;
             } catch (NodeStartFailure.PortClash e) {
                 if (attempt >= START_ATTEMPTS) {
                     throw new IllegalStateException(e.getMessage(), e);
@@ -85,6 +99,15 @@ final class LocalNode {
                 this::stop).withControl(new NodeControl(sbin, dir, nodeName));
     }
 
+    /** The node's directory, for files its configuration names (certificates). */
+    Path dir() {
+        return dir;
+    }
+
+    NodeConfig config() {
+        return config;
+    }
+
     /** Where Surefire runs (basedir), else the working directory. */
     private static Path projectDir() {
         String basedir = System.getProperty("basedir"); // set by Surefire
@@ -99,6 +122,13 @@ final class LocalNode {
         long t0 = System.nanoTime();
         Support.addShutdownHook(this::stop); // first: whatever happens below, the node is stopped at JVM exit
         config = NodeConfig.write(dir, nodeName);
+        if (!extraConf.isEmpty()) {
+            try {
+                Files.writeString(dir.resolve("rabbitmq.conf"), extraConf, StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         Map<String, String> env = config.env();
         log("starting node " + nodeName + ": amqp 127.0.0.1:" + config.amqpPort() + ", management 127.0.0.1:"
                 + config.managementPort() + ", distribution " + config.distPort() + ", files " + dir);
