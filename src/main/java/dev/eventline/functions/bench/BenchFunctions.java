@@ -19,10 +19,13 @@ public class BenchFunctions {
 
     @Inject
     BenchLedger ledger;
+    @Inject
+    BenchFaults faults;
 
     @Funq
     @CloudEventMapping(trigger = "bench.noop")
     public void benchNoop(BenchStep step) {
+        faults.inject(step);
         ledger.apply(step);
     }
 

@@ -1,9 +1,15 @@
 package dev.eventline.functions.bench;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The benchmark's verifier inside the application: per key, the last step applied. Bounded: beyond
@@ -13,6 +19,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class BenchLedger {
 
     static final int MAX_KEYS = 500_000;
+
+    /** File to journal every applied step to (for the fault matrix); none by default. */
+    @Inject
+    @ConfigProperty(name = "eventline.bench.journal")
+    Optional<String> journalPath;
+    private BenchJournal journal;
+
+    @PostConstruct
+    void open() {
+        journal = journalPath.map(p -> new BenchJournal(Path.of(p))).orElse(null);
+    }
 
     private final Map<String, Long> last = new LinkedHashMap<>(16, 0.75f, false) {
         private static final long serialVersionUID = 1L;
@@ -30,6 +47,9 @@ public class BenchLedger {
     private long measured;
 
     public synchronized void apply(BenchStep s) {
+        if (journal != null) {
+            journal.applied(s.key(), s.step());
+        }
         long previous = last.getOrDefault(s.key(), 0L);
         if (s.step() <= previous) {
             duplicates++;

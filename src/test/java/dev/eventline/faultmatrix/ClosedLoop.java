@@ -1,0 +1,201 @@
+package dev.eventline.faultmatrix;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A steady closed-loop load through the gate, the way careful producers behave: each producer owns its keys
+ * and sends one batch holding the next step of every key it owns; a key moves on to its next step only once
+ * its current one was accepted (202, or absent from a 503's {@code failed} list). A 429 waits
+ * {@code Retry-After}; a 503, a refused connection or a timeout backs off and sends the same steps again.
+ * Every answer is recorded with its time and duration.
+ */
+final class ClosedLoop {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One HTTP answer: status (-1 no connection, -2 timed out), when it came (epoch ms), how long it took. */
+    record Answer(int status, long atMillis, long tookMillis) {
+    }
+
+    /** What a step asks of the handler (the matrix's poison and hanging rows). */
+    interface Faults {
+        /** @return {@code poison}, {@code hang} or null */
+        String of(String key, long step);
+    }
+
+    private final URI gate;
+    private final String prefix;
+    private final Duration requestTimeout;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Map<String, Long> accepted = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
+    private final ExecutorService pool;
+    private final List<Future<?>> producers = new ArrayList<>();
+    private volatile boolean running = true;
+    private volatile Faults faults = (key, step) -> null;
+    private volatile long hangMs;
+    private volatile String failure;
+
+    ClosedLoop(URI gate, String prefix, int producerCount, int keysEach, Duration requestTimeout) {
+        this.gate = gate;
+        this.prefix = prefix;
+        this.requestTimeout = requestTimeout;
+        this.pool = Executors.newFixedThreadPool(producerCount);
+        for (int p = 0; p < producerCount; p++) {
+            List<String> keys = new ArrayList<>();
+            for (int k = 0; k < keysEach; k++) {
+                keys.add(prefix + "p" + p + "k" + k);
+            }
+            producers.add(pool.submit(() -> produce(keys)));
+        }
+    }
+
+    void faults(Faults f, long hangMillis) {
+        this.hangMs = hangMillis;
+        this.faults = f;
+    }
+
+    private Void produce(List<String> keys) {
+        Map<String, Long> next = new java.util.LinkedHashMap<>();
+        keys.forEach(k -> next.put(k, 1L));
+        int attempt = 0;
+        while (running) {
+            List<String> batchKeys = new ArrayList<>(next.keySet());
+            ArrayNode batch = JSON.createArrayNode();
+            for (String key : batchKeys) {
+                batch.add(event(key, next.get(key)));
+            }
+            Answer answer;
+            Set<String> failed = new HashSet<>(batchKeys);
+            long retryAfter = 0;
+            long t0 = System.nanoTime();
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(gate).timeout(requestTimeout)
+                        .header("Content-Type", "application/cloudevents-batch+json")
+                        .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                answer = new Answer(r.statusCode(), System.currentTimeMillis(), millisSince(t0));
+                if (r.statusCode() == 202) {
+                    failed.clear();
+                } else if (r.statusCode() == 503) {
+                    failed = failedKeys(r.body(), batchKeys);
+                } else if (r.statusCode() != 429) {
+                    failure = "the gate answered " + r.statusCode() + ": " + r.body();
+                }
+                retryAfter = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(0L);
+            } catch (HttpTimeoutException e) {
+                answer = new Answer(-2, System.currentTimeMillis(), millisSince(t0));
+            } catch (IOException e) {
+                answer = new Answer(-1, System.currentTimeMillis(), millisSince(t0));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            answers.add(answer);
+            for (String key : batchKeys) {
+                if (!failed.contains(key)) {
+                    accepted.put(key, next.get(key));
+                    next.put(key, next.get(key) + 1);
+                }
+            }
+            attempt = failed.isEmpty() ? 0 : attempt + 1;
+            if (!failed.isEmpty()) {
+                long backoff = retryAfter > 0 ? retryAfter * 1000 : Math.min(1000, 50L << Math.min(attempt, 5));
+                LockSupport.parkNanos(Duration.ofMillis(backoff).toNanos()); // a producer's backoff
+            }
+        }
+        return null;
+    }
+
+    /** The keys whose events a 503 lists in {@code failed}; all of them when it lists none. */
+    private static Set<String> failedKeys(String body, List<String> batchKeys) {
+        try {
+            JsonNode failed = JSON.readTree(body).path("failed");
+            if (!failed.isArray()) {
+                return new HashSet<>(batchKeys);
+            }
+            Set<String> keys = new HashSet<>();
+            for (JsonNode f : failed) {
+                keys.add(batchKeys.get(f.path("index").asInt()));
+            }
+            return keys;
+        } catch (IOException | RuntimeException e) {
+            return new HashSet<>(batchKeys);
+        }
+    }
+
+    private ObjectNode event(String key, long step) {
+        String fault = faults.of(key, step);
+        ObjectNode e = JSON.createObjectNode();
+        e.put("specversion", "1.0");
+        e.put("id", key + "-" + step);
+        e.put("source", "/faultmatrix");
+        e.put("type", "bench.noop");
+        e.put("partitionkey", key);
+        ObjectNode data = e.putObject("data");
+        data.put("key", key);
+        data.put("step", step);
+        if (fault != null) {
+            data.put("fault", fault);
+            data.put("hangMs", hangMs);
+        }
+        return e;
+    }
+
+    private static long millisSince(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Stops sending; returns once every producer's request in flight has been answered. */
+    void stop() throws Exception {
+        running = false;
+        for (Future<?> f : producers) {
+            f.get();
+        }
+        pool.shutdown();
+    }
+
+    /** @return key → the last step the gate accepted (steps 1..n of the key were accepted) */
+    Map<String, Long> accepted() {
+        return Map.copyOf(accepted);
+    }
+
+    long acceptedTotal() {
+        return accepted.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    List<Answer> answers() {
+        return List.copyOf(answers);
+    }
+
+    /** A 4xx the load never expects (the load itself is broken), or null. */
+    String failure() {
+        return failure;
+    }
+
+    String prefix() {
+        return prefix;
+    }
+}

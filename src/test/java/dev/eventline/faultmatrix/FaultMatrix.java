@@ -1,0 +1,340 @@
+package dev.eventline.faultmatrix;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.rabbitmq.client.Address;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+
+import dev.eventline.testsupport.LocalCluster;
+import dev.eventline.testsupport.TcpProxy;
+
+/**
+ * The fault matrix ({@code ./mvnw -Pfaults verify}): a three-node RabbitMQ cluster of private nodes on
+ * loopback, the packaged application as three processes (the gate, and two instances of one function that
+ * journal what they apply) connected through TCP proxies with the address list of all three nodes, and a
+ * steady closed-loop load through the gate while each fault of {@link Fault#all()} is injected in turn.
+ * For each row it prints and writes to {@code target/faults/results.json}: accepted, processed,
+ * dead-lettered, lost, reordered and duplicates, the gate's answers during the fault, and how long until
+ * throughput was back. The exit status is 1 when a row lost or reordered an event, or the gate gave an
+ * answer other than 202/429/503 or hung past the request timeout.
+ * <p>
+ * Options: {@code --only <substring>} runs the rows whose name contains it.
+ */
+public final class FaultMatrix {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Path DIR = Path.of("target", "faults");
+    /** Longest a request may take: the gate's confirm timeout and longest hold, plus slack. */
+    private static final Duration HANG = Duration.ofSeconds(12);
+    private static final int PRODUCERS = 4;
+    private static final int KEYS_EACH = 40;
+
+    private final String only;
+    private final String queuePrefix = "fm" + Long.toString(System.currentTimeMillis(), 36) + "-";
+    private final Journals journals = new Journals(DIR);
+    private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
+    private final List<ObjectNode> rows = new ArrayList<>();
+    private LocalCluster cluster;
+    private int polls;
+    private final List<TcpProxy> proxies = new ArrayList<>();
+
+    private FaultMatrix(String only) {
+        this.only = only;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String only = args.length >= 2 && args[0].equals("--only") ? args[1] : "";
+        int status = new FaultMatrix(only).run();
+        System.exit(status);
+    }
+
+    private int run() throws Exception {
+        if (!Files.exists(Path.of("target/quarkus-app/quarkus-run.jar"))) {
+            throw new IllegalStateException("target/quarkus-app/quarkus-run.jar is missing: ./mvnw -Pfaults verify "
+                    + "builds it first");
+        }
+        Files.createDirectories(DIR);
+        try (var journalsOld = Files.newDirectoryStream(DIR, "journal-*.log")) {
+            for (Path old : journalsOld) {
+                Files.delete(old);
+            }
+        }
+        long t0 = System.nanoTime();
+        cluster = LocalCluster.startCluster(3);
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor();
+        List<AppProcess> functions = new ArrayList<>();
+        AppProcess gate = null;
+        try {
+            for (LocalCluster.Node n : cluster.nodes()) {
+                proxies.add(new TcpProxy(n.amqpPort()));
+            }
+            Map<String, String> env = environment();
+            gate = new AppProcess("gate", with(env, "EVENTLINE_FUNCTIONS_ENABLED", "none"), DIR).start();
+            for (String role : List.of("fn-a", "fn-b")) {
+                functions.add(new AppProcess(role, with(env, "EVENTLINE_GATE_ENABLED", "false"), DIR).start());
+            }
+            poller.scheduleWithFixedDelay(this::poll, 0, 200, TimeUnit.MILLISECONDS);
+            warmUp(gate);
+            Fault.Target target = new Fault.Target(cluster, proxies, gate, functions, queuePrefix);
+            int index = 0;
+            for (Fault fault : Fault.all()) {
+                index++;
+                if (fault.name.contains(only)) {
+                    rows.add(row(index, fault, target));
+                    writeResults(t0);
+                }
+            }
+        } finally {
+            poller.shutdownNow();
+            for (AppProcess f : functions) {
+                f.stop();
+            }
+            if (gate != null) {
+                gate.stop();
+            }
+            proxies.forEach(TcpProxy::close);
+            cluster.close();
+        }
+        return report(t0);
+    }
+
+    /** The first row's baseline would be a cold JVM's: run the load unmeasured first. */
+    private void warmUp(AppProcess gate) throws Exception {
+        log("warming up for 20 s");
+        ClosedLoop load = new ClosedLoop(gate.events(), "warm-", PRODUCERS, KEYS_EACH, Duration.ofSeconds(30));
+        Fault.hold(Duration.ofSeconds(20));
+        load.stop();
+    }
+
+    private Map<String, String> environment() throws IOException {
+        Path fnDir = DIR.resolve("functions").resolve("bench");
+        Files.createDirectories(fnDir);
+        Files.writeString(fnDir.resolve("function.yaml"), String.join("\n",
+                "name: bench",
+                "eventTypes: [bench.noop]",
+                "partitions: 4",
+                "concurrency: 4",
+                "timeoutMs: 2000",
+                "retry:",
+                "  maxAttempts: 6",
+                "  initialDelayMs: 200",
+                "  maxDelayMs: 2000",
+                ""));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("RABBITMQ_URL", cluster.amqpUrl());
+        env.put("RABBITMQ_ADDRESSES", String.join(",", proxies.stream().map(p -> "127.0.0.1:" + p.port()).toList()));
+        env.put("RABBITMQ_RECONNECT_INTERVAL", "1s");
+        env.put("EVENTLINE_TOPOLOGY_PREFIX", queuePrefix);
+        env.put("EVENTLINE_FUNCTIONS_DIR", DIR.resolve("functions").toAbsolutePath().toString());
+        env.put("EVENTLINE_GATE_OPEN", "true");
+        env.put("EVENTLINE_GATE_CONFIRM_TIMEOUT", "5s");
+        env.put("QUARKUS_LOG_CATEGORY__DEV_EVENTLINE__LEVEL", "INFO");
+        return env;
+    }
+
+    private static Map<String, String> with(Map<String, String> env, String key, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(env);
+        copy.put(key, value);
+        return copy;
+    }
+
+    private ObjectNode row(int index, Fault fault, Fault.Target target) throws Exception {
+        String keys = "r" + index + "-";
+        log("row " + index + ": " + fault.name);
+        ClosedLoop load = new ClosedLoop(target.gate().events(), keys, PRODUCERS, KEYS_EACH, Duration.ofSeconds(30));
+        fault.load(load);
+        long started = now();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> now() - started > 8000
+                && journals.countBetween(keys, now() - 3000, now()) > 100);
+        double baseline = journals.countBetween(keys, now() - 3000, now()) / 3.0;
+        long injected = now();
+        fault.inject(target);
+        long cleared = now();
+        long recovered = awaitThroughput(keys, baseline, injected, cleared);
+        Fault.hold(Duration.ofSeconds(2));
+        load.stop();
+        fault.restore(target);
+        Verdict v = awaitDrained(keys, load.accepted());
+        ObjectNode row = JSON.createObjectNode();
+        row.put("fault", fault.name);
+        row.put("accepted", v.accepted()).put("processed", v.processed()).put("deadLettered", v.deadLettered())
+                .put("lost", v.lost()).put("reordered", v.reordered()).put("duplicates", v.duplicates());
+        row.put("baselinePerSecond", Math.round(baseline));
+        row.put("faultMillis", cleared - injected);
+        row.put("throughputBackAfterMillis", recovered < 0 ? -1 : recovered - injected);
+        long over = recovered < 0 ? now() : Math.max(recovered, cleared);
+        row.put("lowestRatePercent", lowestRate(keys, baseline, injected, over));
+        answers(row, load, injected, over + 2000, fault.gateDown());
+        if (load.failure() != null) {
+            row.put("loadFailure", load.failure());
+        }
+        log(row.toString());
+        return row;
+    }
+
+    /**
+     * @return the start of the first 3 s after the injection (a fault that lasts, such as a node that is down,
+     *         included: the pipeline should not need it back) in which every 1-s rate reached 70 % of the
+     *         baseline (epoch ms), or -1 when that did not happen within 120 s of the fault's end
+     */
+    private long awaitThroughput(String keys, double baseline, long injected, long cleared) {
+        long from = injected + 1000;
+        while (now() < cleared + 120_000) {
+            long[] tenths = journals.perTenthOfASecond(keys, from, now() - 500); // what the journals hold by now
+            int stable = 0;
+            for (int i = 10; i <= tenths.length; i++) {
+                long second = 0;
+                for (int j = i - 10; j < i; j++) {
+                    second += tenths[j];
+                }
+                stable = second >= 0.7 * baseline ? stable + 1 : 0;
+                if (stable >= 21) { // windows ending 2 s apart, each 1 s long: 3 s in all
+                    return from + 100L * (i - stable - 9);
+                }
+            }
+            Fault.hold(Duration.ofMillis(250));
+        }
+        return -1;
+    }
+
+    /** The lowest 1-s rate between injection and recovery, in percent of the baseline. */
+    private long lowestRate(String keys, double baseline, long from, long to) {
+        long[] tenths = journals.perTenthOfASecond(keys, from, Math.max(to, from + 1000));
+        long lowest = Long.MAX_VALUE;
+        for (int i = 10; i <= tenths.length; i++) {
+            long second = 0;
+            for (int j = i - 10; j < i; j++) {
+                second += tenths[j];
+            }
+            lowest = Math.min(lowest, second);
+        }
+        return Math.round(100 * lowest / Math.max(1, baseline));
+    }
+
+    private Verdict awaitDrained(String keys, Map<String, Long> accepted) {
+        try {
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> Verdict.of(accepted, journals.of(keys), deadLettered).complete());
+        } catch (ConditionTimeoutException e) {
+            log("not everything drained in 180 s: counting what is missing as lost");
+        }
+        return Verdict.of(accepted, journals.of(keys), deadLettered);
+    }
+
+    /** The gate's answers between injection and recovery, and whether each was one the contract allows. */
+    private static void answers(ObjectNode row, ClosedLoop load, long from, long to, boolean gateDown) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        int bad = 0;
+        int hung = 0;
+        for (ClosedLoop.Answer a : load.answers()) {
+            if (a.atMillis() < from || a.atMillis() > to) {
+                continue;
+            }
+            String status = a.status() == -1 ? "no-connection" : a.status() == -2 ? "timeout" : String.valueOf(a.status());
+            counts.merge(status, 1, Integer::sum);
+            boolean allowed = a.status() == 202 || a.status() == 429 || a.status() == 503
+                    || (a.status() == -1 && gateDown);
+            bad += allowed ? 0 : 1;
+            hung += a.tookMillis() > HANG.toMillis() ? 1 : 0;
+        }
+        ObjectNode answers = row.putObject("answersDuringFault");
+        counts.forEach(answers::put);
+        row.put("answersNotAllowed", bad);
+        row.put("answersOverRequestTimeout", hung);
+    }
+
+    /** Reads the journals, and moves dead letters out of the function's dead-letter queue into the record. */
+    private void poll() {
+        try {
+            journals.poll();
+            if (++polls % 5 == 0) {
+                drainDeadLetters();
+            }
+        } catch (RuntimeException e) {
+            log("poll: " + e);
+        }
+    }
+
+    private void drainDeadLetters() {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setAutomaticRecoveryEnabled(false);
+        factory.setConnectionTimeout(2000);
+        List<Address> nodes = cluster.nodes().stream().map(n -> new Address("127.0.0.1", n.amqpPort())).toList();
+        try (Connection c = factory.newConnection(nodes, "faultmatrix-dlq")) {
+            Channel ch = c.createChannel();
+            for (GetResponse r; (r = ch.basicGet(queuePrefix + "bench.dlq", true)) != null;) {
+                JsonNode data = JSON.readTree(r.getBody()).path("data");
+                deadLettered.add(data.path("key").asText() + "/" + data.path("step").asLong());
+            }
+        } catch (IOException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            // a node down, or the queue not there yet: next time
+        }
+    }
+
+    private void writeResults(long t0) throws IOException {
+        ObjectNode out = JSON.createObjectNode();
+        out.put("cluster", cluster.nodes().size() + " nodes of the installed rabbitmq-server on loopback");
+        out.put("load", PRODUCERS + " producers x " + KEYS_EACH + " keys, closed loop, batches of one step per key");
+        out.put("seconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+        ArrayNode all = out.putArray("rows");
+        rows.forEach(all::add);
+        Files.writeString(DIR.resolve("results.json"), JSON.writeValueAsString(out));
+    }
+
+    private int report(long t0) throws IOException {
+        writeResults(t0);
+        System.out.println();
+        System.out.println(String.format(Locale.ROOT, "%-66s %8s %9s %5s %4s %5s %5s %7s %5s %4s %s", "fault",
+                "accepted", "processed", "dlq", "lost", "order", "dups", "back_s", "low%", "bad", "answers"));
+        int failed = 0;
+        for (ObjectNode r : rows) {
+            boolean ok = r.path("lost").asLong() == 0 && r.path("reordered").asLong() == 0
+                    && r.path("answersNotAllowed").asInt() == 0 && r.path("answersOverRequestTimeout").asInt() == 0
+                    && !r.has("loadFailure") && r.path("throughputBackAfterMillis").asLong() >= 0;
+            failed += ok ? 0 : 1;
+            System.out.println(String.format(Locale.ROOT, "%-66s %8d %9d %5d %4d %5d %5d %7.1f %5d %4d %s%s",
+                    r.path("fault").asText(), r.path("accepted").asLong(), r.path("processed").asLong(),
+                    r.path("deadLettered").asLong(), r.path("lost").asLong(), r.path("reordered").asLong(),
+                    r.path("duplicates").asLong(), r.path("throughputBackAfterMillis").asLong() / 1000.0,
+                    r.path("lowestRatePercent").asLong(),
+                    r.path("answersNotAllowed").asInt() + r.path("answersOverRequestTimeout").asInt(),
+                    r.path("answersDuringFault"), ok ? "" : "   <-- FAILED"));
+        }
+        System.out.println(String.format(Locale.ROOT, "%d rows, %d failed, %d s; results in %s", rows.size(), failed,
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), DIR.resolve("results.json")));
+        return failed == 0 && !rows.isEmpty() ? 0 : 1;
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+
+    private static void log(String message) {
+        System.out.println("[faults] " + message);
+    }
+}
