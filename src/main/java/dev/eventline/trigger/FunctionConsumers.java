@@ -73,8 +73,12 @@ final class FunctionConsumers {
     private final TreeMap<Integer, PartitionConsumer> owned = new TreeMap<>();
     /** One per partition, for good: handling never overlaps across consumers of the same partition. */
     private final Map<Integer, ReentrantLock> handling = new ConcurrentHashMap<>();
-    /** Partitions seen stalled at the last check, with what was seen (readiness). */
-    private final Map<String, String> stalled = new ConcurrentHashMap<>();
+    /** Partitions seen stalled, until they drain again (readiness). */
+    private final Map<Integer, Stall> stalled = new ConcurrentHashMap<>();
+
+    /** What the stall check saw: the queue, in words, and when (nanoTime). */
+    private record Stall(String queue, String seen, long at) {
+    }
     /** Rebalancing waits for calls in progress: a thread of its own, not the shared report scheduler. */
     private final ScheduledExecutorService balancer;
     private ConsumerSession session;
@@ -148,7 +152,9 @@ final class FunctionConsumers {
 
     /** @return partition queue → what was seen, for partitions that hold events and do not drain */
     Map<String, String> stalled() {
-        return Map.copyOf(stalled);
+        Map<String, String> all = new TreeMap<>();
+        stalled.values().forEach(st -> all.put(st.queue(), st.seen()));
+        return all;
     }
 
     FunctionDescription description() {
@@ -297,7 +303,6 @@ final class FunctionConsumers {
             return;
         }
         ownedNow = owned.size();
-        stalled.remove(names.partition(fn.name(), partition));
         consumer.stop(handOverWait());
         Broker.closeQuietly(consumer.getChannel());
         if (releaseLock) {
@@ -310,26 +315,32 @@ final class FunctionConsumers {
 
     /**
      * A partition whose consumer holds nothing while its queue has events ready is not being fed: it is
-     * reported (readiness) and taken anew, so no fault can leave it orphaned for longer than one check.
+     * reported (readiness) and taken anew, so no fault can leave it orphaned for longer than one check. The
+     * report stays until the partition's consumer gets an event again or its queue is empty.
      */
     private void checkDraining() {
+        stalled.keySet().removeIf(p -> !owned.containsKey(p));
         Duration limit = stallAfter();
         for (Integer p : List.copyOf(owned.keySet())) {
             PartitionConsumer c = owned.get(p);
             String queue = names.partition(fn.name(), p);
+            Stall stall = stalled.get(p);
+            if (stall != null && c.deliveredSince(stall.at())) {
+                LOG.infof("function %s instance %s: partition %s drains again", fn.name(), instance, queue);
+                stalled.remove(p);
+            }
             Duration idle = c.idle();
             if (idle.compareTo(limit) < 0) {
-                stalled.remove(queue);
                 continue;
             }
             AMQP.Queue.DeclareOk state = session.inspect(queue);
             if (state == null || state.getMessageCount() == 0) {
-                stalled.remove(queue);
+                stalled.remove(p);
                 continue;
             }
             String seen = "holds " + state.getMessageCount() + " events, nothing delivered for " + idle.toSeconds()
                     + " s";
-            stalled.put(queue, seen);
+            stalled.put(p, new Stall(queue, seen, System.nanoTime()));
             metrics.handover(fn.name(), "stalled");
             LOG.warnf("function %s instance %s: partition %s %s; taking it anew", fn.name(), instance, queue, seen);
             handBack(p, true);

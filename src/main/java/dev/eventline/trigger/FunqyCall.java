@@ -84,10 +84,27 @@ final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
                 .source(text(event, "source"))
                 .type(text(event, "type"))
                 .subject(text(event, "subject"))
-                .time(event.hasNonNull("time") ? OffsetDateTime.parse(event.get("time").asText()) : null)
+                .time(time(event))
                 .dataSchema(text(event, "dataschema"))
                 .extensions(extensions)
                 .build();
+    }
+
+    /** @throws IllegalArgumentException for a time that is not RFC 3339 (it may come from around the gate) */
+    private static OffsetDateTime time(ObjectNode event) {
+        if (!event.hasNonNull("time")) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(event.get("time").asText());
+        } catch (java.time.DateTimeException e) {
+            throw new IllegalArgumentException("time '" + abbreviated(event.get("time").asText())
+                    + "' is not an RFC 3339 timestamp", e);
+        }
+    }
+
+    private static String abbreviated(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "…";
     }
 
     /** @return the attribute as text, null when absent or null */

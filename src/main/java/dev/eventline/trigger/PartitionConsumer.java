@@ -67,6 +67,8 @@ final class PartitionConsumer extends DefaultConsumer {
     private volatile boolean crashed;
     /** nanoTime of the last delivery taken or finished, for the owner's stall check. */
     private volatile long lastActivity = System.nanoTime();
+    /** nanoTime of the last delivery this consumer got; 0 before the first. */
+    private volatile long lastDelivery;
     private volatile boolean inHand;
 
     PartitionConsumer(Channel channel, ReentrantLock handling, FunctionDescription fn, String queue,
@@ -98,6 +100,12 @@ final class PartitionConsumer extends DefaultConsumer {
         return !crashed && getChannel().isOpen();
     }
 
+    /** @return whether this consumer got a delivery after the given nanoTime */
+    boolean deliveredSince(long nanoTime) {
+        long last = lastDelivery;
+        return last != 0 && last - nanoTime > 0;
+    }
+
     /** @return how long this consumer has held no event, or 0 while it holds one */
     Duration idle() {
         return inHand ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - lastActivity);
@@ -120,6 +128,7 @@ final class PartitionConsumer extends DefaultConsumer {
     public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
         inHand = true;
+        lastDelivery = System.nanoTime();
         handling.lock();
         try {
             if (isStopping() || !current()) {
@@ -164,10 +173,13 @@ final class PartitionConsumer extends DefaultConsumer {
         FunqyCall call;
         try {
             event = codec.decode(body);
-            String type = event.hasNonNull("type") ? event.get("type").asText() : null;
-            if (type == null || !event.hasNonNull("id")) {
-                throw new IllegalArgumentException("not a CloudEvent: 'type' or 'id' is missing");
+            for (String required : new String[] {"id", "source", "type"}) {
+                if (!event.path(required).isTextual() || event.get(required).asText().isEmpty()) {
+                    throw new IllegalArgumentException("not a CloudEvent: '" + required
+                            + "' is missing or not a non-empty string");
+                }
             }
+            String type = event.get("type").asText();
             id = event.get("id").asText();
             if (!fn.eventTypes().contains(type)) {
                 throw new IllegalArgumentException("event type '" + type + "' is not owned by function " + fn.name());

@@ -73,6 +73,54 @@ class DeadLetterTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> orders.order(order) != null);
     }
 
+    /**
+     * Messages published around the gate with attributes and headers no producer through the gate could send:
+     * each is dead-lettered once with a reason or processed, the channel survives (no redelivery loop), and the
+     * partition goes on.
+     */
+    @Test
+    void hostileMessagesAroundTheGateNeverStopTheConsumer() throws Exception {
+        String marker = "hostile-" + UUID.randomUUID();
+        String queue = names.partition("orders", 1);
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("dlt-" + marker)) {
+            Channel ch = c.createChannel();
+            String[] bodies = {
+                event(marker + "-time", "\"time\":\"garbage\","),
+                event(marker + "-far", "\"time\":\"+99999-01-01T00:00:00Z\","),
+                event(marker + "-data", "\"data\":[[[[[[[[[[\"deep\"]]]]]]]]]],"),
+                "[1,2,3]",
+                "",
+                "{\"specversion\":\"1.0\",\"id\":{\"nested\":true},\"type\":\"order.created\"}",
+            };
+            for (int i = 0; i < bodies.length; i++) {
+                java.util.Map<String, Object> headers = new java.util.HashMap<>();
+                headers.put("eventline-accepted-ms", i % 2 == 0 ? "not a number" : Long.MAX_VALUE);
+                headers.put(DeadLetters.ATTEMPTS, i % 2 == 0 ? "x" : -7);
+                headers.put(DeadLetters.FIRST_FAILURE, "garbage");
+                ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId(marker + "-" + i)
+                        .headers(headers).build(), bodies[i].getBytes(StandardCharsets.UTF_8));
+            }
+            for (int i = 0; i < bodies.length; i++) {
+                if (i == 1) {
+                    continue; // a valid event from the far future: processed
+                }
+                GetResponse dead = awaitDeadLetter(ch, marker + "-" + i);
+                assertTrue(String.valueOf(dead.getProps().getHeaders().get(DeadLetters.REASON)).startsWith("rejected"),
+                        i + ": " + dead.getProps().getHeaders());
+                assertEquals(queue, String.valueOf(dead.getProps().getHeaders().get(DeadLetters.ORIGINAL_QUEUE)));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> orders.order(marker + "-far") != null);
+            assertEquals(1, ch.queueDeclarePassive(queue).getConsumerCount(), "the consumer survived");
+        }
+    }
+
+    private static String event(String order, String extra) {
+        return "{\"specversion\":\"1.0\",\"id\":\"" + order + "\",\"source\":\"/t\",\"type\":\"order.created\","
+                + "\"subject\":\"" + order + "\"," + extra + (extra.contains("\"data\"") ? ""
+                        : "\"data\":{\"orderId\":\"" + order + "\",\"version\":1},")
+                + "\"partitionkey\":\"" + order + "\"}";
+    }
+
     @Test
     void retriesAFailingHandlerThenDeadLettersWithItsHistory() throws Exception {
         String recipient = "r-" + UUID.randomUUID();
