@@ -35,8 +35,11 @@ final class ClosedLoop {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One HTTP answer: status (-1 no connection, -2 timed out), when it came (epoch ms), how long it took. */
-    record Answer(int status, long atMillis, long tookMillis) {
+    /**
+     * One HTTP answer: status (-1 no connection, -2 timed out), when it came (epoch ms), how long it took, and
+     * how many events it accepted.
+     */
+    record Answer(int status, long atMillis, long tookMillis, int accepted) {
     }
 
     /** What a step asks of the handler (the matrix's poison and hanging rows). */
@@ -87,7 +90,7 @@ final class ClosedLoop {
             for (String key : batchKeys) {
                 batch.add(event(key, next.get(key)));
             }
-            Answer answer;
+            int status;
             Set<String> failed = new HashSet<>(batchKeys);
             long retryAfter = 0;
             long t0 = System.nanoTime();
@@ -96,7 +99,7 @@ final class ClosedLoop {
                         .header("Content-Type", "application/cloudevents-batch+json")
                         .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(),
                         HttpResponse.BodyHandlers.ofString());
-                answer = new Answer(r.statusCode(), System.currentTimeMillis(), millisSince(t0));
+                status = r.statusCode();
                 if (r.statusCode() == 202) {
                     failed.clear();
                 } else if (r.statusCode() == 503) {
@@ -106,14 +109,14 @@ final class ClosedLoop {
                 }
                 retryAfter = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(0L);
             } catch (HttpTimeoutException e) {
-                answer = new Answer(-2, System.currentTimeMillis(), millisSince(t0));
+                status = -2;
             } catch (IOException e) {
-                answer = new Answer(-1, System.currentTimeMillis(), millisSince(t0));
+                status = -1;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return null;
             }
-            answers.add(answer);
+            answers.add(new Answer(status, System.currentTimeMillis(), millisSince(t0), batchKeys.size() - failed.size()));
             for (String key : batchKeys) {
                 if (!failed.contains(key)) {
                     accepted.put(key, next.get(key));
@@ -188,6 +191,18 @@ final class ClosedLoop {
 
     List<Answer> answers() {
         return List.copyOf(answers);
+    }
+
+    /** @return events accepted per 100 ms from {@code fromMillis} (bucket 0) to {@code toMillis} */
+    long[] acceptedPerTenthOfASecond(long fromMillis, long toMillis) {
+        long[] buckets = new long[(int) Math.max(0, (toMillis - fromMillis) / 100)];
+        for (Answer a : answers) {
+            long at = a.atMillis() - fromMillis;
+            if (at >= 0 && at / 100 < buckets.length) {
+                buckets[(int) (at / 100)] += a.accepted();
+            }
+        }
+        return buckets;
     }
 
     /** A 4xx the load never expects (the load itself is broken), or null. */

@@ -129,6 +129,7 @@ public final class FaultMatrix {
         ClosedLoop load = new ClosedLoop(gate.events(), "warm-", PRODUCERS, KEYS_EACH, Duration.ofSeconds(30));
         Fault.hold(Duration.ofSeconds(20));
         load.stop();
+        awaitDrained("warm-", load.accepted());
     }
 
     private Map<String, String> environment() throws IOException {
@@ -171,11 +172,13 @@ public final class FaultMatrix {
         long started = now();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> now() - started > 8000
                 && journals.countBetween(keys, now() - 3000, now()) > 100);
-        double baseline = journals.countBetween(keys, now() - 3000, now()) / 3.0;
+        long measured = now();
+        double baseline = journals.countBetween(keys, measured - 3000, measured) / 3.0;
+        double acceptedBaseline = sum(load.acceptedPerTenthOfASecond(measured - 3000, measured)) / 3.0;
         long injected = now();
         fault.inject(target);
         long cleared = now();
-        long recovered = awaitThroughput(keys, baseline, injected, cleared);
+        long recovered = awaitThroughput(keys, load, baseline, acceptedBaseline, injected, cleared);
         Fault.hold(Duration.ofSeconds(2));
         load.stop();
         fault.restore(target);
@@ -185,11 +188,13 @@ public final class FaultMatrix {
         row.put("accepted", v.accepted()).put("processed", v.processed()).put("deadLettered", v.deadLettered())
                 .put("lost", v.lost()).put("reordered", v.reordered()).put("duplicates", v.duplicates());
         row.put("baselinePerSecond", Math.round(baseline));
+        row.put("acceptedBaselinePerSecond", Math.round(acceptedBaseline));
         row.put("faultMillis", cleared - injected);
         row.put("throughputBackAfterMillis", recovered < 0 ? -1 : recovered - injected);
         long over = recovered < 0 ? now() : Math.max(recovered, cleared);
         row.put("lowestRatePercent", lowestRate(keys, baseline, injected, over));
         answers(row, load, injected, over + 2000, fault.gateDown());
+        timeline(row, keys, load, injected - 3000, over + 3000);
         if (load.failure() != null) {
             row.put("loadFailure", load.failure());
         }
@@ -199,20 +204,21 @@ public final class FaultMatrix {
 
     /**
      * @return the start of the first 3 s after the injection (a fault that lasts, such as a node that is down,
-     *         included: the pipeline should not need it back) in which every 1-s rate reached 70 % of the
-     *         baseline (epoch ms), or -1 when that did not happen within 120 s of the fault's end
+     *         included: the pipeline should not need it back) in which every 1-s rate, of events processed and
+     *         of events the gate accepted, reached 70 % of its pre-fault rate (epoch ms); -1 when that did not
+     *         happen within 120 s of the fault's end
      */
-    private long awaitThroughput(String keys, double baseline, long injected, long cleared) {
+    private long awaitThroughput(String keys, ClosedLoop load, double processed, double accepted, long injected,
+            long cleared) {
         long from = injected + 1000;
         while (now() < cleared + 120_000) {
-            long[] tenths = journals.perTenthOfASecond(keys, from, now() - 500); // what the journals hold by now
+            long to = now() - 500; // what the journals hold by now
+            long[] done = journals.perTenthOfASecond(keys, from, to);
+            long[] taken = load.acceptedPerTenthOfASecond(from, to);
             int stable = 0;
-            for (int i = 10; i <= tenths.length; i++) {
-                long second = 0;
-                for (int j = i - 10; j < i; j++) {
-                    second += tenths[j];
-                }
-                stable = second >= 0.7 * baseline ? stable + 1 : 0;
+            for (int i = 10; i <= Math.min(done.length, taken.length); i++) {
+                boolean up = sum(done, i - 10, i) >= 0.7 * processed && sum(taken, i - 10, i) >= 0.7 * accepted;
+                stable = up ? stable + 1 : 0;
                 if (stable >= 21) { // windows ending 2 s apart, each 1 s long: 3 s in all
                     return from + 100L * (i - stable - 9);
                 }
@@ -222,16 +228,24 @@ public final class FaultMatrix {
         return -1;
     }
 
+    private static long sum(long[] tenths) {
+        return sum(tenths, 0, tenths.length);
+    }
+
+    private static long sum(long[] tenths, int from, int to) {
+        long n = 0;
+        for (int i = from; i < to; i++) {
+            n += tenths[i];
+        }
+        return n;
+    }
+
     /** The lowest 1-s rate between injection and recovery, in percent of the baseline. */
     private long lowestRate(String keys, double baseline, long from, long to) {
         long[] tenths = journals.perTenthOfASecond(keys, from, Math.max(to, from + 1000));
         long lowest = Long.MAX_VALUE;
         for (int i = 10; i <= tenths.length; i++) {
-            long second = 0;
-            for (int j = i - 10; j < i; j++) {
-                second += tenths[j];
-            }
-            lowest = Math.min(lowest, second);
+            lowest = Math.min(lowest, sum(tenths, i - 10, i));
         }
         return Math.round(100 * lowest / Math.max(1, baseline));
     }
@@ -266,6 +280,23 @@ public final class FaultMatrix {
         counts.forEach(answers::put);
         row.put("answersNotAllowed", bad);
         row.put("answersOverRequestTimeout", hung);
+    }
+
+    /** Per second around the fault: events processed, and the gate's answers, for a reader of the results. */
+    private void timeline(ObjectNode row, String keys, ClosedLoop load, long from, long to) {
+        long[] tenths = journals.perTenthOfASecond(keys, from, to);
+        ArrayNode seconds = row.putArray("timeline");
+        for (int s = 0; s * 10 < tenths.length; s++) {
+            long processed = sum(tenths, s * 10, Math.min(tenths.length, s * 10 + 10));
+            long start = from + 1000L * s;
+            Map<String, Integer> answers = new java.util.TreeMap<>();
+            for (ClosedLoop.Answer a : load.answers()) {
+                if (a.atMillis() >= start && a.atMillis() < start + 1000) {
+                    answers.merge(String.valueOf(a.status()), 1, Integer::sum);
+                }
+            }
+            seconds.add((start - from - 3000) / 1000 + "s: " + processed + " processed, answers " + answers);
+        }
     }
 
     /** Reads the journals, and moves dead letters out of the function's dead-letter queue into the record. */
