@@ -20,8 +20,20 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
  */
 public final class DescriptionParser {
 
-    /** Function names become queue and exchange names, user names and Kubernetes names. */
-    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,39}");
+    /**
+     * Function names become queue and exchange names, broker user names, the users' permission regexes and
+     * Kubernetes names: lower-case words of letters and digits joined by single '-', no regex metacharacter, no
+     * '.' (the separator of {@code <fn>.dlx}, {@code <fn>.dlq}, {@code <fn>.retry}).
+     */
+    public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9]*(-[a-z0-9]+)*");
+    /** A name ending in {@code -<digits>} is the name of a partition queue of another function ({@code <fn>-<i>}). */
+    static final Pattern PARTITION_LIKE = Pattern.compile(".*-[0-9]+");
+    public static final int MAX_NAME = 40;
+    /**
+     * {@code amq}: the broker reserves {@code amq.*}, so {@code amq.dlx} could never be declared; {@code gate}: the
+     * gate's Kubernetes objects and Secret are {@code eventline-gate}, {@code eventline-rabbitmq-gate}.
+     */
+    public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
     public static final int MAX_PARTITIONS = 256;
 
@@ -60,10 +72,7 @@ public final class DescriptionParser {
         }
         Fields top = new Fields(source, "", asMap(source, "", tree), TOP);
         String name = top.string("name", null);
-        if (!NAME.matcher(name).matches()) {
-            throw new DescriptionException(source, "name",
-                    "'" + name + "' must match " + NAME.pattern() + " (it becomes queue, exchange and user names)");
-        }
+        checkName(source, name);
         if (expected != null && !expected.equals(name)) {
             throw new DescriptionException(source, "name", "'" + name + "' must equal its folder name '" + expected + "'");
         }
@@ -107,6 +116,31 @@ public final class DescriptionParser {
                 new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
                         deadLetterWarn),
                 new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries));
+    }
+
+    /** Why a name is unsafe, or null: {@link #NAME}, at most {@link #MAX_NAME}, not partition-like, not reserved. */
+    public static String nameProblem(String name) {
+        if (name.length() > MAX_NAME || !NAME.matcher(name).matches()) {
+            return "must be 1-" + MAX_NAME + " characters matching " + NAME.pattern()
+                    + ": lower-case letters and digits in words joined by single '-', starting with a letter";
+        }
+        if (PARTITION_LIKE.matcher(name).matches()) {
+            return "must not end in -<digits>: that is the name of a partition queue of a function named "
+                    + name.substring(0, name.lastIndexOf('-'));
+        }
+        if (RESERVED_NAMES.contains(name)) {
+            return "is reserved (" + String.join(", ", RESERVED_NAMES.stream().sorted().toList())
+                    + "): the broker keeps amq.* to itself, and the gate's objects are named eventline-gate";
+        }
+        return null;
+    }
+
+    private static void checkName(String source, String name) {
+        String problem = nameProblem(name);
+        if (problem != null) {
+            throw new DescriptionException(source, "name", "'" + name + "' " + problem
+                    + " (it becomes queue, exchange and user names and the users' permission regexes)");
+        }
     }
 
     private static List<String> eventTypes(Fields top) {

@@ -126,6 +126,12 @@ public final class Manifests {
     private final ObjectMapper yaml;
 
     public Manifests(Path root, FunctionCatalog catalog, Options options) {
+        for (FunctionDescription fd : catalog.all()) {
+            if (appName(fd.name()).equals(options.clusterName())) {
+                throw new IllegalArgumentException("function '" + fd.name() + "' would be named " + appName(fd.name())
+                        + ", like the RabbitmqCluster and its Service: rename the function or the cluster");
+            }
+        }
         this.root = root;
         this.catalog = catalog;
         this.options = options;

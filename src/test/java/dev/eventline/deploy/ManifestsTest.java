@@ -206,15 +206,15 @@ class ManifestsTest {
         FunctionDescription alpha = parser.parse("alpha.yaml", "name: alpha\neventTypes: [a.one, a.two]\npartitions: 3\n"
                 + "concurrency: 2\ntimeoutMs: 1500\nretry: {maxAttempts: 1, initialDelayMs: 250}\n"
                 + "limits: {depth: {soft: 1000}}\n", "alpha");
-        FunctionDescription alpha2 = parser.parse("alpha-2.yaml", "name: alpha-2\neventTypes: [b.one]\npartitions: 130\n"
-                + "timeoutMs: 3600000\n", "alpha-2");
-        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alpha2));
+        FunctionDescription alphaBeta = parser.parse("alpha-b.yaml", "name: alpha-b\neventTypes: [b.one]\npartitions: 130\n"
+                + "timeoutMs: 3600000\n", "alpha-b");
+        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alphaBeta));
         Manifests custom = new Manifests(ROOT, catalog, new Manifests.Options("registry.example/eventline:test",
                 "t.1-", "tenant", "broker", Map.of("web", List.of("a.one"))));
         assertEquals(334, Manifests.kedaQueueLengthTarget(alpha));
         assertEquals(7, Manifests.requestTimeoutSeconds(alpha));
         assertEquals(45, Manifests.terminationGraceSeconds(alpha));
-        assertEquals(3615, Manifests.terminationGraceSeconds(alpha2));
+        assertEquals(3615, Manifests.terminationGraceSeconds(alphaBeta));
         assertEquals("PT0.25S", Manifests.backoffDelay(alpha));
         assertEquals(0, Manifests.deliveryRetries(alpha));
         assertEquals("^t\\.1-alpha-[0-9]+$", custom.partitionRegex("alpha"));
@@ -227,7 +227,7 @@ class ManifestsTest {
                     ManifestChecks.documents(files.get(Manifests.kedaFile(fd.name())))));
         }
         assertEquals(List.of(), ManifestChecks.gate(custom, ManifestChecks.documents(files.get(Manifests.GATE_FILE))));
-        assertTrue(files.get(Manifests.knativeFile("alpha-2")).contains("max-revision-timeout-seconds"));
+        assertTrue(files.get(Manifests.knativeFile("alpha-b")).contains("max-revision-timeout-seconds"));
         assertTrue(files.get(Manifests.knativeFile("alpha")).contains("queueName: t.1-alpha-2"));
         List<String> paths = new ArrayList<>();
         for (var file : files.entrySet()) {
@@ -237,6 +237,17 @@ class ManifestsTest {
             paths.add(path.toString());
         }
         OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on custom manifests");
+    }
+
+    /** A function named like the broker cluster would give its Knative Service the broker Service's name. */
+    @Test
+    void refusesAFunctionNamedLikeTheBrokerCluster() {
+        FunctionDescription rabbitmq = new DescriptionParser().parse("rabbitmq.yaml", "name: rabbitmq\neventTypes: [r.x]\n",
+                "rabbitmq");
+        FunctionCatalog catalog = new FunctionCatalog(List.of(rabbitmq));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Manifests(ROOT, catalog, Manifests.defaults(catalog)));
+        assertTrue(e.getMessage().contains("like the RabbitmqCluster"), e.getMessage());
     }
 
     private static List<JsonNode> docs(String file) {
