@@ -42,7 +42,9 @@ public final class DescriptionParser {
     private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
             "mode", "nonRetryable");
     private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax", "deadLetterWarn");
-    private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries");
+    private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries", "maxBytes");
+    /** Default of {@code dedup.maxBytes}: 16 MiB, some 65,000 ids of 40 characters from sources of 40 (258 bytes each). */
+    public static final long DEDUP_MAX_BYTES = 16L << 20;
     static final Pattern CLASS_NAME = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
     private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
@@ -52,7 +54,7 @@ public final class DescriptionParser {
             "concurrency", "timeoutMs", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
             "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
             "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax",
-            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries");
+            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries", "dedup.maxBytes");
 
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
 
@@ -108,6 +110,7 @@ public final class DescriptionParser {
         boolean dedupEnabled = dedup.bool("enabled", true);
         long window = dedup.integer("windowSeconds", 600, 1, 7 * 86_400);
         int maxEntries = (int) dedup.integer("maxEntries", 100_000, 1, 10_000_000);
+        long maxBytes = dedup.integer("maxBytes", DEDUP_MAX_BYTES, 4096, 1L << 30);
 
         return new FunctionDescription(name, source, types, partitions, concurrency, timeout,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
@@ -115,7 +118,7 @@ public final class DescriptionParser {
                         nonRetryable),
                 new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
                         deadLetterWarn),
-                new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries));
+                new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries, maxBytes));
     }
 
     /** Why a name is unsafe, or null: {@link #NAME}, at most {@link #MAX_NAME}, not partition-like, not reserved. */

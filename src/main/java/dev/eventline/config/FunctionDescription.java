@@ -63,8 +63,10 @@ public record FunctionDescription(String name, String source, List<String> event
      * @param enabled    whether the trigger skips an event whose id it already processed
      * @param window     how long a processed id is remembered
      * @param maxEntries how many ids are remembered at most (the oldest are forgotten first)
+     * @param maxBytes   estimated bytes of the remembered ids at most, 2 a character plus 96 an id (the oldest are
+     *                   forgotten first)
      */
-    public record Dedup(boolean enabled, Duration window, int maxEntries) {
+    public record Dedup(boolean enabled, Duration window, int maxEntries, long maxBytes) {
     }
 
     /**

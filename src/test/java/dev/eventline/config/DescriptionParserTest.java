@@ -33,7 +33,7 @@ class DescriptionParserTest {
         assertEquals(FunctionDescription.RetryMode.STRICT, d.retry().mode());
         assertEquals(java.util.List.of(), d.retry().nonRetryable());
         assertEquals(0.8, d.limits().deadLetterWarn());
-        assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000), d.dedup());
+        assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000, 16L << 20), d.dedup());
     }
 
     @Test
@@ -41,11 +41,11 @@ class DescriptionParserTest {
         FunctionDescription d = parser.parse("f.yaml", MINIMAL + "retry:\n  mode: relaxed\n  maxAttempts: 6\n"
                 + "  initialDelayMs: 100\n  multiplier: 3\n  maxDelayMs: 1000\n"
                 + "  nonRetryable: [com.example.Rejected]\nlimits:\n  deadLetterWarn: 0.5\n"
-                + "dedup:\n  enabled: false\n  windowSeconds: 60\n  maxEntries: 10\n", null);
+                + "dedup:\n  enabled: false\n  windowSeconds: 60\n  maxEntries: 10\n  maxBytes: 65536\n", null);
         assertEquals(FunctionDescription.RetryMode.RELAXED, d.retry().mode());
         assertEquals(java.util.List.of("com.example.Rejected"), d.retry().nonRetryable());
         assertEquals(0.5, d.limits().deadLetterWarn());
-        assertEquals(new FunctionDescription.Dedup(false, Duration.ofSeconds(60), 10), d.dedup());
+        assertEquals(new FunctionDescription.Dedup(false, Duration.ofSeconds(60), 10, 65_536), d.dedup());
         // waits 100, 300, 900, then capped at 1000: four distinct delay levels for five waits
         assertEquals(Duration.ofMillis(900), d.retry().delayAfter(3));
         assertEquals(Duration.ofMillis(1000), d.retry().delayAfter(5));
@@ -81,6 +81,7 @@ class DescriptionParserTest {
         expect(MINIMAL + "limits:\n  deadLetterWarn: 2\n", "field 'limits.deadLetterWarn'");
         expect(MINIMAL + "dedup:\n  enabled: maybe\n", "field 'dedup.enabled': expected true or false");
         expect(MINIMAL + "dedup:\n  maxEntries: 0\n", "field 'dedup.maxEntries'");
+        expect(MINIMAL + "dedup:\n  maxBytes: 100\n", "field 'dedup.maxBytes': 100 is out of range; allowed 4096..1073741824");
     }
 
     /**
