@@ -61,6 +61,13 @@ public interface EventlineConfig {
         @WithDefault("queue")
         Mode mode();
 
+        /**
+         * How long the HTTP trigger's dead-letter sink waits for the broker's confirm before answering {@code 503}
+         * (the sender keeps the event and retries). Default 10s.
+         */
+        @WithDefault("10s")
+        Duration confirmTimeout();
+
         enum Mode {
             QUEUE,
             HTTP
