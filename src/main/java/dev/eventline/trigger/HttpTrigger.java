@@ -42,8 +42,9 @@ import io.vertx.ext.web.RoutingContext;
  * rejects it without retrying, and the partition queue dead-letters it into {@code <fn>.dlq};</li>
  * <li>5xx: try again with the source's backoff (the handler failed, or the same event is still running here).</li>
  * </ul>
- * {@code POST /dead-letters} is a dead-letter sink ({@link DeadLetterSink}). The attributes that become AMQP fields
- * or keys are bounded ({@link EventAttributes}, 400 beyond).
+ * {@code POST /dead-letters} is a dead-letter sink ({@link DeadLetterSink}). Every path of the trigger and of
+ * Funqy requires the trigger's token ({@link TriggerCredential}, checked before the body is read), and the
+ * attributes that become AMQP fields or keys are bounded ({@link EventAttributes}, 400 beyond).
  * With {@code eventline.trigger.mode=queue} CloudEvents posted to {@code /} get {@code 404}: there the events
  * reach the functions through their partitions, and a direct call would bypass ordering.
  */
@@ -77,13 +78,17 @@ public class HttpTrigger {
     void register(@Observes Router router) {
         reader = new EventReader(json);
         if (config.trigger().mode() == Mode.HTTP) {
+            TriggerCredential credential = TriggerCredential.of(config); // fails start-up without a usable token
             List<FunctionDescription> functions = catalog.select(config.functions().enabled());
             served = functions.stream().flatMap(fn -> fn.eventTypes().stream().map(t -> Map.entry(t, fn)))
                     .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
             functions.forEach(fn -> dedup.put(fn.name(), new Dedup(fn.dedup())));
+            // ahead of everything, Quarkus' body handler included: a caller without the token is answered unread
+            router.route().order(Integer.MIN_VALUE).handler(credential);
             router.post("/dead-letters").order(-95).blockingHandler(ctx -> sink.handle(ctx, served), false);
-            LOG.infof("HTTP trigger: CloudEvents posted to / are answered for %s; dead-letter sink POST /dead-letters",
-                    functions.stream().map(FunctionDescription::name).toList());
+            LOG.infof("HTTP trigger: CloudEvents posted to / are answered for %s; dead-letter sink POST /dead-letters; %s",
+                    functions.stream().map(FunctionDescription::name).toList(),
+                    credential.isOpen() ? "OPEN, no token required" : "token required (eventline.trigger.token)");
         }
         router.route("/*").order(-90).handler(this::screen).failureHandler(this::failure);
     }

@@ -22,6 +22,7 @@ public class HttpTriggerProfile implements QuarkusTestProfile {
                 "eventline.gate.enabled", "false",
                 "eventline.admin.enabled", "true",
                 "eventline.admin.token", FaultProfile.TOKEN,
+                "eventline.trigger.token", TOKEN,
                 "eventline.trigger.confirm-timeout", CONFIRM_TIMEOUT);
     }
 }
