@@ -80,7 +80,9 @@ final class TriggerCredential implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (isOpen() || !guarded(ctx.normalizedPath()) || accepts(ctx.request().getHeader("Authorization"))) {
+        // Vert.x routes by the normalized path, Funqy by the raw one: either serving a function needs the token
+        boolean guarded = guarded(ctx.normalizedPath()) || guarded(ctx.request().path());
+        if (isOpen() || !guarded || accepts(ctx.request().getHeader("Authorization"))) {
             ctx.next();
             return;
         }

@@ -252,8 +252,8 @@ class ManifestsTest {
 
     /**
      * Generation follows any description and the options: a prefix with regex characters, another vhost, odd
-     * partition counts, a function whose name extends another's; the result passes the same checks and the
-     * validator.
+     * partition counts, a function whose name extends another's, the longest name with the most partitions (every
+     * Kubernetes name stays within its limit); the result passes the same checks and the validator.
      */
     @Test
     void generatesFromAnyDescriptionAndOptions(@TempDir Path dir) throws IOException {
@@ -263,7 +263,10 @@ class ManifestsTest {
                 + "limits: {depth: {soft: 1000}}\n", "alpha");
         FunctionDescription alphaBeta = parser.parse("alpha-b.yaml", "name: alpha-b\neventTypes: [b.one]\npartitions: 130\n"
                 + "timeoutMs: 3600000\n", "alpha-b");
-        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alphaBeta));
+        String longest = "l".repeat(DescriptionParser.MAX_NAME - 2) + "-x"; // the longest name, the most partitions
+        FunctionDescription edge = parser.parse("edge.yaml", "name: " + longest + "\neventTypes: [c.one]\npartitions: "
+                + DescriptionParser.MAX_PARTITIONS + "\n", longest);
+        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alphaBeta, edge));
         Manifests custom = new Manifests(ROOT, catalog, new Manifests.Options("registry.example/eventline:test",
                 "t.1-", "tenant", "broker", Map.of("web", List.of("a.one"))));
         assertEquals(334, Manifests.kedaQueueLengthTarget(alpha));

@@ -16,6 +16,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -134,6 +137,24 @@ class HttpTriggerAuthTest {
         refused(given().header("ce-authorization", "Bearer " + TOKEN).header("X-Auth-Token", TOKEN)
                 .cookie("token", TOKEN).contentType("application/cloudevents+json").body(body).post("/"));
         assertEquals(0, ledger.calls("forged-" + run));
+    }
+
+    /** Paths that look like health's or admin's but lead elsewhere once normalized need the token all the same. */
+    @Test
+    void pathsDisguisedAsExemptOnesNeedTheToken() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        for (String path : List.of("/q/../faultStrict", "/q/%2e%2e/faultStrict", "/admin/../faultStrict",
+                "/q/../dead-letters", "//faultStrict", "/q")) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(root.toString().replaceAll("/$", "")
+                    + path)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(r.statusCode() == 401 || r.statusCode() == 404 || r.statusCode() == 405,
+                    path + " answered " + r.statusCode() + ": " + r.body());
+            assertFalse(r.statusCode() < 300 || r.statusCode() >= 500, path + " answered " + r.statusCode());
+        }
+        assertEquals(401, client.send(HttpRequest.newBuilder(URI.create(root.toString().replaceAll("/$", "")
+                + "/q/../faultStrict")).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode(), "the normalized path is a function's");
     }
 
     @Test
