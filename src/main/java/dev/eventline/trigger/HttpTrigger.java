@@ -108,54 +108,71 @@ public class HttpTrigger {
                     + "producers post events to the gate, POST /events");
             return;
         }
-        if (EventReader.BATCH.equals(mediaType)) {
-            reply(ctx, 400, "batch-not-supported", "the HTTP trigger takes one CloudEvent per request "
-                    + "(binary or structured mode), as a RabbitMQ source sends them");
-            return;
-        }
-        byte[] body = bytes(ctx);
-        if (body.length > config.gate().maxEventBytes()) {
-            reply(ctx, 413, "event-too-large", "the event is " + body.length + " bytes; the limit is "
-                    + config.gate().maxEventBytes() + " (eventline.gate.max-event-bytes)");
-            return;
-        }
-        ObjectNode event;
-        try {
-            event = reader.read(contentType, ctx.request().headers(), body).get(0);
-        } catch (GateError e) {
-            reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
-            return;
-        }
-        String id = FunqyCall.text(event, "id");
-        String source = FunqyCall.text(event, "source");
-        String type = FunqyCall.text(event, "type");
-        if (id == null || source == null || type == null || !"1.0".equals(FunqyCall.text(event, "specversion"))) {
-            reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
-            return;
-        }
-        String problem = EventAttributes.problem(event);
-        if (problem != null) {
-            reply(ctx, 400, "invalid-event", problem);
-            return;
-        }
-        FunctionDescription fn = served.get(type);
+        ObjectNode event = read(ctx, contentType, mediaType);
+        FunctionDescription fn = event == null ? null : owner(ctx, event);
         if (fn == null) {
-            reply(ctx, 400, "type-not-served", "event type '" + type + "' is not handled by this service; it serves "
-                    + served.keySet().stream().sorted().toList() + " (eventline.functions.enabled)");
-            return;
-        }
-        try {
-            // the same rule as the queue trigger's: data that does not fit the method's parameter never will
-            trigger.invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
-        } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
-            reply(ctx, 400, "invalid-data", e.getMessage());
-            return;
+            return; // answered
         }
         if (EventReader.STRUCTURED.equals(mediaType) && event.has("data") && !event.has("datacontenttype")) {
             // datacontenttype is optional (JSON by default); Funqy's binding insists on it
             event.put("datacontenttype", "application/json");
             ctx.setBody(Buffer.buffer(event.toString()));
         }
+        dispatch(ctx, fn, FunqyCall.text(event, "source"), FunqyCall.text(event, "id"));
+    }
+
+    /** @return the one CloudEvent of the request, or null when it was refused (answered) */
+    private ObjectNode read(RoutingContext ctx, String contentType, String mediaType) {
+        if (EventReader.BATCH.equals(mediaType)) {
+            reply(ctx, 400, "batch-not-supported", "the HTTP trigger takes one CloudEvent per request "
+                    + "(binary or structured mode), as a RabbitMQ source sends them");
+            return null;
+        }
+        byte[] body = bytes(ctx);
+        if (body.length > config.gate().maxEventBytes()) {
+            reply(ctx, 413, "event-too-large", "the event is " + body.length + " bytes; the limit is "
+                    + config.gate().maxEventBytes() + " (eventline.gate.max-event-bytes)");
+            return null;
+        }
+        try {
+            return reader.read(contentType, ctx.request().headers(), body).get(0);
+        } catch (GateError e) {
+            reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
+            return null;
+        }
+    }
+
+    /** @return the function that serves a valid event, or null when the event was refused (answered) */
+    private FunctionDescription owner(RoutingContext ctx, ObjectNode event) {
+        String type = FunqyCall.text(event, "type");
+        if (FunqyCall.text(event, "id") == null || FunqyCall.text(event, "source") == null || type == null
+                || !"1.0".equals(FunqyCall.text(event, "specversion"))) {
+            reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
+            return null;
+        }
+        String problem = EventAttributes.problem(event);
+        if (problem != null) {
+            reply(ctx, 400, "invalid-event", problem);
+            return null;
+        }
+        FunctionDescription fn = served.get(type);
+        if (fn == null) {
+            reply(ctx, 400, "type-not-served", "event type '" + type + "' is not handled by this service; it serves "
+                    + served.keySet().stream().sorted().toList() + " (eventline.functions.enabled)");
+            return null;
+        }
+        try {
+            // the same rule as the queue trigger's: data that does not fit the method's parameter never will
+            trigger.invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
+        } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
+            reply(ctx, 400, "invalid-data", e.getMessage());
+            return null;
+        }
+        return fn;
+    }
+
+    /** Hands the event to Funqy, unless it is running here already (503) or was applied here (200). */
+    private void dispatch(RoutingContext ctx, FunctionDescription fn, String source, String id) {
         String key = Dedup.key(source, id);
         // claim the event first, then ask whether it was applied: a redelivery racing the first call's end
         // either finds it claimed (503) or finds it recorded (200), never neither
