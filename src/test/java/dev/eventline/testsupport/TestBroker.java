@@ -76,7 +76,10 @@ public final class TestBroker {
         return this;
     }
 
-    /** Whether this JVM started the broker, so tests may reconfigure it ({@link #memoryAlarm}). */
+    /**
+     * Whether this JVM started the broker, so tests may reconfigure it ({@link #memoryAlarm}), in whichever class
+     * loader (Quarkus gives each test profile its own) provisioned it first.
+     */
     public boolean isPrivate() {
         return control != null;
     }
@@ -185,7 +188,14 @@ public final class TestBroker {
         }
         ManagementApi management = new ManagementApi(System.getProperty(PROP + "managementUrl"),
                 System.getProperty(PROP + "managementUser"), System.getProperty(PROP + "managementPassword"));
-        return Optional.of(new TestBroker(url, management, System.getProperty(PROP + "description"), null));
+        TestBroker adopted = new TestBroker(url, management, System.getProperty(PROP + "description"), null);
+        // the rabbitmqctl of a node this JVM started, published by the class loader that started it
+        if (System.getProperties().get(PROP + "control") instanceof java.util.function.ToIntFunction<?> control) {
+            @SuppressWarnings("unchecked")
+            java.util.function.ToIntFunction<List<String>> ctl = (java.util.function.ToIntFunction<List<String>>) control;
+            adopted.withControl(ctl);
+        }
+        return Optional.of(adopted);
     }
 
     private static TestBroker provisionAndPublish() {
@@ -201,6 +211,11 @@ public final class TestBroker {
     }
 
     private void publish() {
+        if (control != null) {
+            // an object, not a string: every class loader of this JVM may then reconfigure the node this JVM started
+            // (a memory alarm, TerraformBrokerTest's users); a broker adopted from outside never gets one
+            System.getProperties().put(PROP + "control", control);
+        }
         System.setProperty(PROP + "managementUrl", management.url);
         System.setProperty(PROP + "managementUser", management.user);
         System.setProperty(PROP + "managementPassword", management.password);
