@@ -152,11 +152,12 @@ resource "rabbitmq_exchange" "function" {
       condition     = contains(["strict", "relaxed"], local.functions[each.key].mode)
       error_message = "functions/${each.key}/function.yaml: retry.mode must be strict or relaxed."
     }
-    # A function named <other>-<n> would have an exchange named like a partition queue of <other>, and the
-    # users' permission regexes (by name) could not tell them apart.
+    # The runtime's name rule (config/DescriptionParser.java): the names go into the users' permission regexes
+    # (users.tf) and into Kubernetes names. A name ending in -<n> is a partition queue of another function, a '.'
+    # would reach another function's <fn>.dlx, a regex metacharacter would widen a regex, and amq.* is the broker's.
     precondition {
-      condition     = length([for other in keys(local.functions) : other if can(regex("^${other}-[0-9]+$", each.key))]) == 0
-      error_message = "Function '${each.key}' is named like a partition queue of another function (<name>-<n>); rename it."
+      condition     = length(each.key) <= 40 && can(regex("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", each.key)) && !can(regex("-[0-9]+$", each.key)) && !contains(["amq", "gate"], each.key)
+      error_message = "Function '${each.key}': a name must be 1-40 characters matching [a-z][a-z0-9]*(-[a-z0-9]+)*, must not end in -<digits> (the name of another function's partition queue) and must not be amq or gate."
     }
     precondition {
       condition     = local.functions[each.key].depth_ceiling <= local.max_exact_number && local.functions[each.key].dead_letter_max <= local.max_exact_number

@@ -25,15 +25,26 @@
 # the gate cannot consume partitions (unless gate_may_repartition).
 
 locals {
-  # The prefix is restricted to [A-Za-z0-9._-] (see variables.tf): only '.' needs escaping. Function names are
-  # [a-z][a-z0-9-]*, nothing to escape.
-  prefix_re    = replace(var.prefix, ".", "\\.")
-  any_function = "(?:${join("|", keys(local.functions))})"
+  # Every name that goes into a regex, quoted: each RE2 metacharacter escaped (Terraform has no quoting function;
+  # the backslash goes first). Function names follow the runtime's rule, checked in main.tf: words of [a-z0-9]
+  # joined by single '-', never ending in -<digits> (the name of another function's partition queue) and without
+  # '.' (the separator of <fn>.dlx and the like); the prefix holds only [A-Za-z0-9._-] (variables.tf). So today
+  # only the prefix's '.' changes, and every regex below is anchored at both ends: one function's regexes cannot
+  # match another's names, even where one name starts with the other (pay, pay-out).
+  quoted = {
+    for s in distinct(concat([var.prefix], keys(local.functions))) : s => replace(replace(replace(replace(replace(
+      replace(replace(replace(replace(replace(replace(replace(replace(replace(s, "\\", "\\\\"), ".", "\\."),
+      "+", "\\+"), "*", "\\*"), "?", "\\?"), "(", "\\("), ")", "\\)"), "|", "\\|"), "[", "\\["), "]", "\\]"),
+      "{", "\\{"), "}", "\\}"), "^", "\\^"), "$", "\\$")
+  }
+  prefix_re    = local.quoted[var.prefix]
+  fn_re        = { for name in keys(local.functions) : name => local.quoted[name] }
+  any_function = "(?:${join("|", values(local.fn_re))})"
 
   # every exchange and queue of a function's topology, as a regex relative to the prefix
   topology_re = {
     for name, f in local.functions : name => (
-      f.mode == "relaxed" ? "${name}(?:-\\d+|\\.dlx|\\.dlq|\\.retry|\\.retry-\\d+)?" : "${name}(?:-\\d+|\\.dlx|\\.dlq)?"
+      f.mode == "relaxed" ? "${local.fn_re[name]}(?:-\\d+|\\.dlx|\\.dlq|\\.retry|\\.retry-\\d+)?" : "${local.fn_re[name]}(?:-\\d+|\\.dlx|\\.dlq)?"
     )
   }
   verify_topology = var.runtime_verifies_topology ? values(local.topology_re) : []
@@ -57,9 +68,9 @@ locals {
     },
     {
       for name, f in local.functions : "fn-${name}" => {
-        configure = concat(["${name}-\\d+\\.owner"], local.verify_topology)
-        write     = concat(["eventline\\.status", "${name}\\.dlx"], f.mode == "relaxed" ? ["${name}\\.retry"] : [])
-        read      = ["eventline\\.status", "${name}-\\d+"]
+        configure = concat(["${local.fn_re[name]}-\\d+\\.owner"], local.verify_topology)
+        write     = concat(["eventline\\.status", "${local.fn_re[name]}\\.dlx"], f.mode == "relaxed" ? ["${local.fn_re[name]}\\.retry"] : [])
+        read      = ["eventline\\.status", "${local.fn_re[name]}-\\d+"]
       }
     }
   )

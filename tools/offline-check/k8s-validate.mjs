@@ -5,8 +5,8 @@
 //
 // Every YAML document of every file is checked and reported on its own line ("ok" or "FAIL" and the errors):
 // - kinds with a published schema are validated with it: Deployment, Service, Secret, ConfigMap,
-//   PodDisruptionBudget (kubernetes-models), the Knative Service (@kubernetes-models/knative), ScaledObject and
-//   TriggerAuthentication (@kubernetes-models/keda);
+//   PodDisruptionBudget, NetworkPolicy (kubernetes-models), the Knative Service (@kubernetes-models/knative),
+//   ScaledObject and TriggerAuthentication (@kubernetes-models/keda);
 // - RabbitmqSource (knative-extensions/eventing-rabbitmq) and RabbitmqCluster (rabbitmq/cluster-operator) have no
 //   offline schema: they get explicit checks written from their Go types and webhooks (field names, required fields,
 //   types, enums, bounds; unknown fields are errors there);
@@ -21,6 +21,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { Service as KnativeService } from "@kubernetes-models/knative/serving.knative.dev/v1/Service";
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
 import { TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication";
@@ -31,6 +32,7 @@ const MODELS = new Map([
   ["v1 Secret", Secret],
   ["v1 Service", Service],
   ["policy/v1 PodDisruptionBudget", PodDisruptionBudget],
+  ["networking.k8s.io/v1 NetworkPolicy", NetworkPolicy],
   ["serving.knative.dev/v1 Service", KnativeService],
   ["keda.sh/v1alpha1 ScaledObject", ScaledObject],
   ["keda.sh/v1alpha1 TriggerAuthentication", TriggerAuthentication],
@@ -271,6 +273,24 @@ function checkDestination(at, sink, path, required) {
     at.errors.push(`${path}.uri: must be relative when a ref is given`);
   }
   if (!ref && dest.uri === undefined) at.errors.push(`${path}: ref or uri is required`);
+  if (!ref && typeof dest.uri === "string") checkAbsoluteUri(at, dest.uri, `${path}.uri`);
+}
+
+// Without a ref, Knative's webhook wants an absolute URI with a host, parsed by Go's net/url: user info of
+// unreserved characters, sub-delimiters, ':' and '%' only, and a host name. The user info (a password) is never
+// printed.
+function checkAbsoluteUri(at, uri, path) {
+  const m = /^(https?):\/\/(?:([^@/?#]*)@)?([^:/?#]*)(?::(\d*))?(?:[/?#].*)?$/.exec(uri);
+  if (!m) {
+    at.errors.push(`${path}: must be an absolute http or https URI when no ref is given`);
+    return;
+  }
+  if (m[2] !== undefined && !/^[A-Za-z0-9\-._~!$&'()*+,;=:%]*$/.test(m[2])) {
+    at.errors.push(`${path}: the user info has characters a URI cannot carry unescaped (an unfilled placeholder?)`);
+  }
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(m[3])) {
+    at.errors.push(`${path}: host "${m[3]}" is not a host name (an unfilled placeholder?)`);
+  }
 }
 
 /**

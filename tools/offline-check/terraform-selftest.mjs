@@ -39,6 +39,12 @@ const CASES = [
   ['tonumber("2.50")', "2.5"],
   ['tonumber("x")', { error: /number is required/ }],
   ['replace("a.b.c", ".", "\\\\.")', '"a\\\\.b\\\\.c"'],
+  // users.tf quotes names for regexes with chained replace(): the backslash first, then each metacharacter
+  ['replace(replace("x\\\\y|z", "\\\\", "\\\\\\\\"), "|", "\\\\|")', '"x\\\\\\\\y\\\\|z"'],
+  ['replace("$${a}$", "$", "\\\\$")', '"\\\\${a}\\\\$"'],
+  ['!can(regex("-[0-9]+$", "orders-1"))', "false"],
+  ['can(regex("^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", "pay-out"))', "true"],
+  ['can(regex("^a\\\\|b$", "a|b"))', "true"],
   ['format("%s-%d%%", "a", 5)', '"a-5%"'],
   ['join("|", ["a", 1, true])', '"a|1|true"'],
   ['length("abc")', "3"],

@@ -20,8 +20,20 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
  */
 public final class DescriptionParser {
 
-    /** Function names become queue and exchange names, user names and Kubernetes names. */
-    static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,39}");
+    /**
+     * Function names become queue and exchange names, broker user names, the users' permission regexes and
+     * Kubernetes names: lower-case words of letters and digits joined by single '-', no regex metacharacter, no
+     * '.' (the separator of {@code <fn>.dlx}, {@code <fn>.dlq}, {@code <fn>.retry}).
+     */
+    public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9]*(-[a-z0-9]+)*");
+    /** A name ending in {@code -<digits>} is the name of a partition queue of another function ({@code <fn>-<i>}). */
+    static final Pattern PARTITION_LIKE = Pattern.compile(".*-[0-9]+");
+    public static final int MAX_NAME = 40;
+    /**
+     * {@code amq}: the broker reserves {@code amq.*}, so {@code amq.dlx} could never be declared; {@code gate}: the
+     * gate's Kubernetes objects and Secret are {@code eventline-gate}, {@code eventline-rabbitmq-gate}.
+     */
+    public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
     public static final int MAX_PARTITIONS = 256;
 
@@ -30,7 +42,9 @@ public final class DescriptionParser {
     private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
             "mode", "nonRetryable");
     private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax", "deadLetterWarn");
-    private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries");
+    private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries", "maxBytes");
+    /** Default of {@code dedup.maxBytes}: 16 MiB, some 65,000 ids of 40 characters from sources of 40 (258 bytes each). */
+    public static final long DEDUP_MAX_BYTES = 16L << 20;
     static final Pattern CLASS_NAME = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
     private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
@@ -40,7 +54,7 @@ public final class DescriptionParser {
             "concurrency", "timeoutMs", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
             "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
             "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax",
-            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries");
+            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries", "dedup.maxBytes");
 
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
 
@@ -60,10 +74,7 @@ public final class DescriptionParser {
         }
         Fields top = new Fields(source, "", asMap(source, "", tree), TOP);
         String name = top.string("name", null);
-        if (!NAME.matcher(name).matches()) {
-            throw new DescriptionException(source, "name",
-                    "'" + name + "' must match " + NAME.pattern() + " (it becomes queue, exchange and user names)");
-        }
+        checkName(source, name);
         if (expected != null && !expected.equals(name)) {
             throw new DescriptionException(source, "name", "'" + name + "' must equal its folder name '" + expected + "'");
         }
@@ -99,6 +110,7 @@ public final class DescriptionParser {
         boolean dedupEnabled = dedup.bool("enabled", true);
         long window = dedup.integer("windowSeconds", 600, 1, 7 * 86_400);
         int maxEntries = (int) dedup.integer("maxEntries", 100_000, 1, 10_000_000);
+        long maxBytes = dedup.integer("maxBytes", DEDUP_MAX_BYTES, 4096, 1L << 30);
 
         return new FunctionDescription(name, source, types, partitions, concurrency, timeout,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
@@ -106,7 +118,32 @@ public final class DescriptionParser {
                         nonRetryable),
                 new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
                         deadLetterWarn),
-                new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries));
+                new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries, maxBytes));
+    }
+
+    /** Why a name is unsafe, or null: {@link #NAME}, at most {@link #MAX_NAME}, not partition-like, not reserved. */
+    public static String nameProblem(String name) {
+        if (name.length() > MAX_NAME || !NAME.matcher(name).matches()) {
+            return "must be 1-" + MAX_NAME + " characters matching " + NAME.pattern()
+                    + ": lower-case letters and digits in words joined by single '-', starting with a letter";
+        }
+        if (PARTITION_LIKE.matcher(name).matches()) {
+            return "must not end in -<digits>: that is the name of a partition queue of a function named "
+                    + name.substring(0, name.lastIndexOf('-'));
+        }
+        if (RESERVED_NAMES.contains(name)) {
+            return "is reserved (" + String.join(", ", RESERVED_NAMES.stream().sorted().toList())
+                    + "): the broker keeps amq.* to itself, and the gate's objects are named eventline-gate";
+        }
+        return null;
+    }
+
+    private static void checkName(String source, String name) {
+        String problem = nameProblem(name);
+        if (problem != null) {
+            throw new DescriptionException(source, "name", "'" + name + "' " + problem
+                    + " (it becomes queue, exchange and user names and the users' permission regexes)");
+        }
     }
 
     private static List<String> eventTypes(Fields top) {

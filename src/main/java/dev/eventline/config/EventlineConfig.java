@@ -61,6 +61,28 @@ public interface EventlineConfig {
         @WithDefault("queue")
         Mode mode();
 
+        /**
+         * Shared secret (16+ URL-safe characters: A-Z a-z 0-9 - . _ ~) that HTTP mode requires of every caller of
+         * {@code /}, {@code /dead-letters} and the function paths, as the password of {@code Authorization: Basic}
+         * (what a RabbitmqSource sends from the user info of its sink URI) or as {@code Authorization: Bearer}; no
+         * default: HTTP mode without it (and without {@code open}) does not start. Env {@code EVENTLINE_TRIGGER_TOKEN}.
+         */
+        Optional<String> token();
+
+        /**
+         * Development only: HTTP mode without a credential, so anyone who reaches the process can run the handlers
+         * and write dead letters (start-up logs a warning). Default false; not allowed together with a token.
+         */
+        @WithDefault("false")
+        boolean open();
+
+        /**
+         * How long the HTTP trigger's dead-letter sink waits for the broker's confirm before answering {@code 503}
+         * (the sender keeps the event and retries). Default 10s.
+         */
+        @WithDefault("10s")
+        Duration confirmTimeout();
+
         enum Mode {
             QUEUE,
             HTTP

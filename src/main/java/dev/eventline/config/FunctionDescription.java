@@ -7,7 +7,8 @@ import java.util.List;
  * One deployable function, as described once in {@code functions/<name>/function.yaml}. The runtime, the
  * Terraform module and the deployment manifests all read that file; this record is its validated form.
  *
- * @param name        function name: lower-case letters, digits and '-', the stem of every broker name
+ * @param name        function name: words of lower-case letters and digits joined by '-' (not ending in
+ *                    {@code -<digits>}), the stem of every broker name ({@link DescriptionParser#nameProblem})
  * @param source      where the description came from (file or classpath resource), for error messages
  * @param eventTypes  CloudEvent types this function owns; each type is owned by exactly one function
  * @param partitions  number of partition queues (P), 1..256
@@ -62,8 +63,10 @@ public record FunctionDescription(String name, String source, List<String> event
      * @param enabled    whether the trigger skips an event whose id it already processed
      * @param window     how long a processed id is remembered
      * @param maxEntries how many ids are remembered at most (the oldest are forgotten first)
+     * @param maxBytes   estimated bytes of the remembered ids at most, 2 a character plus 96 an id (the oldest are
+     *                   forgotten first)
      */
-    public record Dedup(boolean enabled, Duration window, int maxEntries) {
+    public record Dedup(boolean enabled, Duration window, int maxEntries, long maxBytes) {
     }
 
     /**

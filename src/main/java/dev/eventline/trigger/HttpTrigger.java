@@ -1,13 +1,9 @@
 package dev.eventline.trigger;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -20,23 +16,16 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.rabbitmq.client.AMQP;
 
-import dev.eventline.broker.ConfirmingPublisher;
-import dev.eventline.broker.EventCodec;
-import dev.eventline.broker.OutgoingMessage;
-import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.fault.DeadLetters;
 import dev.eventline.fault.Dedup;
 import dev.eventline.fault.NonRetryableException;
 import dev.eventline.gate.EventReader;
 import dev.eventline.gate.GateError;
 import dev.eventline.metrics.PipelineMetrics;
-import dev.eventline.topology.Names;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -53,9 +42,9 @@ import io.vertx.ext.web.RoutingContext;
  * rejects it without retrying, and the partition queue dead-letters it into {@code <fn>.dlq};</li>
  * <li>5xx: try again with the source's backoff (the handler failed, or the same event is still running here).</li>
  * </ul>
- * {@code POST /dead-letters} is a dead-letter sink for Knative delivery that has one (a Trigger or Subscription;
- * a RabbitmqSource has none): it puts the event, with the delivery's error, into the function's dead-letter
- * queue, where the admin endpoints list, replay and purge it like any other.
+ * {@code POST /dead-letters} is a dead-letter sink ({@link DeadLetterSink}). Every path of the trigger and of
+ * Funqy requires the trigger's token ({@link TriggerCredential}, checked before the body is read), and the
+ * attributes that become AMQP fields or keys are bounded ({@link EventAttributes}, 400 beyond).
  * With {@code eventline.trigger.mode=queue} CloudEvents posted to {@code /} get {@code 404}: there the events
  * reach the functions through their partitions, and a direct call would bypass ordering.
  */
@@ -67,25 +56,19 @@ public class HttpTrigger {
     private static final int MAX_ERROR = 1000;
     private static final Duration ABANDONED_POLL = Duration.ofMillis(500);
     private static final Duration ABANDONED_MIN_WAIT = Duration.ofMinutes(1);
-    /** Knative's dead-letter extensions (eventing's "dead letter sink" contract). */
-    private static final List<String> KNATIVE_ERROR = List.of("knativeerrordest", "knativeerrorcode", "knativeerrordata");
 
     @Inject
     EventlineConfig config;
     @Inject
     FunctionCatalog catalog;
     @Inject
-    Names names;
-    @Inject
-    Publishing publishing;
-    @Inject
-    EventCodec codec;
-    @Inject
     ObjectMapper json;
     @Inject
     PipelineMetrics metrics;
     @Inject
     Trigger trigger; // its @Funq lookup by event type, the queue trigger's
+    @Inject
+    DeadLetterSink sink;
 
     private EventReader reader;
     private Map<String, FunctionDescription> served = Map.of();
@@ -95,13 +78,17 @@ public class HttpTrigger {
     void register(@Observes Router router) {
         reader = new EventReader(json);
         if (config.trigger().mode() == Mode.HTTP) {
+            TriggerCredential credential = TriggerCredential.of(config); // fails start-up without a usable token
             List<FunctionDescription> functions = catalog.select(config.functions().enabled());
             served = functions.stream().flatMap(fn -> fn.eventTypes().stream().map(t -> Map.entry(t, fn)))
                     .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
             functions.forEach(fn -> dedup.put(fn.name(), new Dedup(fn.dedup())));
-            router.post("/dead-letters").order(-95).blockingHandler(this::deadLetter, false);
-            LOG.infof("HTTP trigger: CloudEvents posted to / are answered for %s; dead-letter sink POST /dead-letters",
-                    functions.stream().map(FunctionDescription::name).toList());
+            // ahead of everything, Quarkus' body handler included: a caller without the token is answered unread
+            router.route().order(Integer.MIN_VALUE).handler(credential);
+            router.post("/dead-letters").order(-95).blockingHandler(ctx -> sink.handle(ctx, served), false);
+            LOG.infof("HTTP trigger: CloudEvents posted to / are answered for %s; dead-letter sink POST /dead-letters; %s",
+                    functions.stream().map(FunctionDescription::name).toList(),
+                    credential.isOpen() ? "OPEN, no token required" : "token required (eventline.trigger.token)");
         }
         router.route("/*").order(-90).handler(this::screen).failureHandler(this::failure);
     }
@@ -121,43 +108,71 @@ public class HttpTrigger {
                     + "producers post events to the gate, POST /events");
             return;
         }
-        if (EventReader.BATCH.equals(mediaType)) {
-            reply(ctx, 400, "batch-not-supported", "the HTTP trigger takes one CloudEvent per request "
-                    + "(binary or structured mode), as a RabbitMQ source sends them");
-            return;
-        }
-        ObjectNode event;
-        try {
-            event = reader.read(contentType, ctx.request().headers(), bytes(ctx)).get(0);
-        } catch (GateError e) {
-            reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
-            return;
-        }
-        String id = FunqyCall.text(event, "id");
-        String source = FunqyCall.text(event, "source");
-        String type = FunqyCall.text(event, "type");
-        if (id == null || source == null || type == null || !"1.0".equals(FunqyCall.text(event, "specversion"))) {
-            reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
-            return;
-        }
-        FunctionDescription fn = served.get(type);
+        ObjectNode event = read(ctx, contentType, mediaType);
+        FunctionDescription fn = event == null ? null : owner(ctx, event);
         if (fn == null) {
-            reply(ctx, 400, "type-not-served", "event type '" + type + "' is not handled by this service; it serves "
-                    + served.keySet().stream().sorted().toList() + " (eventline.functions.enabled)");
-            return;
-        }
-        try {
-            // the same rule as the queue trigger's: data that does not fit the method's parameter never will
-            trigger.invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
-        } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
-            reply(ctx, 400, "invalid-data", e.getMessage());
-            return;
+            return; // answered
         }
         if (EventReader.STRUCTURED.equals(mediaType) && event.has("data") && !event.has("datacontenttype")) {
             // datacontenttype is optional (JSON by default); Funqy's binding insists on it
             event.put("datacontenttype", "application/json");
             ctx.setBody(Buffer.buffer(event.toString()));
         }
+        dispatch(ctx, fn, FunqyCall.text(event, "source"), FunqyCall.text(event, "id"));
+    }
+
+    /** @return the one CloudEvent of the request, or null when it was refused (answered) */
+    private ObjectNode read(RoutingContext ctx, String contentType, String mediaType) {
+        if (EventReader.BATCH.equals(mediaType)) {
+            reply(ctx, 400, "batch-not-supported", "the HTTP trigger takes one CloudEvent per request "
+                    + "(binary or structured mode), as a RabbitMQ source sends them");
+            return null;
+        }
+        byte[] body = bytes(ctx);
+        if (body.length > config.gate().maxEventBytes()) {
+            reply(ctx, 413, "event-too-large", "the event is " + body.length + " bytes; the limit is "
+                    + config.gate().maxEventBytes() + " (eventline.gate.max-event-bytes)");
+            return null;
+        }
+        try {
+            return reader.read(contentType, ctx.request().headers(), body).get(0);
+        } catch (GateError e) {
+            reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
+            return null;
+        }
+    }
+
+    /** @return the function that serves a valid event, or null when the event was refused (answered) */
+    private FunctionDescription owner(RoutingContext ctx, ObjectNode event) {
+        String type = FunqyCall.text(event, "type");
+        if (FunqyCall.text(event, "id") == null || FunqyCall.text(event, "source") == null || type == null
+                || !"1.0".equals(FunqyCall.text(event, "specversion"))) {
+            reply(ctx, 400, "invalid-event", "a CloudEvent 1.0 needs specversion 1.0, id, source and type");
+            return null;
+        }
+        String problem = EventAttributes.problem(event);
+        if (problem != null) {
+            reply(ctx, 400, "invalid-event", problem);
+            return null;
+        }
+        FunctionDescription fn = served.get(type);
+        if (fn == null) {
+            reply(ctx, 400, "type-not-served", "event type '" + type + "' is not handled by this service; it serves "
+                    + served.keySet().stream().sorted().toList() + " (eventline.functions.enabled)");
+            return null;
+        }
+        try {
+            // the same rule as the queue trigger's: data that does not fit the method's parameter never will
+            trigger.invokers().forType(type).ifPresent(invoker -> new FunqyCall(invoker, event, json));
+        } catch (RuntimeException e) { // data that does not fit, or an attribute (time) that cannot be read
+            reply(ctx, 400, "invalid-data", e.getMessage());
+            return null;
+        }
+        return fn;
+    }
+
+    /** Hands the event to Funqy, unless it is running here already (503) or was applied here (200). */
+    private void dispatch(RoutingContext ctx, FunctionDescription fn, String source, String id) {
         String key = Dedup.key(source, id);
         // claim the event first, then ask whether it was applied: a redelivery racing the first call's end
         // either finds it claimed (503) or finds it recorded (200), never neither
@@ -247,81 +262,23 @@ public class HttpTrigger {
         }
     }
 
+    /** @return whether the error or a cause is a NonRetryableException or (a subclass of) a class the description lists */
     static boolean nonRetryable(FunctionDescription fn, Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof NonRetryableException || fn.retry().nonRetryable().contains(t.getClass().getName())) {
+            if (t instanceof NonRetryableException) {
                 return true;
+            }
+            for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+                if (fn.retry().nonRetryable().contains(c.getName())) {
+                    return true;
+                }
             }
         }
         return false;
     }
 
-    /**
-     * A Knative dead-letter sink: stores the event in its function's dead-letter queue (confirmed) with the
-     * delivery error Knative attached, and answers 202; 503 when the broker cannot take it (the source keeps it).
-     */
-    private void deadLetter(RoutingContext ctx) {
-        if (EventReader.BATCH.equals(EventReader.mediaType(ctx.request().getHeader("Content-Type")))) {
-            reply(ctx, 400, "batch-not-supported", "a dead-letter sink takes one CloudEvent per request");
-            return;
-        }
-        ObjectNode event;
-        try {
-            event = reader.read(ctx.request().getHeader("Content-Type"), ctx.request().headers(), bytes(ctx)).get(0);
-        } catch (GateError e) {
-            reply(ctx, 400, "invalid-event", e.getMessage());
-            return;
-        }
-        String type = FunqyCall.text(event, "type");
-        FunctionDescription fn = type == null ? null : served.get(type);
-        if (fn == null && served.values().stream().distinct().count() == 1) {
-            fn = served.values().iterator().next(); // a service of one function: its dead letters are its own
-        }
-        if (fn == null || FunqyCall.text(event, "id") == null) {
-            reply(ctx, 400, "invalid-event", "a dead letter needs an id and a type this service handles: "
-                    + served.keySet().stream().sorted().toList());
-            return;
-        }
-        ConfirmingPublisher publisher = publishing.publisher().orElse(null);
-        if (publisher == null) {
-            reply(ctx, 503, "broker-unavailable", "the broker is not reachable; the dead letter was not stored");
-            return;
-        }
-        Map<String, Object> headers = new HashMap<>();
-        String code = FunqyCall.text(event, "knativeerrorcode");
-        String data = decoded(FunqyCall.text(event, "knativeerrordata"));
-        String destination = FunqyCall.text(event, "knativeerrordest");
-        KNATIVE_ERROR.forEach(event::remove);
-        headers.put(DeadLetters.REASON, "knative-delivery-failed" + (code == null ? "" : " (HTTP " + code + ")"));
-        headers.put(DeadLetters.ATTEMPTS, fn.retry().maxAttempts());
-        headers.put(DeadLetters.ORIGINAL_QUEUE, destination == null ? "knative" : "knative:" + destination);
-        String now = java.time.Instant.now().toString();
-        headers.put(DeadLetters.FIRST_FAILURE, now);
-        headers.put(DeadLetters.LAST_FAILURE, now);
-        if (data != null) {
-            headers.put(DeadLetters.ERROR_MESSAGE, data.length() > MAX_ERROR ? data.substring(0, MAX_ERROR) : data);
-        }
-        String key = partitionKey(event);
-        headers.put(EventCodec.PARTITION_KEY, key);
-        AMQP.BasicProperties properties = codec.properties(FunqyCall.text(event, "id"), type, key, System.currentTimeMillis())
-                .builder().headers(headers).build();
-        List<CompletableFuture<Void>> confirms = publisher.publish(
-                List.of(new OutgoingMessage(names.deadLetterExchange(fn.name()), key, properties, codec.encode(event))),
-                config.gate().confirmTimeout());
-        FunctionDescription function = fn;
-        confirms.get(0).whenComplete((ok, error) -> {
-            if (error == null) {
-                metrics.processed(function.name(), "dead-lettered");
-                reply(ctx, 202, "dead-lettered", "stored in " + names.deadLetterQueue(function.name()));
-            } else {
-                LOG.warnf("dead letter of %s not stored: %s", function.name(), error.getMessage());
-                reply(ctx, 503, "not-stored", "the broker did not take the dead letter (" + error.getMessage()
-                        + "); the dead-letter queue may be full: " + names.deadLetterQueue(function.name()));
-            }
-        });
-    }
-
-    private static String partitionKey(ObjectNode event) {
+    /** @return the event's partition key: {@code partitionkey}, else {@code subject}, else empty */
+    static String partitionKey(ObjectNode event) {
         for (String attribute : new String[] { "partitionkey", "subject" }) {
             String v = FunqyCall.text(event, attribute);
             if (v != null && !v.isEmpty()) {
@@ -331,18 +288,7 @@ public class HttpTrigger {
         return "";
     }
 
-    private static String decoded(String base64) {
-        if (base64 == null) {
-            return null;
-        }
-        try {
-            return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return base64;
-        }
-    }
-
-    private static byte[] bytes(RoutingContext ctx) {
+    static byte[] bytes(RoutingContext ctx) {
         return ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
     }
 
@@ -351,12 +297,7 @@ public class HttpTrigger {
         return message.length() > MAX_ERROR ? message.substring(0, MAX_ERROR) : message;
     }
 
-    private void reply(RoutingContext ctx, int status, String code, String message) {
-        if (ctx.response().ended()) {
-            return;
-        }
-        ObjectNode body = json.createObjectNode().put("status", status).put(status < 400 ? "outcome" : "error", code)
-                .put("message", message);
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toString());
+    private static void reply(RoutingContext ctx, int status, String code, String message) {
+        Replies.send(ctx, status, code, message);
     }
 }

@@ -33,7 +33,7 @@ class DescriptionParserTest {
         assertEquals(FunctionDescription.RetryMode.STRICT, d.retry().mode());
         assertEquals(java.util.List.of(), d.retry().nonRetryable());
         assertEquals(0.8, d.limits().deadLetterWarn());
-        assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000), d.dedup());
+        assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000, 16L << 20), d.dedup());
     }
 
     @Test
@@ -41,11 +41,11 @@ class DescriptionParserTest {
         FunctionDescription d = parser.parse("f.yaml", MINIMAL + "retry:\n  mode: relaxed\n  maxAttempts: 6\n"
                 + "  initialDelayMs: 100\n  multiplier: 3\n  maxDelayMs: 1000\n"
                 + "  nonRetryable: [com.example.Rejected]\nlimits:\n  deadLetterWarn: 0.5\n"
-                + "dedup:\n  enabled: false\n  windowSeconds: 60\n  maxEntries: 10\n", null);
+                + "dedup:\n  enabled: false\n  windowSeconds: 60\n  maxEntries: 10\n  maxBytes: 65536\n", null);
         assertEquals(FunctionDescription.RetryMode.RELAXED, d.retry().mode());
         assertEquals(java.util.List.of("com.example.Rejected"), d.retry().nonRetryable());
         assertEquals(0.5, d.limits().deadLetterWarn());
-        assertEquals(new FunctionDescription.Dedup(false, Duration.ofSeconds(60), 10), d.dedup());
+        assertEquals(new FunctionDescription.Dedup(false, Duration.ofSeconds(60), 10, 65_536), d.dedup());
         // waits 100, 300, 900, then capped at 1000: four distinct delay levels for five waits
         assertEquals(Duration.ofMillis(900), d.retry().delayAfter(3));
         assertEquals(Duration.ofMillis(1000), d.retry().delayAfter(5));
@@ -68,7 +68,7 @@ class DescriptionParserTest {
         expect(MINIMAL + "retry:\n  multipler: 2\n", "field 'retry.multipler': unknown field");
         expect(MINIMAL + "limits:\n  depth:\n    soft: 10\n    hard: 5\n", "field 'limits.depth.hard': 5 is out of range");
         expect(MINIMAL + "limits: [1]\n", "field 'limits': expected a mapping");
-        expect("name: Billing\neventTypes: [a]\n", "field 'name': 'Billing' must match");
+        expect("name: Billing\neventTypes: [a]\n", "field 'name': 'Billing' must be 1-40 characters matching");
         expect("name: other\neventTypes: [a]\n", "field 'name': 'other' must equal its folder name 'billing'");
         expect("eventTypes: [a]\n", "field 'name': required");
         expect("name: billing\n", "field 'eventTypes': required");
@@ -81,6 +81,38 @@ class DescriptionParserTest {
         expect(MINIMAL + "limits:\n  deadLetterWarn: 2\n", "field 'limits.deadLetterWarn'");
         expect(MINIMAL + "dedup:\n  enabled: maybe\n", "field 'dedup.enabled': expected true or false");
         expect(MINIMAL + "dedup:\n  maxEntries: 0\n", "field 'dedup.maxEntries'");
+        expect(MINIMAL + "dedup:\n  maxBytes: 100\n", "field 'dedup.maxBytes': 100 is out of range; allowed 4096..1073741824");
+    }
+
+    /**
+     * Names end up in the users' permission regexes ({@code ^<fn>-\\d+$}, {@code ^<fn>\\.dlx$}), so none may
+     * carry a regex metacharacter or a '.', nor be the partition queue of another ({@code orders-1}).
+     */
+    @Test
+    void acceptsOnlyNamesThatCannotCoverAnotherFunctionsBrokerNames() {
+        for (String ok : List.of("orders", "pay", "pay-out", "a", "a1", "a1-b2", "a-1b", "v2", "x-1-y",
+                "a".repeat(38) + "-b")) {
+            assertEquals(ok, parser.parse(ok + ".yaml", "name: " + ok + "\neventTypes: [a.b]\n", ok).name(), ok);
+        }
+        String badSyntax = "must be 1-40 characters matching [a-z][a-z0-9]*(-[a-z0-9]+)*";
+        for (String bad : List.of("order.s", "a|b", "a*", "(a)", "a+", "a?", "[a]", "a{2}", "a^", "a$", "a\\\\b",
+                "a_b", "Orders", "1a", "-a", "a-", "a--b", "a b", "a".repeat(39) + "-b")) {
+            DescriptionException e = assertThrows(DescriptionException.class,
+                    () -> parser.parse("f.yaml", "name: '" + bad + "'\neventTypes: [a.b]\n", null), bad);
+            assertTrue(e.getMessage().contains(badSyntax), e.getMessage());
+        }
+        for (String partitionLike : List.of("orders-1", "pay-0", "a-b-12")) {
+            expectName(partitionLike, "must not end in -<digits>: that is the name of a partition queue of a function named "
+                    + partitionLike.substring(0, partitionLike.lastIndexOf('-')));
+        }
+        expectName("amq", "is reserved");
+        expectName("gate", "is reserved");
+    }
+
+    private void expectName(String name, String message) {
+        DescriptionException e = assertThrows(DescriptionException.class,
+                () -> parser.parse("f.yaml", "name: " + name + "\neventTypes: [a.b]\n", null), name);
+        assertTrue(e.getMessage().contains("field 'name': '" + name + "' " + message), e.getMessage());
     }
 
     private void expect(String yaml, String message) {

@@ -57,7 +57,8 @@ final class ManifestChecks {
     static List<String> knative(Manifests m, FunctionDescription fd, List<JsonNode> docs) {
         Problems p = new Problems("knative.yaml of " + fd.name());
         String fn = fd.name();
-        p.kinds(docs, Set.of("serving.knative.dev/v1 Service", "sources.knative.dev/v1alpha1 RabbitmqSource"));
+        p.kinds(docs, Set.of("serving.knative.dev/v1 Service", "sources.knative.dev/v1alpha1 RabbitmqSource",
+                "networking.k8s.io/v1 NetworkPolicy"));
         List<JsonNode> services = ofKind(docs, "serving.knative.dev/v1", "Service");
         List<JsonNode> sources = ofKind(docs, "sources.knative.dev/v1alpha1", "RabbitmqSource");
         p.check(services.size() == 1, "one Knative Service, found " + services.size());
@@ -81,6 +82,8 @@ final class ManifestChecks {
             if (container != null) {
                 Map<String, JsonNode> env = env(p, container);
                 p.equal("http", value(env, "EVENTLINE_TRIGGER_MODE"), "EVENTLINE_TRIGGER_MODE");
+                secretRef(p, env, "EVENTLINE_TRIGGER_TOKEN", Manifests.triggerSecret(fn), "token");
+                p.check(!env.containsKey("EVENTLINE_TRIGGER_OPEN"), "the trigger is not open");
                 functionEnv(p, m, fn, env);
                 p.equal(Manifests.HTTP_PORT, at(container, "ports").path(0).path("containerPort").asInt(-1),
                         "containerPort");
@@ -89,6 +92,8 @@ final class ManifestChecks {
                 resources(p, container);
             }
             prometheus(p, annotations);
+            networkPolicy(p, docs, at(template, "metadata.labels"), m.options().knativeNamespaces(),
+                    m.options().monitoringNamespace());
         }
         List<String> expected = m.names().partitions(fn, fd.partitions());
         p.equal(expected, sources.stream().map(s -> text(s, "spec.rabbitmqResourcesConfig.queueName")).toList(),
@@ -112,9 +117,11 @@ final class ManifestChecks {
             p.equal(fd.retry().initialDelay(), duration(text(spec, "delivery.backoffDelay")),
                     name + ": delivery.backoffDelay (= retry.initialDelayMs)");
             p.check(at(spec, "delivery.deadLetterSink").isMissingNode(), name + ": RabbitmqSource has no deadLetterSink");
-            p.equal(List.of("serving.knative.dev/v1", "Service", Manifests.appName(fn)),
-                    List.of(text(spec, "sink.ref.apiVersion"), text(spec, "sink.ref.kind"), text(spec, "sink.ref.name")),
-                    name + ": sink is the function's Knative Service");
+            // the Knative Service's cluster-local address, the token as the password of the user info (Basic)
+            p.equal("http://eventline:${EVENTLINE_TRIGGER_TOKEN}@" + Manifests.appName(fn)
+                    + ".${EVENTLINE_NAMESPACE}.svc.cluster.local", text(spec, "sink.uri"),
+                    name + ": sink is the function's Knative Service with the trigger token");
+            p.check(at(spec, "sink.ref").isMissingNode(), name + ": no sink.ref (it would resolve to a URI without the token)");
         }
         return p.list;
     }
@@ -124,7 +131,8 @@ final class ManifestChecks {
     static List<String> keda(Manifests m, FunctionDescription fd, List<JsonNode> docs) {
         Problems p = new Problems("keda.yaml of " + fd.name());
         String fn = fd.name();
-        p.kinds(docs, Set.of("apps/v1 Deployment", "keda.sh/v1alpha1 ScaledObject", "keda.sh/v1alpha1 TriggerAuthentication"));
+        p.kinds(docs, Set.of("apps/v1 Deployment", "keda.sh/v1alpha1 ScaledObject", "keda.sh/v1alpha1 TriggerAuthentication",
+                "networking.k8s.io/v1 NetworkPolicy"));
         List<JsonNode> deployments = ofKind(docs, "apps/v1", "Deployment");
         List<JsonNode> scaled = ofKind(docs, "keda.sh/v1alpha1", "ScaledObject");
         p.check(deployments.size() == 1 && scaled.size() == 1, "one Deployment and one ScaledObject");
@@ -147,6 +155,8 @@ final class ManifestChecks {
                 resources(p, container);
             }
             prometheus(p, at(deployment, "spec.template.metadata.annotations"));
+            networkPolicy(p, docs, at(deployment, "spec.template.metadata.labels"), List.of(),
+                    m.options().monitoringNamespace());
         }
         if (scaled.size() == 1) {
             JsonNode spec = scaled.get(0).path("spec");
@@ -201,6 +211,43 @@ final class ManifestChecks {
         m.catalog().all().stream().filter(o -> !o.name().equals(fn))
                 .forEach(o -> other.addAll(names.partitions(o.name(), o.partitions())));
         other.forEach(q -> p.check(!pattern.matcher(q).find(), "queueName regex " + regex + " must not match " + q));
+    }
+
+    /**
+     * One NetworkPolicy selects the pods (its selector matches their labels) for Ingress, and admits only whole
+     * namespaces by name: the open ones on any port, the monitoring one on the HTTP port only. No rule without a
+     * {@code from} (that would admit everyone), no pod selector or IP block.
+     */
+    private static void networkPolicy(Problems p, List<JsonNode> docs, JsonNode podLabels, List<String> open,
+            String monitoring) {
+        List<JsonNode> policies = ofKind(docs, "networking.k8s.io/v1", "NetworkPolicy");
+        p.check(policies.size() == 1, "one NetworkPolicy, found " + policies.size());
+        if (policies.size() != 1) {
+            return;
+        }
+        JsonNode spec = policies.get(0).path("spec");
+        selects(p, at(spec, "podSelector.matchLabels"), podLabels);
+        p.equal(List.of("Ingress"), textList(spec.path("policyTypes")), "policyTypes");
+        Set<String> admitted = new TreeSet<>();
+        spec.path("ingress").forEach(rule -> {
+            p.check(rule.path("from").size() > 0, "every ingress rule names whom it admits (no rule without from)");
+            List<String> ports = new ArrayList<>();
+            rule.path("ports").forEach(port -> ports.add(port.path("port").asText()));
+            rule.path("from").forEach(peer -> {
+                p.check(peer.size() == 1 && peer.has("namespaceSelector"), "ingress from whole namespaces only: " + peer);
+                String ns = peer.path("namespaceSelector").path("matchLabels").path("kubernetes.io/metadata.name").asText("");
+                admitted.add(ns);
+                boolean metricsOnly = ns.equals(monitoring) && ports.equals(List.of(String.valueOf(Manifests.HTTP_PORT)));
+                p.check(open.contains(ns) || metricsOnly, "ingress from namespace '" + ns + "' on ports " + ports);
+            });
+        });
+        p.check(admitted.containsAll(open), "admits " + open + " (without them no request arrives): " + admitted);
+    }
+
+    private static List<String> textList(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     // ---- the gate ----

@@ -72,6 +72,15 @@ public final class Manifests {
     public static final String ADMIN_SECRET = "eventline-admin";
     public static final String KEDA_SECRET = "eventline-keda-rabbitmq";
     public static final String PLACEHOLDER = "CHANGE-ME";
+    /** Knative Serving's namespace and Kourier's, the default networking layer. */
+    public static final List<String> KNATIVE_NAMESPACES = List.of("knative-serving", "kourier-system");
+    public static final String MONITORING_NAMESPACE = "monitoring";
+    /**
+     * Variables of knative.yaml that {@code envsubst} fills when it is applied (README "Knative"): the namespace, and
+     * the function's trigger token, which a RabbitmqSource can carry only in its sink URI.
+     */
+    public static final String NAMESPACE_VARIABLE = "EVENTLINE_NAMESPACE";
+    public static final String TOKEN_VARIABLE = "EVENTLINE_TRIGGER_TOKEN";
 
     private static final Pattern PRODUCER_NAME = Pattern.compile("[a-z][a-z0-9]{0,30}");
 
@@ -84,11 +93,21 @@ public final class Manifests {
      * @param clusterName name of the {@code RabbitmqCluster}, which is also its Service's host name
      * @param producers   producer name to the event types it may send (empty list: all types); names are
      *                    lower-case letters and digits, so that {@code EVENTLINE_GATE_PRODUCERS_<NAME>_KEY} maps back
+     * @param knativeNamespaces the namespaces whose pods deliver requests to a Knative function's pods: Knative
+     *                    Serving's (activator, autoscaler) and the networking layer's (Kourier by default; istio-system,
+     *                    contour-internal, ... for others)
+     * @param monitoringNamespace the namespace of the Prometheus that scrapes {@code /q/metrics} on the HTTP port
      */
     public record Options(String image, String prefix, String vhost, String clusterName,
-            Map<String, List<String>> producers) {
+            Map<String, List<String>> producers, List<String> knativeNamespaces, String monitoringNamespace) {
+
+        public Options(String image, String prefix, String vhost, String clusterName,
+                Map<String, List<String>> producers) {
+            this(image, prefix, vhost, clusterName, producers, KNATIVE_NAMESPACES, MONITORING_NAMESPACE);
+        }
 
         public Options {
+            knativeNamespaces = List.copyOf(knativeNamespaces);
             producers.keySet().forEach(name -> {
                 if (!PRODUCER_NAME.matcher(name).matches()) {
                     throw new IllegalArgumentException("producer name '" + name + "' must match " + PRODUCER_NAME
@@ -126,6 +145,12 @@ public final class Manifests {
     private final ObjectMapper yaml;
 
     public Manifests(Path root, FunctionCatalog catalog, Options options) {
+        for (FunctionDescription fd : catalog.all()) {
+            if (appName(fd.name()).equals(options.clusterName())) {
+                throw new IllegalArgumentException("function '" + fd.name() + "' would be named " + appName(fd.name())
+                        + ", like the RabbitmqCluster and its Service: rename the function or the cluster");
+            }
+        }
         this.root = root;
         this.catalog = catalog;
         this.options = options;
@@ -161,6 +186,25 @@ public final class Manifests {
     /** The function's broker credentials: {@code url} for the application, the rest for its Knative sources. */
     public static String rabbitmqSecret(String fn) {
         return "eventline-rabbitmq-" + fn;
+    }
+
+    /** The function's HTTP trigger token ({@code token}), read by its Knative Service and put into its sources. */
+    public static String triggerSecret(String fn) {
+        return "eventline-trigger-" + fn;
+    }
+
+    /**
+     * Where the function's sources post: its cluster-local Knative Service, with the trigger token as the password of
+     * the user info, which the source's Go HTTP client sends as {@code Authorization: Basic}.
+     */
+    public static String sinkUri(String fn) {
+        return "http://eventline:${" + TOKEN_VARIABLE + "}@" + appName(fn) + ".${" + NAMESPACE_VARIABLE
+                + "}.svc.cluster.local";
+    }
+
+    /** knative.yaml as applied: {@code envsubst '$EVENTLINE_NAMESPACE $EVENTLINE_TRIGGER_TOKEN'} with these values. */
+    public static String substituted(String text, String namespace, String token) {
+        return text.replace("${" + NAMESPACE_VARIABLE + "}", namespace).replace("${" + TOKEN_VARIABLE + "}", token);
     }
 
     public static String sourceName(String fn, int partition) {
@@ -316,8 +360,9 @@ public final class Manifests {
                 + "Knative binding),",
                 "fed by one RabbitmqSource per partition queue (" + names.partition(fd.name(), 0) + " .. "
                         + names.partition(fd.name(), fd.partitions() - 1) + "), predeclared by Terraform.",
-                "Apply after infra/kubernetes/ and the Secret " + rabbitmqSecret(fd.name()) + "; do not run keda.yaml of "
-                        + "the same function alongside.");
+                "Apply after infra/kubernetes/ and the Secrets " + rabbitmqSecret(fd.name()) + " and "
+                        + triggerSecret(fd.name()) + ", through envsubst, which fills in " + NAMESPACE_VARIABLE + " and",
+                TOKEN_VARIABLE + " (README \"Knative\"); do not run keda.yaml of the same function alongside.");
     }
 
     private List<String> kedaHeader(FunctionDescription fd) {
@@ -380,7 +425,11 @@ public final class Manifests {
                             "After the last retry (or a 4xx) the source rejects the message without requeue, and the "
                                     + "partition queue's own",
                             "dead-lettering moves it to " + names.deadLetterQueue(fn)
-                                    + " (reason rejected): RabbitmqSource has no deadLetterSink field.");
+                                    + " (reason rejected): RabbitmqSource has no deadLetterSink field.",
+                            "sink: the Knative Service, with the trigger token as the password of the URI's user info: "
+                                    + "the one credential a RabbitmqSource can send",
+                            "(its Go HTTP client turns it into Authorization: Basic). Whoever may read RabbitmqSources "
+                                    + "or the adapters' Deployments here can read the token.");
             docs.add(new Doc(sourceComment, map(
                     "apiVersion", "sources.knative.dev/v1alpha1",
                     "kind", "RabbitmqSource",
@@ -400,11 +449,9 @@ public final class Manifests {
                                     "retry", deliveryRetries(fd),
                                     "backoffPolicy", "exponential",
                                     "backoffDelay", backoffDelay(fd)),
-                            "sink", map("ref", map(
-                                    "apiVersion", "serving.knative.dev/v1",
-                                    "kind", "Service",
-                                    "name", appName(fn)))))));
+                            "sink", map("uri", sinkUri(fn))))));
         }
+        docs.add(NetworkPolicies.knative(fn, labels(fn, "function"), options));
         return docs;
     }
 
@@ -506,6 +553,7 @@ public final class Manifests {
                         "metadata", map("name", triggerAuthentication(fn), "labels", labels(fn, "function")),
                         "spec", map("secretTargetRef", List.of(
                                 map("parameter", "host", "name", KEDA_SECRET, "key", "host"))))));
+        docs.add(NetworkPolicies.keda(fn, labels(fn, "function"), options));
         return docs;
     }
 
@@ -513,6 +561,7 @@ public final class Manifests {
         List<Object> env = new ArrayList<>();
         if (http) {
             env.add(env("EVENTLINE_TRIGGER_MODE", "http"));
+            env.add(secretEnv("EVENTLINE_TRIGGER_TOKEN", triggerSecret(fn), "token"));
         }
         env.add(env("EVENTLINE_FUNCTIONS_ENABLED", fn));
         env.add(env("EVENTLINE_GATE_ENABLED", "false"));
@@ -648,6 +697,11 @@ public final class Manifests {
                             "uri", options.clusterName() + ":15672",
                             "port", "5672"))));
         }
+        for (FunctionDescription fd : catalog.all()) {
+            docs.add(new Doc(List.of("Function '" + fd.name() + "' on Knative: the token its HTTP trigger requires (16+ "
+                    + "URL-safe characters, e.g. openssl rand -hex 24); its sources send it too."),
+                    secret(triggerSecret(fd.name()), map("token", PLACEHOLDER))));
+        }
         Map<String, Object> keys = new LinkedHashMap<>();
         options.producers().keySet().forEach(p -> keys.put(p, PLACEHOLDER));
         docs.add(new Doc(List.of("One API key per producer (16+ characters), sent as Authorization: Bearer <key>."),
@@ -670,7 +724,7 @@ public final class Manifests {
 
     // ---- building blocks ----
 
-    private static Map<String, Object> labels(String fn, String component) {
+    static Map<String, Object> labels(String fn, String component) {
         Map<String, Object> labels = map("app.kubernetes.io/name", "eventline",
                 "app.kubernetes.io/instance", fn == null ? (component.equals("gate") ? GATE : "eventline-" + component)
                         : appName(fn),
@@ -700,7 +754,7 @@ public final class Manifests {
                 "capabilities", map("drop", List.of("ALL")), "seccompProfile", map("type", "RuntimeDefault"));
     }
 
-    private static Map<String, Object> env(String name, String value) {
+    static Map<String, Object> env(String name, String value) {
         return map("name", name, "value", value);
     }
 

@@ -75,15 +75,45 @@ class ManifestsTest {
         }
     }
 
+    /** Every document as applied (knative.yaml through envsubst, README "Knative") passes the offline validator. */
     @Test
-    void everyCommittedDocumentPassesTheOfflineValidator() {
-        List<String> files = new ArrayList<>(rendered.keySet());
+    void everyCommittedDocumentPassesTheOfflineValidator(@TempDir Path dir) throws IOException {
+        List<String> files = writeAsApplied(rendered, dir);
         int documents = rendered.values().stream().mapToInt(t -> ManifestChecks.documents(t).size()).sum();
         OfflineTools.Result result = OfflineTools.node("k8s-validate.mjs", files.toArray(String[]::new))
                 .orFail("k8s-validate.mjs on " + files);
         assertTrue(result.stdout().contains("k8s-validate: " + documents + " documents, 0 failed"), result.stdout());
         long ok = result.stdout().lines().filter(l -> l.startsWith("ok ")).count();
         assertEquals(documents, ok, "one ok line per document:\n" + result.stdout());
+    }
+
+    /**
+     * The sources carry the trigger token in their sink URI, which no Secret can fill: applied without envsubst, the
+     * placeholders are refused (as Go's URL parser in Knative's webhook refuses them), and filled in they appear in
+     * the sources only, while the Knative Service reads the token from its Secret.
+     */
+    @Test
+    void knativeFilesCarryTheTokenOnlyOnceFilledInAndOnlyInTheSources(@TempDir Path dir) throws IOException {
+        String file = Manifests.knativeFile("orders");
+        Path raw = dir.resolve("raw.yaml");
+        Files.writeString(raw, rendered.get(file));
+        OfflineTools.Result unfilled = OfflineTools.node("k8s-validate.mjs", raw.toString());
+        assertNotEquals(0, unfilled.exitCode(), unfilled.stdout());
+        int sources = manifests.catalog().byName("orders").orElseThrow().partitions();
+        assertEquals(sources, unfilled.stdout().lines().filter(l -> l.contains("sink.uri: host")).count(), unfilled.stdout());
+
+        List<JsonNode> applied = ManifestChecks.documents(Manifests.substituted(rendered.get(file), "shop", TOKEN));
+        for (JsonNode doc : applied) {
+            boolean source = doc.path("kind").asText().equals("RabbitmqSource");
+            assertEquals(source, doc.toString().contains(TOKEN), doc.path("kind").asText() + " carries the token");
+            if (source) {
+                assertEquals("http://eventline:" + TOKEN + "@eventline-orders.shop.svc.cluster.local",
+                        doc.path("spec").path("sink").path("uri").asText());
+            }
+        }
+        assertTrue(rendered.values().stream().filter(t -> !t.equals(rendered.get(file)))
+                .noneMatch(t -> t.contains("${" + Manifests.TOKEN_VARIABLE + "}") && !t.contains("RabbitmqSource")),
+                "only the sources' files hold the token's placeholder");
     }
 
     @Test
@@ -128,7 +158,9 @@ class ManifestsTest {
         ((ObjectNode) source.path("delivery")).putObject("deadLetterSink").put("uri", "http://elsewhere");
         ((ObjectNode) knative.get(0).path("spec").path("template").path("spec")).put("containerConcurrency",
                 orders.partitions() + 1);
-        List<JsonNode> oneSourceShort = knative.subList(0, knative.size() - 1);
+        List<JsonNode> oneSourceShort = new ArrayList<>(knative);
+        oneSourceShort.remove(ManifestChecks.ofKind(knative, "sources.knative.dev/v1alpha1", "RabbitmqSource")
+                .get(orders.partitions() - 1));
         List<String> problems = ManifestChecks.knative(manifests, orders, oneSourceShort);
         assertContains(problems, "parallelism (1 keeps the partition's order): expected 1, found 2");
         assertContains(problems, "delivery.retry (= retry.maxAttempts - 1): expected 4, found 5");
@@ -147,6 +179,29 @@ class ManifestsTest {
         assertContains(problems, "must not match orders-0.owner");
         assertContains(problems, "no spec.replicas");
         assertContains(problems, "must cover the handler timeout 10000 ms");
+
+        // the sink without the token, the token written into the manifest, a policy that admits everyone
+        ((ObjectNode) source.path("sink")).putObject("ref").put("kind", "Service").put("name", "eventline-orders");
+        ArrayNode serviceEnv = (ArrayNode) knative.get(0).path("spec").path("template").path("spec").path("containers")
+                .get(0).path("env");
+        ((ObjectNode) serviceEnv.get(1)).remove("valueFrom");
+        ((ObjectNode) serviceEnv.get(1)).put("value", "in-the-manifest-itself");
+        JsonNode policy = ManifestChecks.ofKind(knative, "networking.k8s.io/v1", "NetworkPolicy").get(0);
+        ((ArrayNode) policy.path("spec").path("ingress")).addObject().putArray("ports").addObject().put("port", 8080);
+        ((ArrayNode) policy.path("spec").path("ingress")).addObject().putArray("from").addObject()
+                .putObject("podSelector");
+        problems = ManifestChecks.knative(manifests, orders, knative);
+        assertContains(problems, "no sink.ref");
+        assertContains(problems, "EVENTLINE_TRIGGER_TOKEN from a Secret: expected [eventline-trigger-orders, token]");
+        assertContains(problems, "every ingress rule names whom it admits");
+        assertContains(problems, "ingress from whole namespaces only");
+        ObjectNode kedaPolicy = (ObjectNode) ManifestChecks.ofKind(docs(Manifests.kedaFile("orders")),
+                "networking.k8s.io/v1", "NetworkPolicy").get(0);
+        List<JsonNode> kedaDocs = new ArrayList<>(docs(Manifests.kedaFile("orders")));
+        kedaDocs.removeIf(d -> d.path("kind").asText().equals("NetworkPolicy"));
+        ((ObjectNode) kedaPolicy.path("spec").path("ingress").get(0)).remove("ports");
+        kedaDocs.add(kedaPolicy);
+        assertContains(ManifestChecks.keda(manifests, orders, kedaDocs), "ingress from namespace 'monitoring' on ports []");
 
         List<JsonNode> gate = docs(Manifests.GATE_FILE);
         ArrayNode env = (ArrayNode) gate.get(0).path("spec").path("template").path("spec").path("containers").get(0)
@@ -197,8 +252,8 @@ class ManifestsTest {
 
     /**
      * Generation follows any description and the options: a prefix with regex characters, another vhost, odd
-     * partition counts, a function whose name extends another's; the result passes the same checks and the
-     * validator.
+     * partition counts, a function whose name extends another's, the longest name with the most partitions (every
+     * Kubernetes name stays within its limit); the result passes the same checks and the validator.
      */
     @Test
     void generatesFromAnyDescriptionAndOptions(@TempDir Path dir) throws IOException {
@@ -206,15 +261,18 @@ class ManifestsTest {
         FunctionDescription alpha = parser.parse("alpha.yaml", "name: alpha\neventTypes: [a.one, a.two]\npartitions: 3\n"
                 + "concurrency: 2\ntimeoutMs: 1500\nretry: {maxAttempts: 1, initialDelayMs: 250}\n"
                 + "limits: {depth: {soft: 1000}}\n", "alpha");
-        FunctionDescription alpha2 = parser.parse("alpha-2.yaml", "name: alpha-2\neventTypes: [b.one]\npartitions: 130\n"
-                + "timeoutMs: 3600000\n", "alpha-2");
-        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alpha2));
+        FunctionDescription alphaBeta = parser.parse("alpha-b.yaml", "name: alpha-b\neventTypes: [b.one]\npartitions: 130\n"
+                + "timeoutMs: 3600000\n", "alpha-b");
+        String longest = "l".repeat(DescriptionParser.MAX_NAME - 2) + "-x"; // the longest name, the most partitions
+        FunctionDescription edge = parser.parse("edge.yaml", "name: " + longest + "\neventTypes: [c.one]\npartitions: "
+                + DescriptionParser.MAX_PARTITIONS + "\n", longest);
+        FunctionCatalog catalog = new FunctionCatalog(List.of(alpha, alphaBeta, edge));
         Manifests custom = new Manifests(ROOT, catalog, new Manifests.Options("registry.example/eventline:test",
                 "t.1-", "tenant", "broker", Map.of("web", List.of("a.one"))));
         assertEquals(334, Manifests.kedaQueueLengthTarget(alpha));
         assertEquals(7, Manifests.requestTimeoutSeconds(alpha));
         assertEquals(45, Manifests.terminationGraceSeconds(alpha));
-        assertEquals(3615, Manifests.terminationGraceSeconds(alpha2));
+        assertEquals(3615, Manifests.terminationGraceSeconds(alphaBeta));
         assertEquals("PT0.25S", Manifests.backoffDelay(alpha));
         assertEquals(0, Manifests.deliveryRetries(alpha));
         assertEquals("^t\\.1-alpha-[0-9]+$", custom.partitionRegex("alpha"));
@@ -227,16 +285,35 @@ class ManifestsTest {
                     ManifestChecks.documents(files.get(Manifests.kedaFile(fd.name())))));
         }
         assertEquals(List.of(), ManifestChecks.gate(custom, ManifestChecks.documents(files.get(Manifests.GATE_FILE))));
-        assertTrue(files.get(Manifests.knativeFile("alpha-2")).contains("max-revision-timeout-seconds"));
+        assertTrue(files.get(Manifests.knativeFile("alpha-b")).contains("max-revision-timeout-seconds"));
         assertTrue(files.get(Manifests.knativeFile("alpha")).contains("queueName: t.1-alpha-2"));
+        List<String> paths = writeAsApplied(files, dir);
+        OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on custom manifests");
+    }
+
+    private static final String TOKEN = "0123456789abcdef0123456789abcdef";
+
+    /** Writes the files under dir as they are applied: the namespace and a token filled in. @return their paths */
+    private static List<String> writeAsApplied(SortedMap<String, String> files, Path dir) throws IOException {
         List<String> paths = new ArrayList<>();
         for (var file : files.entrySet()) {
             Path path = dir.resolve(file.getKey());
             Files.createDirectories(path.getParent());
-            Files.writeString(path, file.getValue());
+            Files.writeString(path, Manifests.substituted(file.getValue(), "eventline", TOKEN));
             paths.add(path.toString());
         }
-        OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on custom manifests");
+        return paths;
+    }
+
+    /** A function named like the broker cluster would give its Knative Service the broker Service's name. */
+    @Test
+    void refusesAFunctionNamedLikeTheBrokerCluster() {
+        FunctionDescription rabbitmq = new DescriptionParser().parse("rabbitmq.yaml", "name: rabbitmq\neventTypes: [r.x]\n",
+                "rabbitmq");
+        FunctionCatalog catalog = new FunctionCatalog(List.of(rabbitmq));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Manifests(ROOT, catalog, Manifests.defaults(catalog)));
+        assertTrue(e.getMessage().contains("like the RabbitmqCluster"), e.getMessage());
     }
 
     private static List<JsonNode> docs(String file) {

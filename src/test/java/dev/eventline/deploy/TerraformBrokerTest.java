@@ -52,6 +52,8 @@ import dev.eventline.topology.TopologySpec;
 class TerraformBrokerTest {
 
     private static final Path FAULTS = Path.of("src", "test", "resources", "functions-faults");
+    /** pay and pay-out: one function's name starts the other's. */
+    private static final Path PREFIXED = Path.of("src", "test", "resources", "functions-prefix");
     private static final int ACCESS_REFUSED = 403;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -146,6 +148,49 @@ class TerraformBrokerTest {
         assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.basicGet(names.deadLetterQueue(f), false)));
         assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.queueDeclare(names.pauseMarker(f), true, false, false,
                 Map.of("x-max-length", 0, "x-overflow", "reject-publish"))));
+    }
+
+    /**
+     * pay and pay-out, in a vhost of their own: though one name starts the other, neither function's user may
+     * consume, read, purge, lock, delete or dead-letter into the other's queues; each may do all of it with its own.
+     */
+    @Test
+    void whereOneFunctionsNameStartsAnothersNeitherUserReachesTheOthersQueues() throws Exception {
+        String own = vhost + "-prefix";
+        String users = stem + "p-";
+        TerraformPlan plan = TerraformPlan.forFunctions(PREFIXED, names.prefix(), List.of("pay", "pay-out"),
+                Map.of("create_vhost", "true", "vhost", own, "user_name_prefix", users));
+        Map<String, String> theirPasswords = new HashMap<>(); // apart: the other tests connect as every user they know
+        plan.output("users").fields().forEachRemaining(u -> theirPasswords.put(u.getValue().asText(),
+                TerraformPlan.password(u.getKey())));
+        terraform.apply(plan, theirPasswords::get);
+        for (String[] pair : new String[][] { { "pay", "pay-out" }, { "pay-out", "pay" } }) {
+            String f = pair[0];
+            String other = pair[1];
+            String user = users + "fn-" + f;
+            Connection c = connect(user, own, theirPasswords.get(user));
+            for (int i = 0; i < 2; i++) {
+                String mine = names.partition(f, i);
+                String theirs = names.partition(other, i);
+                assertEquals(0, replyCode(c, ch -> ch.basicCancel(ch.basicConsume(mine, false, new DefaultConsumer(ch)))));
+                assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.basicConsume(theirs, false, new DefaultConsumer(ch))), theirs);
+                assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.basicGet(theirs, false)), theirs);
+                assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.queuePurge(theirs)), theirs);
+                assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.queueDelete(theirs)), theirs);
+            }
+            assertEquals(0, replyCode(c, ch -> {
+                ch.queueDeclare(names.partitionLock(f, 0), false, true, true, null);
+                ch.queueDelete(names.partitionLock(f, 0));
+            }));
+            assertEquals(0, replyCode(c, ch -> publish(ch, names.deadLetterExchange(f), "k", Map.of(), "dead")));
+            assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.queueDeclare(names.partitionLock(other, 0), false, true, true,
+                    null)));
+            assertEquals(ACCESS_REFUSED, replyCode(c, ch -> publish(ch, names.deadLetterExchange(other), "k", Map.of(), "x")));
+            assertEquals(ACCESS_REFUSED, replyCode(c, ch -> ch.basicGet(names.deadLetterQueue(other), false)));
+            int retry = replyCode(c, ch -> publish(ch, names.retryExchange("pay-out"), "k",
+                    Map.of(TopologySpec.DELAY_LEVEL, "1"), "x"));
+            assertEquals(f.equals("pay-out") ? 0 : ACCESS_REFUSED, retry, f + " publishing to pay-out.retry");
+        }
     }
 
     @Test
@@ -300,12 +345,16 @@ class TerraformBrokerTest {
 
     /** A connection to the test's vhost as a planned user, or (null) as the broker's administrator. */
     private static Connection connect(String user) throws Exception {
+        return connect(user, vhost, passwords.get(user));
+    }
+
+    private static Connection connect(String user, String vhost, String password) throws Exception {
         ConnectionFactory f = broker.connectionFactory();
         f.setVirtualHost(vhost);
         f.setAutomaticRecoveryEnabled(false);
         if (user != null) {
             f.setUsername(user);
-            f.setPassword(passwords.get(user));
+            f.setPassword(password);
         }
         Connection c = f.newConnection("terraform-test-" + (user == null ? "admin" : user));
         connections.add(c);

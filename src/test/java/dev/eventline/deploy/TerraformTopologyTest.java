@@ -133,7 +133,7 @@ class TerraformTopologyTest {
     void plansExactlyTheRuntimesTopologyForGeneratedDescriptions(@TempDir Path tmp) throws IOException {
         Random random = new Random(20261128);
         for (int i = 0; i < 24; i++) {
-            String name = (i % 3 == 0 ? "gen-" : "g") + i;
+            String name = (i % 3 == 0 ? "gen-x" : "g") + i;
             write(tmp, name, randomDescription(random, name));
         }
         // fixed corners: the most partitions; a ceiling near 2^53 (exact integers); no growth between waits
@@ -195,7 +195,13 @@ class TerraformTopologyTest {
         assertPlanFails(tmp.resolve("b"), List.of("lenient"), "retry.mode must be strict or relaxed");
         write(tmp.resolve("c"), "orders", "name: orders\neventTypes: [c.x]\n");
         write(tmp.resolve("c"), "orders-1", "name: orders-1\neventTypes: [c.y]\n");
-        assertPlanFails(tmp.resolve("c"), List.of("orders", "orders-1"), "is named like a partition queue");
+        assertPlanFails(tmp.resolve("c"), List.of("orders", "orders-1"), "Function 'orders-1': a name must be 1-40 "
+                + "characters matching [a-z][a-z0-9]*(-[a-z0-9]+)*, must not end in -<digits>");
+        for (String unsafe : List.of("order.s", "a|b", "pay.*", "amq")) {
+            Path dir = tmp.resolve("n" + Math.abs(unsafe.hashCode()));
+            write(dir, unsafe, "name: '" + unsafe + "'\neventTypes: [n.x]\n");
+            assertPlanFails(dir, List.of(unsafe), "Function '" + unsafe + "': a name must be");
+        }
         write(tmp.resolve("d"), "big", "name: big\neventTypes: [d.x]\nlimits:\n  depth:\n    ceiling: 9007199254740993\n");
         assertPlanFails(tmp.resolve("d"), List.of("big"), "must not exceed 2^53");
         Files.createDirectories(tmp.resolve("e"));
@@ -278,6 +284,30 @@ class TerraformTopologyTest {
             gate.allows("read", names.deadLetterQueue(f), status, gen);
             gate.refuses("read", names.partition(f, 0), names.exchange(f), names.pauseMarker(f), names.delayQueue(f, 1));
         }
+    }
+
+    /** pay and pay-out: each function user's regexes stop at its own names, though one name starts the other. */
+    @Test
+    void permissionsOfFunctionsWhoseNamesStartAlikeCoverOnlyTheirOwnNames() {
+        Path prefixed = TEST_RESOURCES.resolve("functions-prefix");
+        Names names = new Names("t.1-");
+        TerraformPlan plan = TerraformPlan.forFunctions(prefixed, names.prefix(), List.of("pay", "pay-out"), Map.of());
+        JsonNode permissions = plan.output("permissions");
+        JsonNode users = plan.output("users");
+        for (String[] pair : new String[][] { { "pay", "pay-out" }, { "pay-out", "pay" } }) {
+            String f = pair[0];
+            String g = pair[1];
+            Perms p = perms(permissions, users.get("fn-" + f).asText());
+            p.allows("read", names.partition(f, 0), names.partition(f, 1));
+            p.refuses("read", names.partition(g, 0), names.partition(g, 1), names.delayQueue(g, 1), names.deadLetterQueue(g));
+            p.allows("configure", names.partitionLock(f, 0));
+            p.refuses("configure", names.partitionLock(g, 0), names.partition(g, 0), names.pauseMarker(g));
+            p.allows("write", names.deadLetterExchange(f));
+            p.refuses("write", names.deadLetterExchange(g), names.retryExchange(g), names.exchange(g), names.partition(g, 0));
+        }
+        Perms gate = perms(permissions, users.get("gate").asText());
+        gate.allows("write", names.exchange("pay"), names.exchange("pay-out"));
+        gate.refuses("write", names.partition("pay", 0), names.exchange("pay") + "-x", names.exchange("pay-outx"));
     }
 
     /** One user's regexes, applied as RabbitMQ applies them (re:run, unanchored: ours anchor themselves). */

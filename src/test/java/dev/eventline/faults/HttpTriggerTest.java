@@ -53,17 +53,26 @@ class HttpTriggerTest {
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
+    /** A caller as a RabbitmqSource is one: the token as the password of Basic authentication. */
+    static RequestSpecification source() {
+        return given().auth().preemptive().basic("eventline", HttpTriggerProfile.TOKEN);
+    }
+
+    static String basic(String token) {
+        return "Basic " + Base64.getEncoder().encodeToString(("eventline:" + token).getBytes(StandardCharsets.UTF_8));
+    }
+
     private static RequestSpecification binary(String id, String type, Object data) {
-        return given().header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/test")
+        return source().header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/test")
                 .header("ce-type", type).header("ce-partitionkey", "k-" + id).contentType("application/json")
                 .body(json(data));
     }
 
     private static RequestSpecification structured(ObjectNode event) {
-        return given().contentType("application/cloudevents+json").body(event.toString());
+        return source().contentType("application/cloudevents+json").body(event.toString());
     }
 
-    private static ObjectNode event(String id, String type, Object data) {
+    static ObjectNode event(String id, String type, Object data) {
         ObjectNode e = JSON.createObjectNode().put("specversion", "1.0").put("id", id).put("source", "/test")
                 .put("type", type).put("subject", "k-" + id);
         e.set("data", JSON.valueToTree(data));
@@ -143,8 +152,8 @@ class HttpTriggerTest {
         structured(event("time-" + run, "fault.strict", Script.ok()).put("time", "yesterday")).post("/").then()
                 .statusCode(400);
         assertEquals(0, ledger.calls("time-" + run));
-        given().contentType("application/cloudevents+json").body("{not json").post("/").then().statusCode(400);
-        given().contentType("application/cloudevents-batch+json").body("[" + event("b-" + run, "fault.strict",
+        source().contentType("application/cloudevents+json").body("{not json").post("/").then().statusCode(400);
+        source().contentType("application/cloudevents-batch+json").body("[" + event("b-" + run, "fault.strict",
                 Script.ok()) + "]").post("/").then().statusCode(400).body("error", equalTo("batch-not-supported"));
     }
 
@@ -152,7 +161,8 @@ class HttpTriggerTest {
     void aRedeliveryWhileTheEventStillRunsIsTurnedAway() throws Exception {
         String id = "held-" + run;
         HttpClient client = HttpClient.newHttpClient();
-        HttpRequest request = HttpRequest.newBuilder(root.resolve("/")).header("ce-specversion", "1.0")
+        HttpRequest request = HttpRequest.newBuilder(root.resolve("/")).header("Authorization", basic(HttpTriggerProfile.TOKEN))
+                .header("ce-specversion", "1.0")
                 .header("ce-id", id).header("ce-source", "/test").header("ce-type", "fault.strict")
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json(Script.ok().holding(1, false)))).build();
@@ -172,6 +182,7 @@ class HttpTriggerTest {
     void aCallWhoseCallerLeftStaysClaimedAndItsLateSuccessCounts() throws Exception {
         String id = "left-" + run;
         HttpRequest request = HttpRequest.newBuilder(root.resolve("/")).timeout(Duration.ofMillis(300))
+                .header("Authorization", basic(HttpTriggerProfile.TOKEN))
                 .header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/test")
                 .header("ce-type", "fault.strict").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json(Script.ok().holding(1, false)))).build();
@@ -215,8 +226,8 @@ class HttpTriggerTest {
         binary(b, "fault.relaxed", Script.ok()).header("ce-knativeerrorcode", "422").post("/dead-letters").then()
                 .statusCode(202);
         assertEquals("knative-delivery-failed (HTTP 422)", Faults.awaitDeadLetter("relaxed", b).path("reason").asText());
-        given().contentType("application/cloudevents+json").body("[]").post("/dead-letters").then().statusCode(400);
-        given().contentType("application/cloudevents-batch+json").body("[" + dead + "]").post("/dead-letters").then()
+        source().contentType("application/cloudevents+json").body("[]").post("/dead-letters").then().statusCode(400);
+        source().contentType("application/cloudevents-batch+json").body("[" + dead + "]").post("/dead-letters").then()
                 .statusCode(400).body("error", equalTo("batch-not-supported"));
     }
 }

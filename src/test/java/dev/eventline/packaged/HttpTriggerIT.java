@@ -3,6 +3,7 @@ package dev.eventline.packaged;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
@@ -28,8 +29,13 @@ class HttpTriggerIT {
 
     private final String run = UUID.randomUUID().toString().substring(0, 8);
 
+    /** A caller as a RabbitmqSource is one: the trigger's token as the password of Basic authentication. */
+    private static RequestSpecification source() {
+        return given().auth().preemptive().basic("eventline", HttpTriggerITProfile.TRIGGER_TOKEN);
+    }
+
     private static RequestSpecification binary(String id, String type, String data) {
-        return given().header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/it")
+        return source().header("ce-specversion", "1.0").header("ce-id", id).header("ce-source", "/it")
                 .header("ce-type", type).contentType("application/json").body(data);
     }
 
@@ -42,12 +48,12 @@ class HttpTriggerIT {
     void answersEachOutcomeWithTheStatusTheSourceActsOn() {
         String a = "a-" + run;
         binary(a + "-v1", "order.created", "{\"orderId\":\"" + a + "\",\"version\":1}").post("/").then().statusCode(204);
-        given().contentType("application/cloudevents+json")
+        source().contentType("application/cloudevents+json")
                 .body(structured(a + "-v2", "order.paid", "{\"orderId\":\"" + a + "\",\"version\":2,\"amount\":5}"))
                 .post("/").then().statusCode(204);
         // the same event again (a redelivery): done, not applied twice
         binary(a + "-v1", "order.created", "{\"orderId\":\"" + a + "\",\"version\":1}").post("/").then().statusCode(200);
-        JsonPath report = given().get("/orderReport").then().statusCode(200).extract().jsonPath();
+        JsonPath report = source().get("/orderReport").then().statusCode(200).extract().jsonPath();
         assertEquals(2, report.getLong("applied"));
         assertEquals(0, report.getLong("violations"));
 
@@ -56,7 +62,7 @@ class HttpTriggerIT {
                 .statusCode(400).body("error", equalTo("invalid-data"));
         binary("n-" + run, "notification.requested", "{}").post("/").then().statusCode(400)
                 .body("error", equalTo("type-not-served"));
-        given().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\"}").post("/").then()
+        source().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\"}").post("/").then()
                 .statusCode(400);
 
         // may succeed later: 5xx (retried with the source's backoff); orders.max-tracked is 3
@@ -66,6 +72,19 @@ class HttpTriggerIT {
                 .statusCode(204);
         binary("d-" + run + "-v1", "order.created", "{\"orderId\":\"d-" + run + "\",\"version\":1}").post("/").then()
                 .statusCode(500).body("error", equalTo("handler-failed"));
+    }
+
+    @Test
+    void everyPathOfTheTriggerNeedsItsToken() {
+        String event = structured("noauth-" + run, "order.created", "{\"orderId\":\"noauth-" + run + "\",\"version\":1}");
+        given().contentType("application/cloudevents+json").body(event).post("/").then().statusCode(401)
+                .header("WWW-Authenticate", startsWith("Basic"));
+        given().contentType("application/cloudevents+json").body(event).post("/dead-letters").then().statusCode(401);
+        given().get("/orderReport").then().statusCode(401);
+        given().auth().oauth2("it-wrong-token-0123456789").contentType("application/cloudevents+json").body(event)
+                .post("/").then().statusCode(401);
+        given().auth().oauth2(HttpTriggerITProfile.TRIGGER_TOKEN).get("/orderReport").then().statusCode(200);
+        given().get("/q/health/live").then().statusCode(200);
     }
 
     @Test

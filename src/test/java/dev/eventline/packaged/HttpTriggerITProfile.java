@@ -8,6 +8,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 public class HttpTriggerITProfile implements QuarkusTestProfile {
 
     static final String TOKEN = "it-admin-token-0123456789";
+    /** The trigger's token, as the RabbitmqSources send it. */
+    static final String TRIGGER_TOKEN = "it-trigger-token-0123456789";
 
     @Override
     public Map<String, String> getConfigOverrides() {
@@ -16,6 +18,7 @@ public class HttpTriggerITProfile implements QuarkusTestProfile {
                 "eventline.gate.enabled", "false",
                 "eventline.admin.enabled", "true",
                 "eventline.admin.token", TOKEN,
+                "eventline.trigger.token", TRIGGER_TOKEN,
                 "orders.max-tracked", "3");
     }
 }

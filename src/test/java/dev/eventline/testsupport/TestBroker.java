@@ -70,7 +70,10 @@ public final class TestBroker {
         return this;
     }
 
-    /** Whether this JVM started the broker, so tests may reconfigure it ({@link #memoryAlarm}). */
+    /**
+     * Whether this JVM started the broker, so tests may reconfigure it ({@link #memoryAlarm}), in whichever class
+     * loader (Quarkus gives each test profile its own) provisioned it first.
+     */
     public boolean isPrivate() {
         return control != null;
     }
@@ -255,6 +258,8 @@ public final class TestBroker {
         System.setProperty(PROP + "managementPassword", management.password);
         System.setProperty(PROP + "description", description);
         if (control != null) {
+            // every class loader of this JVM may then reconfigure the node this JVM started (a memory alarm,
+            // TerraformBrokerTest's users); a broker adopted from outside never gets one
             System.setProperty(PROP + "control", control.format());
         }
         System.setProperty(PROP + "amqpUrl", amqpUrl); // last: adopt() keys on it
