@@ -29,7 +29,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * and sends one batch holding the next step of every key it owns; a key moves on to its next step only once
  * its current one was accepted (202, or absent from a 503's {@code failed} list). A 429 waits
  * {@code Retry-After}; a 503, a refused connection or a timeout backs off and sends the same steps again.
- * Every answer is recorded with its time and duration.
+ * The producers pace themselves to a total rate below what the pipeline can take, so the queues stay short
+ * and a fault's effect on throughput shows (an unpaced loop only stops growing the queues at the gate's
+ * admission limits). Every answer is recorded with its time and duration.
  */
 final class ClosedLoop {
 
@@ -60,9 +62,13 @@ final class ClosedLoop {
     private volatile Faults faults = (key, step) -> null;
     private volatile long hangMs;
     private volatile String failure;
+    private final long batchIntervalNanos;
 
-    ClosedLoop(URI gate, String prefix, int producerCount, int keysEach, Duration requestTimeout) {
+    /** @param ratePerSecond events per second offered by all producers together */
+    ClosedLoop(URI gate, String prefix, int producerCount, int keysEach, double ratePerSecond,
+            Duration requestTimeout) {
         this.gate = gate;
+        this.batchIntervalNanos = (long) (1e9 * keysEach * producerCount / ratePerSecond);
         this.prefix = prefix;
         this.requestTimeout = requestTimeout;
         this.pool = Executors.newFixedThreadPool(producerCount);
@@ -84,6 +90,7 @@ final class ClosedLoop {
         Map<String, Long> next = new java.util.LinkedHashMap<>();
         keys.forEach(k -> next.put(k, 1L));
         int attempt = 0;
+        long slot = System.nanoTime();
         while (running) {
             List<String> batchKeys = new ArrayList<>(next.keySet());
             ArrayNode batch = JSON.createArrayNode();
@@ -128,6 +135,9 @@ final class ClosedLoop {
                 long backoff = retryAfter > 0 ? retryAfter * 1000 : Math.min(1000, 50L << Math.min(attempt, 5));
                 LockSupport.parkNanos(Duration.ofMillis(backoff).toNanos()); // a producer's backoff
             }
+            slot = Math.max(slot + batchIntervalNanos, System.nanoTime() - batchIntervalNanos); // no burst to catch up
+            LockSupport.parkNanos(slot - System.nanoTime()); // the producer's pace
+
         }
         return null;
     }

@@ -53,6 +53,8 @@ public final class FaultMatrix {
     private static final Duration HANG = Duration.ofSeconds(12);
     private static final int PRODUCERS = 4;
     private static final int KEYS_EACH = 40;
+    /** Events per second offered: about half of what this setup drains on a busy 2-CPU machine. */
+    private static final double RATE = 300;
 
     private final String only;
     private final String queuePrefix = "fm" + Long.toString(System.currentTimeMillis(), 36) + "-";
@@ -126,7 +128,7 @@ public final class FaultMatrix {
     /** The first row's baseline would be a cold JVM's: run the load unmeasured first. */
     private void warmUp(AppProcess gate) throws Exception {
         log("warming up for 20 s");
-        ClosedLoop load = new ClosedLoop(gate.events(), "warm-", PRODUCERS, KEYS_EACH, Duration.ofSeconds(30));
+        ClosedLoop load = new ClosedLoop(gate.events(), "warm-", PRODUCERS, KEYS_EACH, RATE, Duration.ofSeconds(30));
         Fault.hold(Duration.ofSeconds(20));
         load.stop();
         awaitDrained("warm-", load.accepted());
@@ -167,7 +169,7 @@ public final class FaultMatrix {
     private ObjectNode row(int index, Fault fault, Fault.Target target) throws Exception {
         String keys = "r" + index + "-";
         log("row " + index + ": " + fault.name);
-        ClosedLoop load = new ClosedLoop(target.gate().events(), keys, PRODUCERS, KEYS_EACH, Duration.ofSeconds(30));
+        ClosedLoop load = new ClosedLoop(target.gate().events(), keys, PRODUCERS, KEYS_EACH, RATE, Duration.ofSeconds(30));
         fault.load(load);
         long started = now();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> now() - started > 8000
@@ -330,7 +332,8 @@ public final class FaultMatrix {
     private void writeResults(long t0) throws IOException {
         ObjectNode out = JSON.createObjectNode();
         out.put("cluster", cluster.nodes().size() + " nodes of the installed rabbitmq-server on loopback");
-        out.put("load", PRODUCERS + " producers x " + KEYS_EACH + " keys, closed loop, batches of one step per key");
+        out.put("load", PRODUCERS + " producers x " + KEYS_EACH + " keys, closed loop, batches of one step per key, "
+                + RATE + " events/s offered");
         out.put("seconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
         ArrayNode all = out.putArray("rows");
         rows.forEach(all::add);
