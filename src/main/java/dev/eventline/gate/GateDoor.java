@@ -28,6 +28,7 @@ final class GateDoor {
 
     private final Gate gate;
     private final int maxRequestBytes;
+    private final BodyBudget budget;
     private final Next next;
 
     /** What runs once the body is in: the producer's name and the body. */
@@ -35,38 +36,46 @@ final class GateDoor {
         void accept(RoutingContext ctx, String producer, Buffer body);
     }
 
-    GateDoor(Gate gate, int maxRequestBytes, Next next) {
+    GateDoor(Gate gate, int maxRequestBytes, BodyBudget budget, Next next) {
         this.gate = gate;
         this.maxRequestBytes = maxRequestBytes;
+        this.budget = budget;
         this.next = next;
     }
 
     /** The first handler of {@code POST /events}, on the event loop, before anything read the body. */
     void enter(RoutingContext ctx) {
         String producer;
+        Reservation held = new Reservation();
         try {
             producer = gate.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
             // a producer learns why its body is refused: the server may discard up to twice what it accepts
             ctx.put(LingeringClose.DISCARD_LIMIT, 2L * maxRequestBytes);
-            checkLength(ctx.request());
+            long declared = declaredLength(ctx.request());
+            ctx.addEndHandler(done -> held.release());
+            held.cover(Math.max(0, declared));
         } catch (GateError e) {
             refuse(ctx, e);
             return;
         }
-        read(ctx, producer);
+        read(ctx, producer, held);
     }
 
-    private void read(RoutingContext ctx, String producer) {
+    private void read(RoutingContext ctx, String producer, Reservation held) {
         HttpServerRequest request = ctx.request();
         Buffer body = Buffer.buffer();
         long deadline = ctx.vertx().setTimer(BODY_DEADLINE.toMillis(), t -> tooSlow(ctx));
         request.exceptionHandler(e -> ctx.vertx().cancelTimer(deadline)); // the caller left: nothing to answer
         request.handler(data -> {
-            if (body.length() + data.length() > maxRequestBytes) {
-                ctx.vertx().cancelTimer(deadline);
-                refuse(ctx, tooLarge()); // replaces this handler: the rest is discarded
-            } else {
+            try {
+                if (body.length() + data.length() > maxRequestBytes) {
+                    throw tooLarge();
+                }
+                held.cover(body.length() + data.length());
                 body.appendBuffer(data);
+            } catch (GateError e) {
+                ctx.vertx().cancelTimer(deadline);
+                refuse(ctx, e); // replaces this handler: the rest is discarded
             }
         });
         request.endHandler(v -> {
@@ -87,14 +96,41 @@ final class GateDoor {
                 + " bytes (eventline.gate.max-request-bytes); nothing was accepted", null, null);
     }
 
-    private void checkLength(HttpServerRequest request) {
+    /** @return the announced length (within the limit), or -1 for a chunked body */
+    private long declaredLength(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        long declared;
         try {
-            if (length != null && Long.parseLong(length.trim()) > maxRequestBytes) {
-                throw tooLarge();
-            }
+            declared = length == null ? -1 : Long.parseLong(length.trim());
         } catch (NumberFormatException e) {
             throw GateError.invalid("Content-Length is not a number", null, null);
+        }
+        if (declared > maxRequestBytes) {
+            throw tooLarge();
+        }
+        return declared;
+    }
+
+    /** What one request holds of the {@link BodyBudget}. */
+    private final class Reservation {
+        private long bytes;
+
+        /** @throws GateError 503 when the budget cannot cover a body of this size now */
+        synchronized void cover(long bodyBytes) {
+            long more = budget.cost(bodyBytes) - bytes;
+            if (more <= 0) {
+                return;
+            }
+            if (!budget.tryReserve(more)) {
+                throw GateError.unavailable("the gate is reading as many request bodies as its memory allows; "
+                        + "nothing was accepted, try again shortly", 1);
+            }
+            bytes += more;
+        }
+
+        synchronized void release() {
+            budget.release(bytes);
+            bytes = 0;
         }
     }
 

@@ -39,7 +39,8 @@ public class GateRoutes {
             LOG.info("gate disabled (eventline.gate.enabled=false): POST /events is not served");
             return;
         }
-        GateDoor door = new GateDoor(gate, config.gate().maxRequestBytes(), this::accept);
+        GateDoor door = new GateDoor(gate, config.gate().maxRequestBytes(),
+                BodyBudget.ofHeap(config.gate().maxEventBytes()), this::accept);
         router.post("/events").order(Integer.MIN_VALUE).handler(door::enter).failureHandler(this::failure);
     }
 

@@ -43,7 +43,11 @@ final class LingeringClose {
         long limit = raised == null ? STRANGER_BYTES : raised;
         HttpServerRequest request = ctx.request();
         ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-        ctx.response().endHandler(v -> discard(ctx.vertx(), request, announced(request) > limit ? 0 : limit));
+        ctx.addEndHandler(sent -> {
+            if (sent.succeeded()) {
+                discard(ctx.vertx(), request, announced(request) > limit ? 0 : limit);
+            }
+        });
     }
 
     private static long announced(HttpServerRequest request) {

@@ -61,6 +61,14 @@ class GateDoorTest extends DoorTestBase {
     }
 
     @Test
+    void refusesOversizedHeadersBeforeAnyRoute() throws Exception {
+        try (RawHttp raw = new RawHttp(events)) {
+            raw.send(head(POST, BATCH, KEY, "ce-id: " + "x".repeat(30_000), "Content-Length: 2") + "[]");
+            assertEquals(431, raw.answer().status());
+        }
+    }
+
+    @Test
     void refusesADeclaredOversizeBodyBeforeAnyOfItIsSent() throws Exception {
         try (RawHttp raw = new RawHttp(events)) {
             raw.send(head(POST, BATCH, KEY, TEN_MB));
