@@ -55,19 +55,22 @@ public class QueueModeScreen {
 
     private void screen(RoutingContext ctx) {
         String path = ctx.normalizedPath();
-        if (served(path) || report(ctx.request(), path)) {
+        boolean gate = config.gate().enabled() && path.equals("/events");
+        if ((gate && ctx.request().method() == HttpMethod.POST) || served(path) || report(ctx.request(), path)) {
             ctx.next();
-            return;
+        } else if (gate) {
+            ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
+            HttpAnswers.send(ctx, 405, new GateError(405, "method-not-allowed", "the gate takes events with POST "
+                    + "/events", null, null).body());
+        } else {
+            HttpAnswers.send(ctx, 404, new GateError(404, "not-found", "nothing is served at this path: producers "
+                    + "post events to POST /events; functions take them from their partitions, not over HTTP "
+                    + "(eventline.trigger.mode=queue)", null, null).body());
         }
-        HttpAnswers.send(ctx, 404, new GateError(404, "not-found", "nothing is served at this path: producers post "
-                + "events to POST /events; functions take them from their partitions, not over HTTP "
-                + "(eventline.trigger.mode=queue)", null, null).body());
     }
 
     private boolean served(String path) {
-        return (config.gate().enabled() && path.equals("/events"))
-                || (config.admin().enabled() && under(path, "/admin"))
-                || under(path, "/q");
+        return (config.admin().enabled() && under(path, "/admin")) || under(path, "/q");
     }
 
     private static boolean under(String path, String root) {

@@ -82,6 +82,7 @@ class QueueModeScreenTest {
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/metrics").then().statusCode(200);
         given().contentType(EventReader.STRUCTURED).body("{}").post("/events").then().statusCode(401);
+        given().get("/events").then().statusCode(405).header("Allow", "POST");
         assertEquals(Map.of("orderReport", 200, "notificationReport", 200, "benchReport", 200),
                 Map.of("orderReport", given().get("/orderReport").statusCode(),
                         "notificationReport", given().get("/notificationReport").statusCode(),
