@@ -32,7 +32,8 @@ import io.vertx.ext.web.RoutingContext;
  * {@code /orderReport}), asked without a body and without CloudEvent headers, which Funqy answers by
  * calling that method and nothing else.</li>
  * </ul>
- * Everything else gets {@code 404} with a JSON body, before its body is read.
+ * Everything else gets {@code 404} with a JSON body ({@code http-trigger-off} for a CloudEvent, else
+ * {@code not-found}), before its body is read.
  */
 @ApplicationScoped
 public class QueueModeScreen {
@@ -62,11 +63,22 @@ public class QueueModeScreen {
             ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
             HttpAnswers.send(ctx, 405, new GateError(405, "method-not-allowed", "the gate takes events with POST "
                     + "/events", null, null).body());
+        } else if (cloudEvent(ctx.request())) {
+            HttpAnswers.send(ctx, 404, new GateError(404, "http-trigger-off", "this instance runs the queue trigger "
+                    + "(eventline.trigger.mode=queue): producers post events to the gate, POST /events", null, null)
+                    .body());
         } else {
             HttpAnswers.send(ctx, 404, new GateError(404, "not-found", "nothing is served at this path: producers "
                     + "post events to POST /events; functions take them from their partitions, not over HTTP "
                     + "(eventline.trigger.mode=queue)", null, null).body());
         }
+    }
+
+    /** What Funqy's binding would dispatch as a CloudEvent: a {@code ce-*} header or a CloudEvents media type. */
+    private static boolean cloudEvent(HttpServerRequest request) {
+        String mediaType = EventReader.mediaType(request.getHeader(HttpHeaders.CONTENT_TYPE));
+        return (mediaType != null && mediaType.startsWith("application/cloudevents"))
+                || request.headers().names().stream().anyMatch(h -> h.regionMatches(true, 0, "ce-", 0, 3));
     }
 
     private boolean served(String path) {
@@ -81,8 +93,7 @@ public class QueueModeScreen {
         return request.method() == HttpMethod.GET && path.length() > 1 && reports.contains(path.substring(1))
                 && request.getHeader(HttpHeaders.CONTENT_TYPE) == null
                 && request.getHeader(HttpHeaders.CONTENT_LENGTH) == null
-                && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null
-                && request.headers().names().stream().noneMatch(h -> h.regionMatches(true, 0, "ce-", 0, 3));
+                && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null && !cloudEvent(request);
     }
 
     /** Funqy functions that take no input and map no event type: read-only reports. */
