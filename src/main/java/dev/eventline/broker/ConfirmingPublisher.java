@@ -48,7 +48,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
      * the publisher then takes fresh channels). Prefer {@link #open}.
      */
     public ConfirmingPublisher(Connection connection, int channels, int maxUnconfirmed) throws IOException {
-        this(given(connection), channels, maxUnconfirmed);
+        this(new PublisherConnection(connection), channels, maxUnconfirmed);
     }
 
     ConfirmingPublisher(PublisherConnection connection, int channels, int maxUnconfirmed) throws IOException {
@@ -58,25 +58,6 @@ public final class ConfirmingPublisher implements AutoCloseable {
         Connection c = connection.current().orElseThrow(() -> new IOException("the broker connection is closed"));
         for (int i = 0; i < channels; i++) {
             idle.add(ConfirmChannel.open(c));
-        }
-    }
-
-    private static PublisherConnection given(Connection connection) throws IOException {
-        try {
-            return new PublisherConnection(new PublisherConnection.Connector() {
-                private boolean first = true;
-
-                @Override
-                public Connection open() throws IOException {
-                    if (first) {
-                        first = false;
-                        return connection;
-                    }
-                    throw new IOException("a connection given to the publisher is not reopened by it");
-                }
-            }, Duration.ofSeconds(5));
-        } catch (TimeoutException e) {
-            throw new IOException(e);
         }
     }
 

@@ -49,6 +49,13 @@ final class PublisherConnection implements AutoCloseable {
         attach(connector.open());
     }
 
+    /** A connection given by the caller: never reopened here (one with automatic recovery recovers itself). */
+    PublisherConnection(Connection given) {
+        this.connector = null;
+        this.intervalNanos = 0;
+        attach(given);
+    }
+
     /** @return the open connection, else empty, with a reopen scheduled */
     Optional<Connection> current() {
         Connection c = connection;
@@ -76,7 +83,8 @@ final class PublisherConnection implements AutoCloseable {
         c.addShutdownListener(cause -> {
             blocked = null; // a lost connection never hears 'unblocked'
             if (!closed) {
-                LOG.warnf("publisher connection lost (%s): reopening it", Broker.reason(cause));
+                LOG.warnf("publisher connection lost (%s)%s", Broker.reason(cause), connector == null ? ""
+                        : ": reopening it");
                 scheduleReopen();
             }
         });
@@ -84,7 +92,7 @@ final class PublisherConnection implements AutoCloseable {
     }
 
     private void scheduleReopen() {
-        if (closed || !scheduled.compareAndSet(false, true)) {
+        if (closed || connector == null || !scheduled.compareAndSet(false, true)) {
             return;
         }
         long wait = Math.max(0, lastAttempt + intervalNanos - System.nanoTime());

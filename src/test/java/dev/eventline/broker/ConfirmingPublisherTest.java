@@ -140,6 +140,29 @@ class ConfirmingPublisherTest {
         assertEquals(Set.of(run + "-1", run + "-3"), drain(roomy));
     }
 
+    @Test
+    void aRecoveringConnectionItIsGivenServesAgainOnFreshChannelsOnceTheClientRecoveredIt() throws Exception {
+        ConnectionFactory factory = TestBroker.get().connectionFactory();
+        factory.setNetworkRecoveryInterval(200);
+        publisher = new ConfirmingPublisher(factory.newConnection(run + "-recovering"), 1, 1000);
+        assertEquals(null, settle(List.of(message(roomy, run + "-1"))).get(run + "-1").kind());
+        AtomicInteger closed = new AtomicInteger();
+        await().atMost(Duration.ofSeconds(30)).until(() -> closed.addAndGet(TestBroker.get()
+                .closeConnections(run + "-recovering")) > 0);
+        // recovered, the client's channel would restart its numbering: the publisher must not reuse it
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try {
+                return settle(List.of(message(roomy, run + "-2"))).get(run + "-2").kind() == null;
+            } catch (PublishException e) {
+                return false; // still down
+            }
+        });
+        Map<String, Outcome> after = settle(List.of(message(full, run + "-f"), message(roomy, run + "-3")));
+        assertEquals(PublishException.Kind.REFUSED, after.get(run + "-f").kind(), after.toString());
+        assertEquals(null, after.get(run + "-3").kind(), after.toString());
+        assertTrue(drain(roomy).containsAll(Set.of(run + "-1", run + "-2", run + "-3")));
+    }
+
     /** What became of one message: null kind when confirmed. */
     record Outcome(PublishException.Kind kind) {
         boolean failed() {
