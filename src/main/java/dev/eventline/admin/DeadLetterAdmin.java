@@ -21,6 +21,8 @@ import com.rabbitmq.client.GetResponse;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.OutgoingMessage;
+import dev.eventline.broker.PublishException;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
 import dev.eventline.topology.Names;
@@ -36,13 +38,14 @@ import dev.eventline.topology.TopologySpec;
  * <p>
  * Replay publishes the event, confirmed, to the function's exchange with its partition key, so it lands on
  * the partition its key maps to now, then acks it in the dead-letter queue. It keeps its id, drops its failure
- * history, counts {@code eventline-replays}, and gets a fresh attempt budget.
+ * history, counts {@code eventline-replays}, and gets a fresh attempt budget. An event that cannot be published
+ * at all (a partition key over AMQP's 255 bytes: it reached the queue around the gate) is skipped, left in
+ * place, and the replay goes on; the {@link ReplayPublisher} makes sure its failure is charged to it alone.
  */
 @ApplicationScoped
 public class DeadLetterAdmin {
 
     private static final Logger LOG = Logger.getLogger(DeadLetterAdmin.class);
-    private static final long CONFIRM_TIMEOUT_MILLIS = 10_000;
 
     @Inject
     Broker broker;
@@ -94,12 +97,7 @@ public class DeadLetterAdmin {
     public synchronized Result replay(FunctionDescription fn, Selection selection, int ratePerSecond, int max)
             throws IOException, TimeoutException {
         Channel ch = channel();
-        Channel out = null;
-        try {
-            out = channel();
-            out.confirmSelect();
-            boolean[] returned = new boolean[1];
-            out.addReturnListener(r -> returned[0] = true);
+        try (ReplayPublisher out = new ReplayPublisher(connection)) {
             String dlq = names.deadLetterQueue(fn.name());
             long depth = ch.queueDeclarePassive(dlq).getMessageCount();
             long interval = TimeUnit.SECONDS.toNanos(1) / Math.max(1, ratePerSecond);
@@ -124,30 +122,24 @@ public class DeadLetterAdmin {
                 }
                 LockSupport.parkNanos(next - System.nanoTime());
                 next = Math.max(next + interval, System.nanoTime());
-                returned[0] = false;
-                out.basicPublish(names.exchange(fn.name()), Partitioning.routingKey(e.key(), fn.partitions()), true,
-                        replayed(r.getProps()), r.getBody());
-                boolean confirmed;
-                try {
-                    confirmed = out.waitForConfirms(CONFIRM_TIMEOUT_MILLIS) && !returned[0];
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    confirmed = false;
-                }
-                if (!confirmed) {
-                    skipped.add(e.id() + ": the function's exchange refused it (partition full or unbound); "
-                            + "left in the dead-letter queue, replay stopped");
+                PublishException refused = out.publish(new OutgoingMessage(names.exchange(fn.name()),
+                        Partitioning.routingKey(e.key(), fn.partitions()),
+                        replayed(r.getProps()), r.getBody()));
+                if (refused == null) {
+                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+                    done++;
+                } else if (refused.kind() == PublishException.Kind.UNPUBLISHABLE) {
+                    skipped.add(e.id() + ": cannot be published (" + refused.getMessage() + "); left in the "
+                            + "dead-letter queue, purge it instead");
+                } else {
+                    skipped.add(e.id() + ": the function's exchange refused it (" + refused.getMessage()
+                            + "); left in the dead-letter queue, replay stopped");
                     break;
                 }
-                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
-                done++;
             }
             LOG.infof("function %s: replayed %d of %d matching dead-lettered events", fn.name(), done, matched);
             return new Result(done, matched, matched > done + skipped.size(), List.copyOf(skipped));
         } finally {
-            if (out != null) {
-                Broker.closeQuietly(out);
-            }
             Broker.closeQuietly(ch);
         }
     }

@@ -1,6 +1,9 @@
 package dev.eventline.broker;
 
-/** A publish that the broker did not confirm. Every kind means: not accepted, safe to retry later. */
+/**
+ * A publish that the broker did not confirm. Every kind means: not accepted; all but {@link Kind#UNPUBLISHABLE}
+ * are safe to retry later as they are.
+ */
 public class PublishException extends RuntimeException {
 
     public enum Kind {
@@ -11,7 +14,9 @@ public class PublishException extends RuntimeException {
         /** no queue is bound to the exchange for this message (mandatory publish returned) */
         UNROUTABLE,
         /** too many publishes await confirms in this process */
-        SATURATED
+        SATURATED,
+        /** the client could not encode the message (e.g. a routing key over 255 bytes): it never left */
+        UNPUBLISHABLE
     }
 
     private final Kind kind;

@@ -8,10 +8,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -21,7 +22,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <li>batch mode: {@code application/cloudevents-batch+json}, the body is a JSON array of events;</li>
  * <li>binary mode: attributes in {@code ce-*} headers, the body is the event's data, JSON or text.</li>
  * </ul>
- * Anything else is {@code 415}.
+ * Anything else is {@code 415}. Memory stays proportional to what is allowed, not to what is sent: a batch is
+ * counted and each event's JSON text measured with the streaming parser before any event is built
+ * ({@code 413} at the first event over a limit), and {@link Events#get} builds one event at a time.
  */
 public final class EventReader {
 
@@ -29,47 +32,162 @@ public final class EventReader {
     public static final String BATCH = "application/cloudevents-batch+json";
 
     private final ObjectMapper json;
+    private final int maxBatchEvents;
+    private final int maxEventBytes;
 
+    /** A reader without limits of its own (the request body's limit still applies). */
     public EventReader(ObjectMapper json) {
+        this(json, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxBatchEvents most events in a batch
+     * @param maxEventBytes  largest JSON text of one event, bytes (a binary-mode body counts as its text)
+     */
+    public EventReader(ObjectMapper json, int maxBatchEvents, int maxEventBytes) {
         this.json = json;
+        this.maxBatchEvents = maxBatchEvents;
+        this.maxEventBytes = maxEventBytes;
+    }
+
+    /** The events of a request, counted and measured; each is built when asked for. */
+    public interface Events {
+        int size();
+
+        /** @return whether the request was a batch (events are then named by their index) */
+        boolean batch();
+
+        ObjectNode get(int index);
+    }
+
+    /** Every event of the request, built. */
+    public List<ObjectNode> read(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
+        Events events = events(contentType, headers, body);
+        List<ObjectNode> all = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            all.add(events.get(i));
+        }
+        return all;
     }
 
     /**
      * @param contentType the request's Content-Type, or null
      * @param headers     request headers, names in any case
+     * @throws GateError 400, 413 or 415
      */
-    public List<ObjectNode> read(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
+    public Events events(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
         String mediaType = mediaType(contentType);
-        String specversion = null;
-        for (Map.Entry<String, String> h : headers) {
-            if (h.getKey().equalsIgnoreCase("ce-specversion")) {
-                specversion = h.getValue();
-            }
-        }
         if (STRUCTURED.equals(mediaType)) {
-            return List.of(object(parse(body), null));
+            measure(body.length, null);
+            return new Single(object(parse(body, 0, body.length), null));
         }
         if (BATCH.equals(mediaType)) {
-            JsonNode tree = parse(body);
-            if (!(tree instanceof ArrayNode array)) {
-                throw GateError.invalid("a batch must be a JSON array of CloudEvents", null, null);
-            }
-            if (array.isEmpty()) {
-                throw GateError.invalid("the batch is empty", null, null);
-            }
-            List<ObjectNode> events = new ArrayList<>(array.size());
-            for (int i = 0; i < array.size(); i++) {
-                events.add(object(array.get(i), i));
-            }
-            return events;
+            return new Batch(body, scan(body));
         }
-        if (specversion != null) {
-            return List.of(binary(mediaType, contentType, headers, body));
+        if (header(headers, "ce-specversion") != null) {
+            return new Single(binary(mediaType, contentType, headers, body));
         }
-        throw new GateError(415, "unsupported-media-type", "Content-Type '" + contentType
-                + "' is not a CloudEvent: send " + STRUCTURED + ", " + BATCH
+        throw new GateError(415, "unsupported-media-type", "Content-Type " + AttributeBounds.quoted(String.valueOf(
+                contentType)) + " is not a CloudEvent: send " + STRUCTURED + ", " + BATCH
                 + ", or binary mode (ce-specversion, ce-id, ce-source, ce-type headers with a JSON or text body)",
                 null, null);
+    }
+
+    /** A request of one event, structured or binary. */
+    private record Single(ObjectNode event) implements Events {
+        @Override
+        public int size() {
+            return 1;
+        }
+
+        @Override
+        public boolean batch() {
+            return false;
+        }
+
+        @Override
+        public ObjectNode get(int index) {
+            return event;
+        }
+    }
+
+    /** A batch's events, as offsets into the body; built one at a time. */
+    private final class Batch implements Events {
+        private final byte[] body;
+        private final long[] spans;
+
+        Batch(byte[] body, long[] spans) {
+            this.body = body;
+            this.spans = spans;
+        }
+
+        @Override
+        public int size() {
+            return spans.length / 2;
+        }
+
+        @Override
+        public boolean batch() {
+            return true;
+        }
+
+        @Override
+        public ObjectNode get(int index) {
+            return (ObjectNode) parse(body, (int) spans[2 * index], (int) spans[2 * index + 1]);
+        }
+    }
+
+    /**
+     * Walks the batch with the streaming parser, building nothing.
+     *
+     * @return offset and length of each event's JSON text, in pairs
+     */
+    private long[] scan(byte[] body) {
+        try (JsonParser p = json.getFactory().createParser(body)) {
+            JsonToken first = p.nextToken();
+            if (first != JsonToken.START_ARRAY) {
+                throw GateError.invalid(first == null ? "the body is empty"
+                        : "a batch must be a JSON array of CloudEvents", null, null);
+            }
+            List<Long> spans = new ArrayList<>();
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                int index = spans.size() / 2;
+                checkNext(t, index);
+                long start = p.currentTokenLocation().getByteOffset();
+                p.skipChildren();
+                long length = p.currentLocation().getByteOffset() - start;
+                measure(length, index);
+                spans.add(start);
+                spans.add(length);
+            }
+            requireEnd(p);
+            if (spans.isEmpty()) {
+                throw GateError.invalid("the batch is empty", null, null);
+            }
+            return spans.stream().mapToLong(Long::longValue).toArray();
+        } catch (JsonProcessingException e) {
+            throw notJson(e);
+        } catch (IOException e) {
+            throw GateError.invalid("the body cannot be read: " + e.getMessage(), null, null);
+        }
+    }
+
+    private void checkNext(JsonToken t, int index) {
+        if (index == maxBatchEvents) {
+            throw new GateError(413, "batch-too-large", "the batch has more than " + maxBatchEvents
+                    + " events (eventline.gate.max-batch-events)", null, null);
+        }
+        if (t != JsonToken.START_OBJECT) {
+            throw GateError.invalid("a CloudEvent must be a JSON object", index, null);
+        }
+    }
+
+    /** @throws GateError 413 when one event's JSON text is over the limit */
+    private void measure(long bytes, Integer index) {
+        if (bytes > maxEventBytes) {
+            throw new GateError(413, "event-too-large", "an event of " + bytes + " bytes; the limit is "
+                    + maxEventBytes + " (eventline.gate.max-event-bytes)", index, null);
+        }
     }
 
     private ObjectNode binary(String mediaType, String contentType, Iterable<Map.Entry<String, String>> headers,
@@ -88,16 +206,27 @@ public final class EventReader {
             throw new GateError(415, "unsupported-media-type",
                     "binary-mode event with a body needs a Content-Type (JSON or text)", null, null);
         }
+        measure(body.length, null);
         event.put("datacontenttype", contentType);
         if (isJson(mediaType)) {
-            event.set("data", parse(body));
+            event.set("data", parse(body, 0, body.length));
         } else if (mediaType.startsWith("text/")) {
             event.put("data", new String(body, StandardCharsets.UTF_8));
         } else {
-            throw new GateError(415, "unsupported-media-type", "binary-mode data of type '" + mediaType
-                    + "' is not accepted: send JSON or text, or use structured mode with data_base64", null, null);
+            throw new GateError(415, "unsupported-media-type", "binary-mode data of type " + AttributeBounds.quoted(
+                    mediaType) + " is not accepted: send JSON or text, or use structured mode with data_base64", null,
+                    null);
         }
         return event;
+    }
+
+    private static String header(Iterable<Map.Entry<String, String>> headers, String name) {
+        for (Map.Entry<String, String> h : headers) {
+            if (h.getKey().equalsIgnoreCase(name)) {
+                return h.getValue();
+            }
+        }
+        return null;
     }
 
     /** The HTTP binding percent-encodes characters outside printable ASCII in header values. */
@@ -114,18 +243,30 @@ public final class EventReader {
         return mediaType.equals("application/json") || mediaType.endsWith("+json");
     }
 
-    private JsonNode parse(byte[] body) {
-        try {
-            JsonNode tree = json.readTree(body);
-            if (tree == null || tree.isMissingNode()) {
+    /** One JSON value, nothing after it. */
+    private JsonNode parse(byte[] body, int offset, int length) {
+        try (JsonParser p = json.getFactory().createParser(body, offset, length)) {
+            if (p.nextToken() == null) {
                 throw GateError.invalid("the body is empty", null, null);
             }
+            JsonNode tree = json.readTree(p);
+            requireEnd(p);
             return tree;
         } catch (JsonProcessingException e) {
-            throw GateError.invalid("the body is not valid JSON: " + e.getOriginalMessage(), null, null);
+            throw notJson(e);
         } catch (IOException e) {
             throw GateError.invalid("the body cannot be read: " + e.getMessage(), null, null);
         }
+    }
+
+    private static void requireEnd(JsonParser p) throws IOException {
+        if (p.nextToken() != null) {
+            throw GateError.invalid("the body is not valid JSON: more than one JSON value", null, null);
+        }
+    }
+
+    private static GateError notJson(JsonProcessingException e) {
+        return GateError.invalid("the body is not valid JSON: " + e.getOriginalMessage(), null, null);
     }
 
     private static ObjectNode object(JsonNode node, Integer index) {

@@ -21,6 +21,8 @@ final class EventValidator {
 
     /** CloudEvents attribute names: lower-case letters and digits, at most 20 characters. */
     private static final Pattern ATTRIBUTE = Pattern.compile("[a-z0-9]{1,20}");
+    private static final Pattern RFC_3339 = Pattern.compile(
+            "\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})");
 
     private final FunctionCatalog catalog;
     private final EventCodec codec;
@@ -36,11 +38,20 @@ final class EventValidator {
     ValidEvent validate(ObjectNode event, Integer index) {
         String specversion = required(event, "specversion", index);
         if (!"1.0".equals(specversion)) {
-            throw GateError.invalid("specversion '" + specversion + "' is not supported; send 1.0", index, "specversion");
+            throw GateError.invalid("specversion " + AttributeBounds.quoted(specversion)
+                    + " is not supported; send 1.0", index, "specversion");
         }
-        String id = required(event, "id", index);
-        required(event, "source", index);
-        String type = required(event, "type", index);
+        String id = bounded(event, "id", AttributeBounds.SHORT_STRING_BYTES, "the AMQP message-id", index);
+        bounded(event, "source", AttributeBounds.SOURCE_BYTES, "part of the consumers' dedup key", index);
+        String type = bounded(event, "type", AttributeBounds.SHORT_STRING_BYTES, "the AMQP type", index);
+        checkAttributes(event, index);
+        FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> GateError.invalid(
+                "unknown event type '" + type + "'; known types: " + catalog.eventTypes(), index, "type"));
+        String key = partitionKey(event, index);
+        return new ValidEvent(owner, id, type, key, encoded(event, id, index));
+    }
+
+    private static void checkAttributes(ObjectNode event, Integer index) {
         for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> attribute = it.next();
             String name = attribute.getKey();
@@ -48,8 +59,9 @@ final class EventValidator {
                 continue;
             }
             if (!ATTRIBUTE.matcher(name).matches()) {
-                throw GateError.invalid("attribute name '" + name
-                        + "' is not allowed: CloudEvents attribute names are 1-20 lower-case letters or digits", index, name);
+                throw GateError.invalid("attribute name " + AttributeBounds.quoted(name)
+                        + " is not allowed: CloudEvents attribute names are 1-20 lower-case letters or digits", index,
+                        AttributeBounds.cut(name));
             }
             JsonNode value = attribute.getValue();
             if (!(value.isTextual() || value.isNumber() || value.isBoolean())) {
@@ -60,32 +72,51 @@ final class EventValidator {
             throw GateError.invalid("an event carries data or data_base64, not both", index, "data_base64");
         }
         if (event.has("time")) {
-            try {
-                OffsetDateTime.parse(event.get("time").asText());
-            } catch (DateTimeParseException e) {
-                throw GateError.invalid("time '" + event.get("time").asText() + "' is not an RFC 3339 timestamp", index, "time");
-            }
+            checkTime(event.get("time").asText(), index);
         }
-        FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> GateError.invalid(
-                "unknown event type '" + type + "'; known types: " + catalog.eventTypes(), index, "type"));
-        String key = partitionKey(event, index);
+    }
+
+    private byte[] encoded(ObjectNode event, String id, Integer index) {
         byte[] body = codec.encode(event);
         if (body.length > maxEventBytes) {
             throw new GateError(413, "event-too-large", "event '" + id + "' is " + body.length
                     + " bytes encoded; the limit is " + maxEventBytes + " (eventline.gate.max-event-bytes)", index, null);
         }
-        return new ValidEvent(owner, id, type, key, body);
+        return body;
     }
 
+    /** RFC 3339: a four-digit year (Java also reads {@code +99999-...}, which other readers do not). */
+    private static void checkTime(String time, Integer index) {
+        try {
+            if (RFC_3339.matcher(time).matches()) {
+                OffsetDateTime.parse(time);
+                return;
+            }
+        } catch (DateTimeParseException e) {
+            // reported below
+        }
+        throw GateError.invalid("time " + AttributeBounds.quoted(time) + " is not an RFC 3339 timestamp", index,
+                "time");
+    }
+
+    /** The routing key: bounded as an AMQP short string, and named by the attribute it came from. */
     private static String partitionKey(ObjectNode event, Integer index) {
         for (String attribute : new String[] { "partitionkey", "subject" }) {
             JsonNode v = event.get(attribute);
             if (v != null && !v.asText().isEmpty()) {
+                AttributeBounds.check(attribute, v.asText(), AttributeBounds.SHORT_STRING_BYTES,
+                        "the AMQP routing key (the partition key)", index);
                 return v.asText();
             }
         }
         throw GateError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
                 + "(events with the same key are processed in order)", index, "partitionkey");
+    }
+
+    private static String bounded(ObjectNode event, String name, int maxBytes, String becomes, Integer index) {
+        String value = required(event, name, index);
+        AttributeBounds.check(name, value, maxBytes, becomes, index);
+        return value;
     }
 
     private static String required(ObjectNode event, String name, Integer index) {

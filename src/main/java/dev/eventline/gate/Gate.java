@@ -51,7 +51,7 @@ public class Gate {
     public Gate(ObjectMapper json, FunctionCatalog catalog, EventCodec codec, Names names, Publishing publishing,
             AdmissionControl admission, PipelineMetrics metrics, EventlineConfig config) {
         this.json = json;
-        this.reader = new EventReader(json);
+        this.reader = new EventReader(json, config.gate().maxBatchEvents(), config.gate().maxEventBytes());
         this.validator = new EventValidator(catalog, codec, config.gate().maxEventBytes());
         this.codec = codec;
         this.names = names;
@@ -71,41 +71,45 @@ public class Gate {
     }
 
     /**
-     * Runs on a worker thread (it may block for admission and for a free channel); the confirms are awaited
-     * without blocking.
+     * Checks the producer's credential: the door asks before it reads the body.
+     *
+     * @param authorization the request's {@code Authorization} header, or null
+     * @return the producer's name
+     * @throws GateError 401
      */
-    public CompletableFuture<Reply> accept(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
+    public String authenticate(String authorization) {
+        return auth.authenticate(authorization);
+    }
+
+    /** Counts a request refused before it reached {@link #accept} (at the door), and answers it. */
+    public Reply refused(GateError e) {
+        metrics.gateRequest(outcome(e.status()));
+        return new Reply(e.status(), e.body(), e.retryAfterSeconds());
+    }
+
+    /**
+     * Runs on a worker thread (it may block for admission and for a free channel); the confirms are awaited
+     * without blocking. Events are built and validated one at a time; only their encoded form is kept.
+     *
+     * @param producer who sent the request, as {@link #authenticate} named it
+     */
+    public CompletableFuture<Reply> accept(String producer, String contentType,
+            Iterable<Map.Entry<String, String>> headers, byte[] body) {
         List<EventValidator.ValidEvent> events;
-        String producer;
         try {
-            producer = auth.authenticate(header(headers, "Authorization"));
-            List<ObjectNode> raw = reader.read(contentType, headers, body);
-            if (raw.size() > config.maxBatchEvents()) {
-                throw new GateError(413, "batch-too-large", "the batch has " + raw.size() + " events; the limit is "
-                        + config.maxBatchEvents() + " (eventline.gate.max-batch-events)", null, null);
-            }
+            EventReader.Events raw = reader.events(contentType, headers, body);
             events = new ArrayList<>(raw.size());
             for (int i = 0; i < raw.size(); i++) {
-                Integer index = raw.size() == 1 && !isBatch(contentType) ? null : i;
+                Integer index = raw.batch() ? i : null;
                 EventValidator.ValidEvent event = validator.validate(raw.get(i), index);
                 auth.authorize(producer, event.type(), index);
                 events.add(event);
             }
             admission.admit(producer, countPerFunction(events));
         } catch (GateError e) {
-            metrics.gateRequest(outcome(e.status()));
-            return CompletableFuture.completedFuture(new Reply(e.status(), e.body(), e.retryAfterSeconds()));
+            return CompletableFuture.completedFuture(refused(e));
         }
         return publish(events);
-    }
-
-    private static String header(Iterable<Map.Entry<String, String>> headers, String name) {
-        for (Map.Entry<String, String> h : headers) {
-            if (h.getKey().equalsIgnoreCase(name)) {
-                return h.getValue();
-            }
-        }
-        return null;
     }
 
     private CompletableFuture<Reply> publish(List<EventValidator.ValidEvent> events) {
@@ -188,10 +192,6 @@ public class Gate {
         return new Reply(503, body);
     }
 
-    private static boolean isBatch(String contentType) {
-        return EventReader.BATCH.equals(EventReader.mediaType(contentType));
-    }
-
     private static Map<FunctionDescription, Integer> countPerFunction(List<EventValidator.ValidEvent> events) {
         Map<FunctionDescription, Integer> counts = new LinkedHashMap<>();
         for (EventValidator.ValidEvent e : events) {
@@ -204,6 +204,7 @@ public class Gate {
         return switch (status) {
             case 401 -> "unauthorized";
             case 403 -> "forbidden";
+            case 408 -> "timeout";
             case 413 -> "too-large";
             case 415 -> "unsupported";
             case 429 -> "throttled";

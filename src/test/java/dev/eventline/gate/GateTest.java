@@ -8,12 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.functions.orders.OrderLifecycle;
 import dev.eventline.testsupport.BrokerResource;
@@ -27,6 +32,8 @@ class GateTest {
 
     @Inject
     OrderLifecycle orders;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String run = UUID.randomUUID().toString();
 
@@ -133,6 +140,49 @@ class GateTest {
         given().header("ce-specversion", "1.0").header("ce-id", "1").header("ce-source", "/t")
                 .header("ce-type", "order.created").header("ce-subject", "100%").contentType("application/json")
                 .body("{}").post("/events").then().statusCode(400).body("field", equalTo("subject"));
+    }
+
+    /** A structured event of order.created; the attributes given replace or add to the defaults. */
+    private String event(String order, Map<String, String> attributes) {
+        ObjectNode e = (ObjectNode) JSON.valueToTree(Map.of("specversion", "1.0", "id", run + "-" + order,
+                "source", "/test", "type", "order.created", "subject", order));
+        e.set("data", JSON.valueToTree(Map.of("orderId", order, "version", 1)));
+        attributes.forEach(e::put);
+        return e.toString();
+    }
+
+    private io.restassured.response.ValidatableResponse post(String event) {
+        return given().contentType("application/cloudevents+json; charset=UTF-8")
+                .body(event.getBytes(StandardCharsets.UTF_8)).post("/events").then();
+    }
+
+    @Test
+    void refusesAttributesLongerThanTheAmqpFieldsTheyBecome() {
+        String order = run + "-bounds";
+        Map<String, String> tooLong = Map.of("id", "é".repeat(128), "type", "t".repeat(256),
+                "partitionkey", "€".repeat(85) + "x", "source", "s".repeat(1025));
+        tooLong.forEach((attribute, value) -> post(event(order, Map.of(attribute, value))).statusCode(400)
+                .body("field", equalTo(attribute)).body("message", containsString("bytes in UTF-8")));
+        post(event(order, Map.of("subject", "k".repeat(256)))).statusCode(400).body("field", equalTo("subject"))
+                .body("message", containsString("routing key"));
+        post(event(order, Map.of("id", "x".repeat(300)))).statusCode(400).body("field", equalTo("id"));
+        // an escaped unpaired surrogate is valid JSON, but no UTF-8 (the AMQP message-id) can carry it
+        post(event(order, Map.of("id", "LONE")).replace("LONE", "a\\ud800b")).statusCode(400)
+                .body("field", equalTo("id"))
+                .body("message", containsString("not valid Unicode"));
+        post(event(order, Map.of("time", "+99999-01-01T00:00:00Z"))).statusCode(400).body("field", equalTo("time"));
+        given().header("ce-specversion", "1.0").header("ce-id", "y".repeat(300)).header("ce-source", "/t")
+                .header("ce-type", "order.created").header("ce-subject", order).contentType("application/json")
+                .body("{\"orderId\":\"" + order + "\",\"version\":1}").post("/events").then().statusCode(400)
+                .body("field", equalTo("id"));
+        assertNull(orders.order(order), "nothing of a refused event is processed");
+    }
+
+    @Test
+    void acceptsAttributesAtExactlyTheirLimitInMultiByteUtf8() {
+        String order = "€".repeat(85); // 255 bytes: the longest routing key
+        post(event(order, Map.of("id", "é".repeat(127) + "a", "source", "ü".repeat(512)))).statusCode(202);
+        awaitVersion(order, 1);
     }
 
     @Test

@@ -1,0 +1,179 @@
+package dev.eventline.broker;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ShutdownSignalException;
+
+/**
+ * One channel in confirm mode and the futures of its unconfirmed publishes, keyed by the sequence number the
+ * broker gives them. The bookkeeping cannot drift:
+ * <ul>
+ * <li>the sequence number is read and the message published under this object's lock, and each number is
+ * checked against the count of publishes that really went out;</li>
+ * <li>a publish that throws (the client counts a sequence number before it encodes the frame, so the broker
+ * and the client now disagree) breaks the channel: every publish pending on it fails, the rest of the call is
+ * not published, and the channel is closed, never used again;</li>
+ * <li>a channel that shut down for any reason is never used again either (a recovered channel would restart
+ * its numbering), see {@link #usable()}.</li>
+ * </ul>
+ * Failed means "not known to be stored": a publish that the broker may have stored can be reported failed (a
+ * resend is then a duplicate, which consumers skip), never the other way round.
+ */
+public final class ConfirmChannel {
+
+    private final Channel channel;
+    private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+    private final Set<String> returned = ConcurrentHashMap.newKeySet();
+    /** Sequence number of the next publish, counting only publishes that went out. Guarded by this. */
+    private long next = 1;
+    private volatile boolean broken;
+
+    private record Pending(String messageId, CompletableFuture<Void> future) {
+    }
+
+    private ConfirmChannel(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Opens a channel on the connection and puts it in confirm mode. */
+    public static ConfirmChannel open(Connection connection) throws IOException {
+        Channel channel = connection.createChannel();
+        if (channel == null) {
+            throw new IOException("the connection has no free channel number");
+        }
+        ConfirmChannel c = new ConfirmChannel(channel);
+        channel.addShutdownListener(c::shutdown);
+        channel.addConfirmListener((tag, multiple) -> c.settle(tag, multiple, null),
+                (tag, multiple) -> c.settle(tag, multiple, new PublishException(PublishException.Kind.REFUSED,
+                        "the broker refused the message (a partition queue is full, or the broker is short of resources)")));
+        channel.addReturnListener(r -> c.returned.add(String.valueOf(r.getProperties().getMessageId())));
+        try {
+            channel.confirmSelect();
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** @return whether the channel can take more publishes: open, on this connection, never broken */
+    public boolean usableOn(Connection connection) {
+        return usable() && channel.getConnection() == connection;
+    }
+
+    /** @return whether the channel can take more publishes: open and never broken or shut down */
+    public boolean usable() {
+        return !broken && channel.isOpen();
+    }
+
+    /**
+     * Publishes the messages in order (persistent as their properties say, mandatory).
+     *
+     * @return one future per message, in order; each completes when the broker confirms the message, or fails
+     *         with a {@link PublishException}. None is left incomplete unless the broker never answers.
+     */
+    public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages) {
+        List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
+        for (OutgoingMessage m : messages) {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            futures.add(future);
+            if (!usable()) {
+                future.completeExceptionally(unavailable("not published: the publishing channel closed"));
+            } else {
+                publish(m, future);
+            }
+        }
+        return futures;
+    }
+
+    private void publish(OutgoingMessage m, CompletableFuture<Void> future) {
+        long seq = channel.getNextPublishSeqNo();
+        if (seq != next) {
+            future.completeExceptionally(unavailable("not published: the channel's confirm numbering moved"));
+            breakChannel("its sequence number is " + seq + " where " + next + " publishes went out");
+            return;
+        }
+        pending.put(seq, new Pending(String.valueOf(m.properties().getMessageId()), future));
+        try {
+            channel.basicPublish(m.exchange(), m.routingKey(), true, m.properties(), m.body());
+            next++;
+        } catch (IOException | RuntimeException e) {
+            pending.remove(seq);
+            future.completeExceptionally(failure(e));
+            breakChannel("a publish failed: " + Broker.reason(e));
+        }
+    }
+
+    /** An encoding failure is the message's own fault: resending it as is fails again. */
+    private static PublishException failure(Exception e) {
+        return e instanceof IllegalArgumentException
+                ? new PublishException(PublishException.Kind.UNPUBLISHABLE, "the message cannot be encoded: "
+                        + e.getMessage())
+                : unavailable("publish failed: " + Broker.reason(e));
+    }
+
+    private void breakChannel(String why) {
+        broken = true;
+        failPending("not confirmed: the publishing channel was closed because " + why);
+        try {
+            channel.abort(); // waits a bounded time for the broker's close-ok
+        } catch (IOException | RuntimeException e) {
+            // closed meanwhile: nothing left to close
+        }
+    }
+
+    /** Fails what is still pending and closes the channel; idempotent. */
+    public void close() {
+        breakChannel("it was closed");
+    }
+
+    private void settle(long tag, boolean multiple, PublishException failure) {
+        Map<Long, Pending> done = multiple ? pending.headMap(tag, true) : pending.subMap(tag, true, tag, true);
+        for (Map.Entry<Long, Pending> e : List.copyOf(done.entrySet())) {
+            if (pending.remove(e.getKey(), e.getValue())) {
+                complete(e.getValue(), failure);
+            }
+        }
+    }
+
+    private void complete(Pending p, PublishException failure) {
+        if (failure != null) {
+            p.future().completeExceptionally(failure);
+        } else if (returned.remove(p.messageId())) {
+            p.future().completeExceptionally(new PublishException(PublishException.Kind.UNROUTABLE,
+                    "no queue is bound to the exchange for this message"));
+        } else {
+            p.future().complete(null);
+        }
+    }
+
+    private void shutdown(ShutdownSignalException cause) {
+        broken = true;
+        failPending("channel closed before the broker confirmed: " + Broker.reason(cause));
+    }
+
+    private void failPending(String why) {
+        PublishException failure = unavailable(why);
+        for (Long seq : List.copyOf(pending.keySet())) {
+            Pending p = pending.remove(seq);
+            if (p != null) {
+                p.future().completeExceptionally(failure);
+            }
+        }
+        returned.clear();
+    }
+
+    private static PublishException unavailable(String message) {
+        return new PublishException(PublishException.Kind.UNAVAILABLE, message);
+    }
+}

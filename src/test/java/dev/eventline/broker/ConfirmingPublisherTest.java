@@ -1,0 +1,207 @@
+package dev.eventline.broker;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+
+import dev.eventline.testsupport.TestBroker;
+
+/**
+ * Confirm bookkeeping against a real broker: a publish the client cannot even encode (it counts a sequence
+ * number, then throws before anything reaches the broker) must not shift later confirms onto other messages.
+ * Queues of their own, published to through the default exchange: {@code full} holds one message and refuses
+ * the rest (reject-publish), {@code roomy} takes everything.
+ */
+class ConfirmingPublisherTest {
+
+    private final String run = "cpt-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String full = run + ".full";
+    private final String roomy = run + ".roomy";
+    private Connection admin;
+    private Channel setup;
+    private ConfirmingPublisher publisher;
+
+    @BeforeEach
+    void queues() throws Exception {
+        admin = TestBroker.get().connectionFactory().newConnection(run + "-setup");
+        setup = admin.createChannel();
+        setup.queueDeclare(full, false, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+        setup.queueDeclare(roomy, false, false, false, Map.of());
+        setup.basicPublish("", full, null, "filler".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (publisher != null) {
+            publisher.close();
+        }
+        setup.queueDelete(full);
+        setup.queueDelete(roomy);
+        admin.close();
+    }
+
+    /** One way each to make {@code basicPublish} throw after the client took a sequence number; body: the id. */
+    private OutgoingMessage unpublishable(String kind, String id) {
+        return switch (kind) {
+            case "message-id" -> new OutgoingMessage("", roomy, properties("x".repeat(300), Map.of()), body(id));
+            case "routing-key" -> new OutgoingMessage("", "é".repeat(128), properties(id, Map.of()), body(id));
+            case "header" -> new OutgoingMessage("", roomy, properties(id, Map.of("bad", new Object())), body(id));
+            default -> throw new IllegalArgumentException(kind);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "message-id", "routing-key", "header" })
+    void aPublishThatThrowsNeverShiftsConfirmsOntoOtherMessages(String kind) throws Exception {
+        // one channel: every call after the failed publish needs the channel it broke, or its replacement
+        publisher = ConfirmingPublisher.open(new Broker(TestBroker.get().amqpUrl(), 1000, 5000), run, 1, 1000,
+                Duration.ofSeconds(1));
+        Map<String, Outcome> outcomes = new HashMap<>();
+        outcomes.putAll(settle(List.of(message(roomy, run + "-before"), unpublishable(kind, run + "-bad"),
+                message(roomy, run + "-after"))));
+        assertEquals(PublishException.Kind.UNPUBLISHABLE, outcomes.get(run + "-bad").kind(), outcomes.toString());
+        assertEquals(PublishException.Kind.UNAVAILABLE, outcomes.get(run + "-after").kind(),
+                "what follows a publish that threw is not published: " + outcomes);
+        for (int i = 0; i < 20; i++) {
+            Map<String, Outcome> round = settle(List.of(message(full, run + "-f" + i), message(roomy, run + "-r" + i)));
+            assertEquals(PublishException.Kind.REFUSED, round.get(run + "-f" + i).kind(),
+                    "round " + i + ": the full queue's message is the refused one: " + round);
+            assertEquals(null, round.get(run + "-r" + i).kind(), "round " + i + ": " + round);
+            outcomes.putAll(round);
+        }
+        Set<String> stored = drain(roomy);
+        stored.addAll(drain(full));
+        for (Map.Entry<String, Outcome> o : outcomes.entrySet()) {
+            if (o.getValue().kind() == null) {
+                assertTrue(stored.contains(o.getKey()), o.getKey() + " was confirmed but is on no queue");
+            } else if (o.getValue().kind() == PublishException.Kind.REFUSED) {
+                assertTrue(!stored.contains(o.getKey()), o.getKey() + " was reported refused but is stored");
+            }
+        }
+    }
+
+    @Test
+    void refusesAtOnceWhileItsConnectionIsDownAndReopensItByItself() throws Exception {
+        AtomicBoolean reachable = new AtomicBoolean(true);
+        ConnectionFactory factory = TestBroker.get().connectionFactory();
+        factory.setAutomaticRecoveryEnabled(false);
+        PublisherConnection.Connector connector = () -> {
+            if (!reachable.get()) {
+                throw new IOException("the broker cannot be reached (test)");
+            }
+            return factory.newConnection(run + "-publisher");
+        };
+        publisher = new ConfirmingPublisher(new PublisherConnection(connector, Duration.ofMillis(200)), 2, 1000);
+        assertEquals(null, settle(List.of(message(roomy, run + "-1"))).get(run + "-1").kind());
+
+        reachable.set(false);
+        AtomicInteger closed = new AtomicInteger();
+        // the management API lists a connection a few seconds after it opened
+        await().atMost(Duration.ofSeconds(30)).until(() -> closed.addAndGet(TestBroker.get()
+                .closeConnections(run + "-publisher")) > 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !publisher.isOpen());
+        long started = System.nanoTime();
+        PublishException down = assertThrows(PublishException.class,
+                () -> publisher.publish(List.of(message(roomy, run + "-2")), Duration.ofSeconds(5)));
+        assertEquals(PublishException.Kind.UNAVAILABLE, down.kind());
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1), "refused at once, not after a wait");
+
+        reachable.set(true);
+        await().atMost(Duration.ofSeconds(30)).until(publisher::isOpen);
+        assertEquals(null, settle(List.of(message(roomy, run + "-3"))).get(run + "-3").kind());
+        assertEquals(Set.of(run + "-1", run + "-3"), drain(roomy));
+    }
+
+    @Test
+    void aRecoveringConnectionItIsGivenServesAgainOnFreshChannelsOnceTheClientRecoveredIt() throws Exception {
+        ConnectionFactory factory = TestBroker.get().connectionFactory();
+        factory.setNetworkRecoveryInterval(200);
+        publisher = new ConfirmingPublisher(factory.newConnection(run + "-recovering"), 1, 1000);
+        assertEquals(null, settle(List.of(message(roomy, run + "-1"))).get(run + "-1").kind());
+        AtomicInteger closed = new AtomicInteger();
+        await().atMost(Duration.ofSeconds(30)).until(() -> closed.addAndGet(TestBroker.get()
+                .closeConnections(run + "-recovering")) > 0);
+        // recovered, the client's channel would restart its numbering: the publisher must not reuse it
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try {
+                return settle(List.of(message(roomy, run + "-2"))).get(run + "-2").kind() == null;
+            } catch (PublishException e) {
+                return false; // still down
+            }
+        });
+        Map<String, Outcome> after = settle(List.of(message(full, run + "-f"), message(roomy, run + "-3")));
+        assertEquals(PublishException.Kind.REFUSED, after.get(run + "-f").kind(), after.toString());
+        assertEquals(null, after.get(run + "-3").kind(), after.toString());
+        assertTrue(drain(roomy).containsAll(Set.of(run + "-1", run + "-2", run + "-3")));
+    }
+
+    /** What became of one message: null kind when confirmed. */
+    record Outcome(PublishException.Kind kind) {
+        boolean failed() {
+            return kind != null;
+        }
+    }
+
+    private Map<String, Outcome> settle(List<OutgoingMessage> messages) throws Exception {
+        List<CompletableFuture<Void>> futures = publisher.publish(messages, Duration.ofSeconds(5));
+        Map<String, Outcome> outcomes = new HashMap<>();
+        for (int i = 0; i < messages.size(); i++) {
+            String id = new String(messages.get(i).body(), StandardCharsets.UTF_8);
+            try {
+                futures.get(i).get(10, TimeUnit.SECONDS);
+                outcomes.put(id, new Outcome(null));
+            } catch (ExecutionException e) {
+                outcomes.put(id, new Outcome(((PublishException) e.getCause()).kind()));
+            }
+        }
+        return outcomes;
+    }
+
+    private Set<String> drain(String queue) throws Exception {
+        Set<String> ids = new HashSet<>();
+        for (GetResponse r; (r = setup.basicGet(queue, true)) != null;) {
+            ids.add(new String(r.getBody(), StandardCharsets.UTF_8));
+        }
+        return ids;
+    }
+
+    private static OutgoingMessage message(String queue, String id) {
+        return new OutgoingMessage("", queue, properties(id, Map.of()), body(id));
+    }
+
+    private static AMQP.BasicProperties properties(String id, Map<String, Object> headers) {
+        return new AMQP.BasicProperties.Builder().messageId(id).headers(new HashMap<>(headers)).deliveryMode(1).build();
+    }
+
+    private static byte[] body(String id) {
+        return id.getBytes(StandardCharsets.UTF_8);
+    }
+}
