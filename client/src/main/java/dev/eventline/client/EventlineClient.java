@@ -1,44 +1,63 @@
 package dev.eventline.client;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * A producer for the gate that slows down instead of failing. Events (structured CloudEvents) go into a
- * bounded buffer; sender threads post them in batches and honour the gate's answers:
+ * A producer for the gate ({@code POST /events}) that never loses an event: each event it takes leaves it
+ * either <b>delivered</b> (the gate answered {@code 202}, or a {@code 503} that did not list it as failed)
+ * or <b>rejected</b>, handed to the rejection handler with the reason, never silently.
+ *
+ * <p><b>Sending.</b> {@link #send} takes a structured CloudEvent (an {@link ObjectNode}) into a buffer bounded in
+ * events and in bytes, and blocks while it is full, so the pressure reaches the producing code; {@link #offer}
+ * gives up after a wait. Sender threads post batches of {@code application/cloudevents-batch+json}.
+ *
+ * <p><b>Answers</b> (the gate's contract, see the README):
  * <ul>
- * <li>{@code 202}: delivered;</li>
- * <li>{@code 429}: wait {@code Retry-After} seconds, then send the same batch again;</li>
- * <li>{@code 503} or no answer: back off exponentially (with jitter, capped) and send again: only the events
- * listed in {@code failed} when the gate says which;</li>
- * <li>any other {@code 4xx} (not 408): the events can never be accepted as they are; they go to the
- * rejection handler and are not retried;</li>
- * <li>{@code 5xx} and {@code 408}: sent again with backoff.</li>
+ * <li>{@code 202}: delivered. {@code 503} with {@code failed}: the others delivered, exactly the listed ones
+ * sent again;</li>
+ * <li>{@code 429}, {@code 503} without {@code failed}, another {@code 5xx}, {@code 408}, connection refused or
+ * closed, timeout: the whole batch sent again, after {@code Retry-After} on {@code 429} and {@code 503}
+ * (seconds or HTTP-date, at most {@link Builder#maxRetryAfter}), else after exponential backoff with jitter
+ * (from {@link Builder#initialBackoff} to {@link Builder#maxBackoff}); with no limit on the number of
+ * attempts: an event waits until it is accepted, refused, or the client is closed;</li>
+ * <li>{@code 400}, {@code 403}, {@code 413} naming one event ({@code index}): that event rejected with the
+ * gate's reason, the rest of the batch sent again (validation is all-or-nothing: nothing was published).
+ * Without an index the batch is split in halves until the refused event stands alone (a body or batch over
+ * the gate's limits); an event refused alone is rejected;</li>
+ * <li>{@code 401}, any other {@code 4xx} (also {@code 415}), or an answer outside the contract (a {@code 200},
+ * a redirect): the batch rejected.</li>
  * </ul>
- * When the buffer is full, {@link #send} blocks and {@link #offer} times out, so the pressure reaches the
- * code producing events. Events of one partition key always go through the same sender, in order.
+ *
+ * <p><b>Order per key.</b> Events with the same partition key ({@code partitionkey}, else {@code subject}: the
+ * gate's rule) are sent one at a time: event k+1 of a key is sent only once event k was delivered or
+ * rejected, across retries, splits and senders. So the gate accepts a key's events in the order they were
+ * taken, also when it accepts only part of a batch. A rejected event does not hold its key's later events
+ * back. Different keys go in parallel and fill the batches. An event without a partition key is rejected
+ * at once, in the calling thread, and never sent.
+ *
+ * <p><b>Flush and close.</b> {@link #flush} waits until nothing is outstanding. {@link #close} refuses new
+ * events, flushes for {@link Builder#closeTimeout}, then gives up: it stops the senders and hands every event
+ * still held (buffered, or in flight: the gate may have accepted those) to the rejection handler. So after
+ * {@code close} returns, {@link #outstanding} is 0 and every event was delivered or handed over.
+ *
+ * <p>The rejection handler runs on a sender thread, on the thread calling {@code send} (no partition key, too
+ * large for the buffer) or on the one calling {@code close}. The producer key is never logged, and is removed
+ * from any text of the gate's that reaches the handler.
  *
  * <pre>{@code
  * try (EventlineClient client = EventlineClient.builder(URI.create("http://gate:8080/events"))
- *         .apiKey(System.getenv("EVENTLINE_KEY")).build()) {
+ *         .apiKey(System.getenv("EVENTLINE_KEY"))
+ *         .onRejected((events, reason) -> log.error("{} events refused: {}", events.size(), reason)).build()) {
  *     client.send(event);            // blocks while the buffer is full
  *     client.flush(Duration.ofMinutes(1));
  * }
@@ -46,28 +65,143 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class EventlineClient implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String BATCH = "application/cloudevents-batch+json";
-
-    private final HttpClient http;
-    private final URI gate;
     private final Builder settings;
-    private final List<BlockingQueue<ObjectNode>> buffers = new ArrayList<>();
+    private final KeyedBuffer buffer;
+    private final Settlement settlement;
     private final List<Thread> senders = new ArrayList<>();
-    /** Events taken by send/offer and not yet delivered or rejected. */
-    private final java.util.concurrent.atomic.AtomicLong outstanding = new java.util.concurrent.atomic.AtomicLong();
-    private final LongAdder delivered = new LongAdder();
-    private final LongAdder throttled = new LongAdder();
-    private final LongAdder unavailable = new LongAdder();
-    private final LongAdder rejected = new LongAdder();
-    private volatile boolean closing;
+    private boolean closed;
 
-    /** Counts since the client started. */
+    /** Counts since the client started: events delivered and rejected, answers that made it wait. */
     public record Stats(long delivered, long throttled, long unavailable, long rejected) {
     }
 
+    /** @param gateEvents the gate's {@code /events} URL */
     public static Builder builder(URI gateEvents) {
         return new Builder(gateEvents);
+    }
+
+    private EventlineClient(Builder b) {
+        this.settings = b;
+        this.buffer = new KeyedBuffer(b.bufferCapacity, b.bufferBytes);
+        this.settlement = new Settlement(buffer, b.onRejected);
+        Delivery delivery = new Delivery(new GateTransport(b.gate, b.apiKey, b.connectTimeout, b.requestTimeout),
+                settlement, new Backoff(b.initialBackoff, b.maxBackoff, b.maxRetryAfter));
+        for (int i = 0; i < b.senders; i++) {
+            Thread t = new Thread(() -> sendBatches(delivery), "eventline-client-sender-" + i);
+            t.setDaemon(true);
+            senders.add(t);
+            t.start();
+        }
+    }
+
+    private void sendBatches(Delivery delivery) {
+        try {
+            for (List<Pending> batch; !(batch = buffer.take(settings.batchSize, settings.maxRequestBytes,
+                    settings.linger.toNanos())).isEmpty();) {
+                delivery.deliver(batch);
+            }
+        } catch (InterruptedException e) {
+            // close gave up: what this sender held is still in the buffer, and close hands it over
+        }
+    }
+
+    /**
+     * Takes one event, waiting while the buffer is full. An event without a partition key, or larger than the
+     * whole buffer, is rejected at once (the rejection handler runs in this thread).
+     *
+     * @throws IllegalStateException when the client is closed (the event was not taken)
+     */
+    public void send(ObjectNode event) throws InterruptedException {
+        Optional<Pending> p = pending(event);
+        if (p.isPresent()) {
+            buffer.put(p.get(), Long.MAX_VALUE);
+        }
+    }
+
+    /**
+     * Takes one event if the buffer has room within {@code wait}.
+     *
+     * @return false when the buffer stayed full (the event was not taken); true when it was taken, or rejected
+     *         at once (no partition key, larger than the whole buffer)
+     * @throws IllegalStateException when the client is closed (the event was not taken)
+     */
+    public boolean offer(ObjectNode event, Duration wait) throws InterruptedException {
+        Optional<Pending> p = pending(event);
+        return p.isEmpty() || buffer.put(p.get(), wait.toNanos());
+    }
+
+    /** The event encoded once, or empty when it was rejected at once. */
+    private Optional<Pending> pending(ObjectNode event) {
+        byte[] json;
+        try {
+            json = Pending.JSON.writeValueAsBytes(event);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the event cannot be written as JSON", e);
+        }
+        String id = event.path("id").isTextual() ? event.get("id").asText() : null;
+        Optional<String> key = PartitionKey.of(event);
+        Pending p = new Pending(json, key.orElse(""), id);
+        if (key.isEmpty()) {
+            settlement.handOver(List.of(p), "no partition key: set the 'partitionkey' attribute or 'subject' "
+                    + "(the gate refuses such events); not sent");
+        } else if (!buffer.canHold(p)) {
+            settlement.handOver(List.of(p), "the event (" + json.length + " bytes) is larger than the client's "
+                    + "buffer (bufferBytes " + settings.bufferBytes + "); not sent");
+        } else {
+            return Optional.of(p);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Waits until nothing is outstanding: every event taken so far (and while waiting) delivered or rejected.
+     *
+     * @return false when events were still outstanding after {@code timeout}
+     */
+    public boolean flush(Duration timeout) throws InterruptedException {
+        return buffer.awaitEmpty(timeout.toNanos());
+    }
+
+    /** @return events taken and not yet delivered or rejected (buffered or in flight) */
+    public long outstanding() {
+        return buffer.events();
+    }
+
+    public Stats stats() {
+        return new Stats(settlement.delivered.sum(), settlement.throttled.sum(), settlement.unavailable.sum(),
+                settlement.rejected.sum());
+    }
+
+    /**
+     * Refuses new events, waits up to {@link Builder#closeTimeout} for the outstanding ones, then stops the
+     * senders and hands every event still held to the rejection handler ("the client was closed before the
+     * gate confirmed it"; an event that was in flight may have been accepted all the same). Returns once that
+     * is done; a second call does nothing.
+     *
+     * @throws InterruptedException when interrupted while waiting; the events are handed over all the same
+     */
+    @Override
+    public synchronized void close() throws InterruptedException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        buffer.closeIntake();
+        try {
+            buffer.awaitEmpty(settings.closeTimeout.toNanos());
+        } finally {
+            giveUp();
+        }
+    }
+
+    private void giveUp() throws InterruptedException {
+        buffer.stop();
+        senders.forEach(Thread::interrupt);
+        for (Thread t : senders) {
+            t.join(TimeUnit.SECONDS.toMillis(5));
+        }
+        settlement.rejectAllHeld("the client was closed before the gate confirmed these events (any "
+                + "that were in flight may have been accepted); not sent again");
     }
 
     /** Settings; every one has a default. */
@@ -75,54 +209,107 @@ public final class EventlineClient implements AutoCloseable {
         private final URI gate;
         private String apiKey;
         private int bufferCapacity = 10_000;
+        private long bufferBytes = 32L << 20;
         private int batchSize = 100;
+        private long maxRequestBytes = 1L << 20;
+        private Duration linger = Duration.ZERO;
         private int senders = 2;
+        private Duration initialBackoff = Duration.ofMillis(100);
         private Duration maxBackoff = Duration.ofSeconds(30);
+        private Duration maxRetryAfter = Duration.ofSeconds(60);
+        private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration closeTimeout = Duration.ofSeconds(60);
         private BiConsumer<List<ObjectNode>, String> onRejected = (events, why) -> { };
 
         private Builder(URI gate) {
-            this.gate = gate;
+            this.gate = java.util.Objects.requireNonNull(gate, "the gate's /events URL");
         }
 
-        /** The producer's key ({@code Authorization: Bearer}); none for an open gate. */
+        /** The producer's key ({@code Authorization: Bearer}); none for an open gate. Never logged. */
         public Builder apiKey(String key) {
+            if (key != null && !key.chars().allMatch(c -> c > ' ' && c < 127)) {
+                throw new IllegalArgumentException("the producer key may hold printable ASCII characters only");
+            }
             this.apiKey = key;
             return this;
         }
 
-        /** Events buffered at most (all senders together). Default 10000. */
+        /** Events held at most: buffered and in flight, all senders together. Default 10000. */
         public Builder bufferCapacity(int events) {
-            this.bufferCapacity = positive(events, "bufferCapacity");
+            this.bufferCapacity = (int) positive(events, "bufferCapacity");
             return this;
         }
 
-        /** Events per request at most. Default 100 (keep it at or below the gate's max-batch-events). */
+        /** Bytes of encoded events held at most (buffered and in flight). Default 32 MiB. */
+        public Builder bufferBytes(long bytes) {
+            this.bufferBytes = positive(bytes, "bufferBytes");
+            return this;
+        }
+
+        /** Events per request at most (keep it at or below the gate's max-batch-events). Default 100. */
         public Builder batchSize(int events) {
-            this.batchSize = positive(events, "batchSize");
+            this.batchSize = (int) positive(events, "batchSize");
             return this;
         }
 
-        /** Concurrent requests; events of one key always use the same one. Default 2. */
+        /** Bytes per request at most (an event larger than this goes alone). Default 1 MiB. */
+        public Builder maxRequestBytes(long bytes) {
+            this.maxRequestBytes = positive(bytes, "maxRequestBytes");
+            return this;
+        }
+
+        /** How long a sender waits for a batch to fill before it sends what it has. Default 0. */
+        public Builder linger(Duration wait) {
+            this.linger = notNegative(wait, "linger");
+            return this;
+        }
+
+        /** Concurrent requests. Default 2. */
         public Builder senders(int threads) {
-            this.senders = positive(threads, "senders");
+            this.senders = (int) positive(threads, "senders");
             return this;
         }
 
-        /** Cap on the wait between retries after {@code 503} or a lost connection. Default 30s. */
+        /** First wait before sending again after a failure without {@code Retry-After}. Default 100 ms. */
+        public Builder initialBackoff(Duration wait) {
+            this.initialBackoff = positive(wait, "initialBackoff");
+            return this;
+        }
+
+        /** Cap on the backoff (it doubles per attempt, with jitter). Default 30 s. */
         public Builder maxBackoff(Duration max) {
-            this.maxBackoff = max;
+            this.maxBackoff = notNegative(max, "maxBackoff");
             return this;
         }
 
+        /** Cap on a wait the gate asks for with {@code Retry-After}. Default 60 s (the gate's own cap). */
+        public Builder maxRetryAfter(Duration max) {
+            this.maxRetryAfter = notNegative(max, "maxRetryAfter");
+            return this;
+        }
+
+        /** Limit on opening a connection. Default 5 s. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** Limit on one request, until its whole answer is read; then the batch is sent again. Default 30 s. */
         public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = timeout;
+            this.requestTimeout = positive(timeout, "requestTimeout");
             return this;
         }
 
-        /** Called with events the gate refused for good (a 4xx other than 408 and 429) and its answer. */
+        /** How long {@link EventlineClient#close} waits for outstanding events before it gives up. Default 60 s. */
+        public Builder closeTimeout(Duration timeout) {
+            this.closeTimeout = notNegative(timeout, "closeTimeout");
+            return this;
+        }
+
+        /** Receives the events the client gives up on, with the reason (the gate's status and message). */
         public Builder onRejected(BiConsumer<List<ObjectNode>, String> handler) {
-            this.onRejected = handler;
+            this.onRejected = java.util.Objects.requireNonNull(handler, "onRejected");
             return this;
         }
 
@@ -130,233 +317,25 @@ public final class EventlineClient implements AutoCloseable {
             return new EventlineClient(this);
         }
 
-        private static int positive(int n, String what) {
+        private static long positive(long n, String what) {
             if (n < 1) {
                 throw new IllegalArgumentException(what + " must be at least 1");
             }
             return n;
         }
-    }
 
-    private EventlineClient(Builder b) {
-        this.settings = b;
-        this.gate = b.gate;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        int perSender = Math.max(1, b.bufferCapacity / b.senders);
-        for (int i = 0; i < b.senders; i++) {
-            BlockingQueue<ObjectNode> buffer = new ArrayBlockingQueue<>(perSender);
-            buffers.add(buffer);
-            Thread t = new Thread(() -> run(buffer), "eventline-client-" + i);
-            t.setDaemon(true);
-            senders.add(t);
-            t.start();
-        }
-    }
-
-    /**
-     * Buffers one event, waiting while the buffer is full.
-     *
-     * @throws IllegalStateException when the client is (or gets) closed before the event was taken
-     */
-    public void send(ObjectNode event) throws InterruptedException {
-        BlockingQueue<ObjectNode> buffer = buffer(event);
-        outstanding.incrementAndGet();
-        try {
-            do {
-                checkOpen();
-            } while (!buffer.offer(event, 100, TimeUnit.MILLISECONDS));
-        } catch (InterruptedException | RuntimeException e) {
-            outstanding.decrementAndGet();
-            throw e;
-        }
-    }
-
-    /** @return false when the buffer stayed full for {@code wait} (the event was not taken) */
-    public boolean offer(ObjectNode event, Duration wait) throws InterruptedException {
-        checkOpen();
-        outstanding.incrementAndGet();
-        boolean taken = false;
-        try {
-            taken = buffer(event).offer(event, wait.toNanos(), TimeUnit.NANOSECONDS);
-            return taken;
-        } finally {
-            if (!taken) {
-                outstanding.decrementAndGet();
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive");
             }
+            return d;
         }
-    }
 
-    /** @return true when every event taken so far was delivered or rejected within the timeout */
-    public boolean flush(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (outstanding.get() > 0) {
-            if (System.nanoTime() > deadline) {
-                return false;
+        private static Duration notNegative(Duration d, String what) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException(what + " must not be negative");
             }
-            TimeUnit.MILLISECONDS.sleep(10);
+            return d;
         }
-        return true;
-    }
-
-    public Stats stats() {
-        return new Stats(delivered.sum(), throttled.sum(), unavailable.sum(), rejected.sum());
-    }
-
-    /**
-     * Flushes (up to the request timeout times 10), then stops the senders. Events still buffered then are
-     * counted as rejected and handed to the rejection handler, never dropped silently.
-     */
-    @Override
-    public void close() throws InterruptedException {
-        flush(settings.requestTimeout.multipliedBy(10));
-        closing = true;
-        senders.forEach(Thread::interrupt);
-        for (Thread t : senders) {
-            t.join(5_000);
-        }
-        List<ObjectNode> left = new ArrayList<>();
-        buffers.forEach(b -> b.drainTo(left));
-        if (!left.isEmpty()) {
-            rejected.add(left.size());
-            outstanding.addAndGet(-left.size());
-            settings.onRejected.accept(List.copyOf(left), "the client was closed before these were delivered");
-        }
-    }
-
-    private void checkOpen() {
-        if (closing) {
-            throw new IllegalStateException("the client is closed");
-        }
-    }
-
-    private BlockingQueue<ObjectNode> buffer(ObjectNode event) {
-        JsonNode key = event.hasNonNull("partitionkey") ? event.get("partitionkey") : event.get("subject");
-        int h = key == null ? ThreadLocalRandom.current().nextInt() : key.asText().hashCode();
-        return buffers.get(Math.floorMod(h, buffers.size()));
-    }
-
-    private void run(BlockingQueue<ObjectNode> buffer) {
-        List<ObjectNode> batch = new ArrayList<>(settings.batchSize);
-        while (!closing) {
-            try {
-                ObjectNode first = buffer.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                try {
-                    batch.add(first);
-                    buffer.drainTo(batch, settings.batchSize - 1);
-                    deliver(batch);
-                } catch (InterruptedException e) {
-                    // closed while this batch was still undelivered: hand what is left over, never drop it silently
-                    if (batch.isEmpty()) {
-                        return;
-                    }
-                    rejected.add(batch.size());
-                    outstanding.addAndGet(-batch.size());
-                    settings.onRejected.accept(List.copyOf(batch), "the client was closed before these were delivered");
-                    return;
-                } finally {
-                    batch.clear();
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
-    /** Sends until every event of the batch is delivered or rejected for good. */
-    private void deliver(List<ObjectNode> batch) throws InterruptedException {
-        List<ObjectNode> pending = batch; // shrinks as events are delivered, so an interruption knows what is left
-        for (int attempt = 0; !pending.isEmpty(); attempt++) {
-            Answer answer = post(pending);
-            switch (answer.status) {
-                case 202 -> {
-                    delivered.add(pending.size());
-                    outstanding.addAndGet(-pending.size());
-                    pending.clear();
-                    return;
-                }
-                case 429 -> {
-                    throttled.increment();
-                    Duration wait = answer.retryAfter.orElse(Duration.ZERO);
-                    sleep(wait.isZero() ? backoff(attempt) : wait);
-                }
-                case 408 -> sleep(backoff(attempt)); // request timeout: send again
-                default -> {
-                    if (answer.status >= 400 && answer.status < 500) {
-                        // 400, 401, 403, 404, 413, 415, …: the same request can never succeed
-                        rejected.add(pending.size());
-                        outstanding.addAndGet(-pending.size());
-                        settings.onRejected.accept(List.copyOf(pending), answer.status + " " + answer.body);
-                        pending.clear();
-                        return;
-                    }
-                    // 503, another 5xx, or no answer
-                    unavailable.increment();
-                    List<ObjectNode> again = stillFailed(pending, answer);
-                    pending.clear();
-                    pending.addAll(again);
-                    sleep(backoff(attempt));
-                }
-            }
-        }
-    }
-
-    /** After a 503 that lists the failed events, only those need sending again. */
-    private List<ObjectNode> stillFailed(List<ObjectNode> pending, Answer answer) {
-        try {
-            JsonNode failed = answer.status == 503 ? JSON.readTree(answer.body).get("failed") : null;
-            if (failed == null || !failed.isArray()) {
-                return pending;
-            }
-            List<ObjectNode> again = new ArrayList<>();
-            failed.forEach(f -> {
-                int i = f.path("index").asInt(-1);
-                if (i >= 0 && i < pending.size()) {
-                    again.add(pending.get(i));
-                }
-            });
-            delivered.add(pending.size() - again.size());
-            outstanding.addAndGet(-(pending.size() - again.size()));
-            return again;
-        } catch (IOException e) {
-            return pending;
-        }
-    }
-
-    private record Answer(int status, String body, Optional<Duration> retryAfter) {
-    }
-
-    private Answer post(List<ObjectNode> events) throws InterruptedException {
-        ArrayNode array = JSON.createArrayNode();
-        events.forEach(array::add);
-        HttpRequest.Builder request = HttpRequest.newBuilder(gate).timeout(settings.requestTimeout)
-                .header("Content-Type", BATCH).POST(HttpRequest.BodyPublishers.ofString(array.toString()));
-        if (settings.apiKey != null) {
-            request.header("Authorization", "Bearer " + settings.apiKey);
-        }
-        try {
-            HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            Optional<Duration> retryAfter = r.headers().firstValue("Retry-After").flatMap(v -> {
-                try {
-                    return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim()))));
-                } catch (NumberFormatException e) {
-                    return Optional.empty();
-                }
-            });
-            return new Answer(r.statusCode(), r.body(), retryAfter);
-        } catch (IOException e) {
-            return new Answer(-1, e.toString(), Optional.empty());
-        }
-    }
-
-    private Duration backoff(int attempt) {
-        long capped = Math.min(settings.maxBackoff.toMillis(), 100L << Math.min(attempt, 16));
-        return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
-    }
-
-    private void sleep(Duration d) throws InterruptedException {
-        TimeUnit.MILLISECONDS.sleep(d.toMillis());
     }
 }
