@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -38,16 +39,19 @@ final class Answer {
     private final JsonNode body;
     private final String text;
     private final Optional<Duration> retryAfter;
+    private final UnaryOperator<String> redact;
 
-    Answer(int status, JsonNode body, String text, Optional<Duration> retryAfter) {
+    /** @param redact removes secrets from any text of the answer before it is shown */
+    Answer(int status, JsonNode body, String text, Optional<Duration> retryAfter, UnaryOperator<String> redact) {
         this.status = status;
         this.body = body == null ? Pending.JSON.missingNode() : body;
-        this.text = clip(text);
+        this.redact = redact;
+        this.text = show(text);
         this.retryAfter = retryAfter;
     }
 
-    static Answer none(String why) {
-        return new Answer(NONE, null, why, Optional.empty());
+    static Answer none(String why, UnaryOperator<String> redact) {
+        return new Answer(NONE, null, why, Optional.empty(), redact);
     }
 
     int status() {
@@ -126,8 +130,12 @@ final class Answer {
         return status == 400 || status == 403 || status == 413;
     }
 
-    /** For the rejection handler and logs: status, the gate's error code, message and field. */
+    /** For the rejection handler and logs: status, the gate's error code, message and field; no secret. */
     String reason() {
+        return redact.apply(describe());
+    }
+
+    private String describe() {
         if (status == NONE) {
             return "no answer from the gate: " + text;
         }
@@ -136,13 +144,17 @@ final class Answer {
             return status + (text.isEmpty() ? "" : ": " + text);
         }
         String field = body.path("field").asText("");
-        return status + " " + clip(body.path("error").asText("")) + ": " + clip(message)
-                + (field.isEmpty() ? "" : " (field '" + clip(field) + "')");
+        return status + " " + show(body.path("error").asText("")) + ": " + show(message)
+                + (field.isEmpty() ? "" : " (field '" + show(field) + "')");
     }
 
-    /** Printable text, at most {@value #MAX_TEXT} characters. */
+    /** Without secrets, printable, at most {@value #MAX_TEXT} characters. */
+    private String show(String s) {
+        return clip(redact.apply(s == null ? "" : s));
+    }
+
     private static String clip(String s) {
-        String printable = s == null ? "" : s.replaceAll("\\p{Cntrl}+", " ").strip();
+        String printable = s.replaceAll("\\p{Cntrl}+", " ").strip();
         return printable.length() <= MAX_TEXT ? printable : printable.substring(0, MAX_TEXT) + "…";
     }
 }

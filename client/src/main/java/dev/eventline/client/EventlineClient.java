@@ -45,13 +45,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * back. Different keys go in parallel and fill the batches. An event without a partition key is rejected
  * at once, in the calling thread, and never sent.
  *
+ * <p><b>Waiting.</b> A sender waits with its batch (for {@code Retry-After} or the backoff) while the other
+ * senders go on with other keys. The gate throttles or refuses a request as a whole (a {@code 429} when any
+ * of its functions is over its limit), so a producer that feeds functions under very different load may
+ * prefer one client per function.
+ *
  * <p><b>Flush and close.</b> {@link #flush} waits until nothing is outstanding. {@link #close} refuses new
  * events, flushes for {@link Builder#closeTimeout}, then gives up: it stops the senders and hands every event
  * still held (buffered, or in flight: the gate may have accepted those) to the rejection handler. So after
- * {@code close} returns, {@link #outstanding} is 0 and every event was delivered or handed over.
+ * {@code close} returns, {@link #outstanding} is 0 and every event was delivered or handed over. Close the
+ * client: its threads are daemons, and what it holds when the JVM exits unclosed is lost with them.
  *
- * <p>The rejection handler runs on a sender thread, on the thread calling {@code send} (no partition key, too
- * large for the buffer) or on the one calling {@code close}. The producer key is never logged, and is removed
+ * <p>The rejection handler runs on a sender thread (several may call it at once), on the thread calling
+ * {@code send} (no partition key, too large for the buffer) or on the one calling {@code close}; it should
+ * not block for long, and must not call {@code close}. The producer key is never logged, and is removed
  * from any text of the gate's that reaches the handler.
  *
  * <pre>{@code
@@ -223,7 +230,12 @@ public final class EventlineClient implements AutoCloseable {
         private BiConsumer<List<ObjectNode>, String> onRejected = (events, why) -> { };
 
         private Builder(URI gate) {
-            this.gate = java.util.Objects.requireNonNull(gate, "the gate's /events URL");
+            if (gate == null || gate.getHost() == null
+                    || !("http".equalsIgnoreCase(gate.getScheme()) || "https".equalsIgnoreCase(gate.getScheme()))) {
+                throw new IllegalArgumentException("the gate's /events URL must be http(s)://host[:port]/events, not "
+                        + (gate == null ? "null" : gate.getScheme() + "://" + gate.getHost() + gate.getPath()));
+            }
+            this.gate = gate;
         }
 
         /** The producer's key ({@code Authorization: Bearer}); none for an open gate. Never logged. */

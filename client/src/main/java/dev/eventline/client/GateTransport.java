@@ -21,7 +21,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * Posts one batch ({@code application/cloudevents-batch+json}) and reads the answer. A request that gets no
  * complete answer within the request timeout (headers and body) is an {@link Answer#none} answer, as are a
  * refused or closed connection. The producer key is sent as {@code Authorization: Bearer} and is removed from
- * any text the gate sends back, so it cannot reach a log or the rejection handler.
+ * every reason built from an answer (also when the gate echoes it JSON-escaped), so it cannot reach a log or
+ * the rejection handler.
  */
 final class GateTransport {
 
@@ -44,29 +45,38 @@ final class GateTransport {
 
     /** Sends the events as one batch; waits at most the request timeout for the whole answer. */
     Answer post(List<Pending> events) throws InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(gate).timeout(requestTimeout)
-                .header("Content-Type", BATCH).POST(HttpRequest.BodyPublishers.ofByteArray(body(events)));
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
+        CompletableFuture<HttpResponse<byte[]>> call;
+        try {
+            call = http.sendAsync(request(events), BoundedBody.handler(MAX_ANSWER_BYTES));
+        } catch (RuntimeException e) {
+            return Answer.none("the request could not be sent: " + e.getClass().getSimpleName(), this::redact);
         }
-        CompletableFuture<HttpResponse<byte[]>> call = http.sendAsync(request.build(),
-                BoundedBody.handler(MAX_ANSWER_BYTES));
         try {
             return answer(call.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS));
         } catch (TimeoutException e) {
             call.cancel(true);
-            return Answer.none("no complete answer within the request timeout (" + requestTimeout.toMillis() + " ms)");
+            return Answer.none("no complete answer within the request timeout (" + requestTimeout.toMillis() + " ms)",
+                    this::redact);
         } catch (ExecutionException | CancellationException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            return Answer.none(redact(cause.getClass().getSimpleName() + " " + cause.getMessage()));
+            return Answer.none(cause.getClass().getSimpleName() + " " + cause.getMessage(), this::redact);
         } catch (InterruptedException e) {
             call.cancel(true);
             throw e;
         }
     }
 
+    private HttpRequest request(List<Pending> events) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(gate).timeout(requestTimeout)
+                .header("Content-Type", BATCH).POST(HttpRequest.BodyPublishers.ofByteArray(body(events)));
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        return request.build();
+    }
+
     private Answer answer(HttpResponse<byte[]> r) {
-        String text = redact(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));
+        String text = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
         JsonNode json;
         try {
             json = Pending.JSON.readTree(text);
@@ -74,7 +84,7 @@ final class GateTransport {
             json = null; // not the gate's JSON: the status alone decides
         }
         return new Answer(r.statusCode(), json, text,
-                RetryAfter.parse(r.headers().firstValue("Retry-After").orElse(null), Instant.now()));
+                RetryAfter.parse(r.headers().firstValue("Retry-After").orElse(null), Instant.now()), this::redact);
     }
 
     private static byte[] body(List<Pending> events) {

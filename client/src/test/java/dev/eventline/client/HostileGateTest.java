@@ -123,7 +123,8 @@ class HostileGateTest {
     @ParameterizedTest
     @ValueSource(strings = { "not json at all {", "{\"failed\":[{\"index\":3}]}", "{\"failed\":[{\"index\":-1}]}",
             "{\"failed\":[{\"index\":\"1\"}]}", "{\"failed\":[{\"index\":1,\"id\":\"someone-else\"}]}",
-            "{\"failed\":[]}", "{\"failed\":{\"index\":1}}", "{\"failed\":[7]}", "" })
+            "{\"failed\":[]}", "{\"failed\":{\"index\":1}}", "{\"failed\":[7]}", "",
+            "{\"failed\":[{\"index\":1.0}]}", "{\"failed\":[{\"index\":1,\"id\":null}]}" })
     void resendsTheWholeBatchWhenA503SaysNothingTrustworthyAboutWhatFailed(String body) throws Exception {
         FakeGate gate = gate((n, x) -> n == 0 ? Reply.json(503, body) : Reply.accepted(x.ids.size()));
         EventlineClient client = started(client(gate, 3));
@@ -261,6 +262,38 @@ class HostileGateTest {
         assertEquals("Bearer " + KEY, gate.exchanges().get(0).authorization, "the key was sent");
         assertFalse(reasons.peek().contains(KEY), reasons.peek());
         assertTrue(reasons.peek().contains("<producer key>"), reasons.peek());
+    }
+
+    @Test
+    void theProducerKeyIsRemovedAlsoWhenTheGateEchoesItJsonEscaped() throws Exception {
+        String escaped = "\\u" + String.format("%04x", (int) KEY.charAt(0)) + KEY.substring(1);
+        FakeGate gate = gate((n, x) -> Reply.json(400, "{\"error\":\"e\",\"message\":\"" + "y".repeat(280) + escaped
+                + "\",\"field\":\"" + escaped + "\"}"));
+        EventlineClient client = started(client(gate, 1));
+        sendDistinct(client, 1);
+        assertTrue(client.flush(Duration.ofSeconds(20)));
+        String reason = reasons.peek();
+        assertFalse(reason.contains(KEY) || reason.contains(KEY.substring(0, 10)), reason);
+        assertTrue(reason.endsWith("(field '<producer key>')"), reason);
+    }
+
+    @Test
+    void aDeeplyNestedAnswerIsNotTheGatesJsonAndTheBatchIsResent() throws Exception {
+        String deep = "{\"failed\":" + "[".repeat(100_000);
+        FakeGate gate = gate((n, x) -> n == 0 ? Reply.json(503, deep) : Reply.accepted(x.ids.size()));
+        EventlineClient client = started(client(gate, 2));
+        sendDistinct(client, 2);
+        assertAllDelivered(client, 2);
+        assertEquals(gate.exchanges().get(0).ids, gate.exchanges().get(1).ids);
+    }
+
+    @Test
+    void refusesAGateUrlThatIsNotHttp() {
+        for (String url : List.of("ftp://gate/events", "gate:8080/events", "http:///events")) {
+            assertThrows(IllegalArgumentException.class, () -> EventlineClient.builder(java.net.URI.create(url)), url);
+        }
+        assertThrows(IllegalArgumentException.class, () -> EventlineClient.builder(java.net.URI.create("http://g/e"))
+                .apiKey("key with\nnewline"));
     }
 
     @Test
