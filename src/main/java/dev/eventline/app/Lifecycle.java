@@ -112,8 +112,9 @@ public class Lifecycle {
             boolean http = config.trigger().mode() == Mode.HTTP;
             // the gate publishes events; the HTTP trigger, the dead letters Knative delivery posts to /dead-letters
             if ((config.gate().enabled() || http) && publishing.publisher().isEmpty()) {
-                publishing.set(new ConfirmingPublisher(broker.open((http ? "eventline-http@" : "eventline-gate@")
-                        + instance()), brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed()));
+                // its own connection, reopened by itself: confirm channels never outlive the connection they counted on
+                publishing.set(ConfirmingPublisher.open(broker, (http ? "eventline-http@" : "eventline-gate@") + instance(),
+                        brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed(), brokerConfig.reconnectInterval()));
             }
             if (config.gate().enabled()) {
                 load.start(broker, instance());

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -100,67 +99,8 @@ class BrokerTlsTest {
     }
 
     private static BrokerConfig config(Path trust, Path keys, String password) {
-        BrokerConfig.Tls tls = new BrokerConfig.Tls() {
-            @Override
-            public Optional<String> trustStore() {
-                return Optional.of(trust.toString());
-            }
-
-            @Override
-            public Optional<String> trustStorePassword() {
-                return Optional.of(password);
-            }
-
-            @Override
-            public Optional<String> keyStore() {
-                return Optional.ofNullable(keys).map(Path::toString);
-            }
-
-            @Override
-            public Optional<String> keyStorePassword() {
-                return Optional.of(TestCertificates.PASSWORD);
-            }
-
-            @Override
-            public boolean verifyHostname() {
-                return true;
-            }
-        };
-        return new BrokerConfig() {
-            @Override
-            public String url() {
-                return "amqps://guest:guest@localhost:" + tlsPort + "/%2F";
-            }
-
-            @Override
-            public Optional<String> addresses() {
-                return Optional.empty();
-            }
-
-            @Override
-            public Duration reconnectInterval() {
-                return Duration.ofSeconds(1);
-            }
-
-            @Override
-            public Duration connectTimeout() {
-                return Duration.ofSeconds(5);
-            }
-
-            @Override
-            public int publisherChannels() {
-                return 1;
-            }
-
-            @Override
-            public int maxUnconfirmed() {
-                return 10;
-            }
-
-            @Override
-            public Tls tls() {
-                return tls;
-            }
-        };
+        return new BrokerSettings("amqps://guest:guest@localhost:" + tlsPort + "/%2F", Optional.empty(),
+                new BrokerSettings.TlsSettings(trust.toString(), password, keys == null ? null : keys.toString(),
+                        TestCertificates.PASSWORD));
     }
 }

@@ -82,7 +82,7 @@ class ConfirmingPublisherTest {
     @ValueSource(strings = { "message-id", "routing-key", "header" })
     void aPublishThatThrowsNeverShiftsConfirmsOntoOtherMessages(String kind) throws Exception {
         // one channel: every call after the failed publish needs the channel it broke, or its replacement
-        publisher = ConfirmingPublisher.open(new Broker(TestBroker.get().amqpUrl(), 1000, 5000), run, 1, 1000,
+        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 1000,
                 Duration.ofSeconds(1));
         Map<String, Outcome> outcomes = new HashMap<>();
         outcomes.putAll(settle(List.of(message(roomy, run + "-before"), unpublishable(kind, run + "-bad"),

@@ -6,6 +6,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 
 import dev.eventline.topology.Names;
+import dev.eventline.topology.Partitioning;
 
 /** The one partition of the test function {@code tiny}, filled to its broker-side cap around the gate. */
 final class TinyPartition {
@@ -29,7 +30,7 @@ final class TinyPartition {
         ch.confirmSelect();
         int[] ackedNacked = new int[2];
         for (int i = 0; i < 5; i++) {
-            ch.basicPublish(names.exchange("tiny"), "k", true,
+            ch.basicPublish(names.exchange("tiny"), Partitioning.routingKey("k", 1), true,
                     new AMQP.BasicProperties.Builder().deliveryMode(2).messageId(run + "-direct-" + i).build(),
                     event(run + "-direct-" + i).getBytes(StandardCharsets.UTF_8));
             ackedNacked[ch.waitForConfirms(10_000) ? 0 : 1]++;
