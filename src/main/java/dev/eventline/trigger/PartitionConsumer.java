@@ -179,6 +179,10 @@ final class PartitionConsumer extends DefaultConsumer {
                             + "' is missing or not a non-empty string");
                 }
             }
+            String bounds = EventAttributes.problem(event);
+            if (bounds != null) {
+                throw new IllegalArgumentException(bounds);
+            }
             String type = event.get("type").asText();
             id = event.get("id").asText();
             if (!fn.eventTypes().contains(type)) {

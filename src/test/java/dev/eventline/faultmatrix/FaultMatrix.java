@@ -205,26 +205,28 @@ public final class FaultMatrix {
     }
 
     /**
-     * @return the first moment T after the injection (during a fault that lasts, such as a node that is down:
-     *         the pipeline should not need it back) from which, for 4 s, every 2-s window of events processed and
-     *         of events the gate accepted held 60 % of its pre-fault rate (epoch ms); -1 when that did not happen
-     *         within 120 s of the fault's end. Windows of 2 s: batches arrive a few per second, one late batch is
-     *         not a fault.
+     * @return when throughput was back for good (epoch ms): the end of the last 2-s window, from the injection
+     *         on, in which events processed or events the gate accepted fell under 60 % of their pre-fault rate,
+     *         once 4 s have passed since both the fault's end and that window with no window under it; the
+     *         injection itself when no window fell under it; -1 when that did not happen within 120 s of the
+     *         fault's end. Windows of 2 s: batches arrive a few per second, one late batch is not a fault.
      */
     private long awaitThroughput(String keys, ClosedLoop load, double processed, double accepted, long injected,
             long cleared) {
-        long from = injected + 1000;
         while (now() < cleared + 120_000) {
             long to = now() - 500; // what the journals hold by now
-            long[] done = journals.perTenthOfASecond(keys, from, to);
-            long[] taken = load.acceptedPerTenthOfASecond(from, to);
-            int stable = 0;
-            for (int i = 20; i <= Math.min(done.length, taken.length); i++) {
-                boolean up = sum(done, i - 20, i) >= 1.2 * processed && sum(taken, i - 20, i) >= 1.2 * accepted;
-                stable = up ? stable + 1 : 0;
-                if (stable >= 21) { // 2-s windows ending over 2 s: 4 s in all
-                    return from + 100L * (i - stable - 19);
+            long[] done = journals.perTenthOfASecond(keys, injected, to);
+            long[] taken = load.acceptedPerTenthOfASecond(injected, to);
+            int windows = Math.min(done.length, taken.length);
+            int lastLow = -1;
+            for (int i = 20; i <= windows; i++) {
+                if (sum(done, i - 20, i) < 1.2 * processed || sum(taken, i - 20, i) < 1.2 * accepted) {
+                    lastLow = i;
                 }
+            }
+            long back = lastLow < 0 ? injected : injected + 100L * lastLow;
+            if (to - Math.max(back, cleared) >= 4000 && windows >= 20) {
+                return back;
             }
             Fault.hold(Duration.ofMillis(250));
         }
@@ -243,14 +245,14 @@ public final class FaultMatrix {
         return n;
     }
 
-    /** The lowest 1-s rate between injection and recovery, in percent of the baseline. */
+    /** The lowest 2-s rate of events processed between injection and recovery, in percent of the baseline. */
     private long lowestRate(String keys, double baseline, long from, long to) {
-        long[] tenths = journals.perTenthOfASecond(keys, from, Math.max(to, from + 1000));
+        long[] tenths = journals.perTenthOfASecond(keys, from, Math.max(to, from + 2000));
         long lowest = Long.MAX_VALUE;
-        for (int i = 10; i <= tenths.length; i++) {
-            lowest = Math.min(lowest, sum(tenths, i - 10, i));
+        for (int i = 20; i <= tenths.length; i++) {
+            lowest = Math.min(lowest, sum(tenths, i - 20, i));
         }
-        return Math.round(100 * lowest / Math.max(1, baseline));
+        return Math.round(100 * lowest / Math.max(1, 2 * baseline));
     }
 
     private Verdict awaitDrained(String keys, Map<String, Long> accepted) {

@@ -69,7 +69,8 @@ class DeadLetterSinkTest {
         post(deadLetter("key-" + run, 500).put("partitionkey", "k".repeat(300))).then().statusCode(400)
                 .body("message", containsString("attribute 'partitionkey' is 300 bytes"));
         post(deadLetter("subject-" + run, 500).put("subject", "s".repeat(256))).then().statusCode(400);
-        post(deadLetter("source-" + run, 500).put("source", "/" + "s".repeat(299))).then().statusCode(400);
+        post(deadLetter("source-" + run, 500).put("source", "/" + "s".repeat(1024))).then().statusCode(400)
+                .body("message", containsString("attribute 'source' is 1025 bytes (UTF-8); at most 1024"));
         post(deadLetter("type-" + run, 500).put("type", "fault." + "t".repeat(294))).then().statusCode(400)
                 .body("message", containsString("attribute 'type' is 300 bytes"));
         post(deadLetter("é".repeat(128), 500)).then().statusCode(400).body("message", containsString("256 bytes"));
