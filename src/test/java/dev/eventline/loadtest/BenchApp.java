@@ -57,10 +57,16 @@ final class BenchApp implements AutoCloseable {
      */
     static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs, String prefix,
             boolean gate, int concurrency) throws IOException {
+        return start(amqpUrl, name, partitions, jvmArgs, prefix, gate, concurrency, "");
+    }
+
+    /** @param description further lines of the function's description, e.g. {@code "prefetch: 1\n"} */
+    static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs, String prefix,
+            boolean gate, int concurrency, String description) throws IOException {
         Path dir = Path.of("target/bench/functions-" + name, "bench");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("function.yaml"), "name: bench\neventTypes: [bench.noop, bench.io]\n"
-                + "partitions: " + partitions + "\nconcurrency: " + concurrency + "\n");
+                + "partitions: " + partitions + "\nconcurrency: " + concurrency + "\n" + description);
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

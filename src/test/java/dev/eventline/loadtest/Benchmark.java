@@ -62,7 +62,7 @@ public final class Benchmark {
                 case "--overload-seconds" -> overload = Integer.parseInt(args[i + 1]);
                 case "--only" -> only = args[i + 1];
                 default -> {
-                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds)");
+                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds, --only instances|window)");
                     System.exit(2);
                 }
             }
@@ -88,8 +88,13 @@ public final class Benchmark {
         results.put("machine", machine());
         results.put("broker", broker.description());
         results.put("secondsPerScenario", seconds);
-        if (only.equals("instances")) { // one scenario alone, for investigating it
-            instances();
+        if (only.equals("instances") || only.equals("window")) { // one scenario alone, for investigating it
+            if (only.equals("instances")) {
+                instances();
+            } else {
+                window();
+            }
+            Files.writeString(Path.of("target/bench/results-" + only + ".json"), JSON.writeValueAsString(results));
             table.forEach(System.out::println);
             return failed ? 1 : 0;
         }
@@ -182,6 +187,39 @@ public final class Benchmark {
             row("ceiling: pipeline (HTTP gate, batches of 100) / PerfTest", String.format(Locale.ROOT,
                     "%.0f / %.0f events/s = %.2f", m.perSecond, perfTest, ratio), ">= 0.7", ratio >= 0.7);
             return m.perSecond;
+        }
+    }
+
+    // 1b. Window ------------------------------------------------------------------------------------------
+
+    /**
+     * The partition window: the no-op pipeline at its open-loop maximum (batches of 100 from 8 producers) with
+     * 1 and with 4 partitions, at prefetch 1 (one event per broker round trip, as before windows) and at the
+     * default, side by side in one run; latency (send to handler done) of events sent after the warm-up.
+     */
+    private void window() throws Exception {
+        ObjectNode out = results.putObject("window");
+        for (int p : new int[] {1, 4}) {
+            double[] rates = new double[2];
+            int i = 0;
+            for (int prefetch : new int[] {1, dev.eventline.config.DescriptionParser.DEFAULT_PREFETCH}) {
+                log("no-op handler, " + p + " partition(s), prefetch " + prefetch);
+                try (BenchApp app = BenchApp.start(broker.amqpUrl(), "window" + p + "-" + prefetch, p, List.of(),
+                        "bench" + Long.toString(System.nanoTime(), 36) + "-", true, p, "prefetch: " + prefetch + "\n")
+                        .ready()) {
+                    Measured m = drive(app, "bench.noop", 100, 0, seconds);
+                    JsonNode r = app.report();
+                    out.putObject(p + "x" + prefetch).put("processedPerSecond", m.perSecond)
+                            .put("p50Ms", r.path("p50Ms").asDouble()).put("p99Ms", r.path("p99Ms").asDouble())
+                            .setAll(m.verdict);
+                    row("window: no-op, " + p + " partition(s), prefetch " + prefetch, String.format(Locale.ROOT,
+                            "%.0f events/s, p50 %.0f ms, p99 %.0f ms", m.perSecond, r.path("p50Ms").asDouble(),
+                            r.path("p99Ms").asDouble()), "", true);
+                    rates[i++] = m.perSecond;
+                }
+            }
+            row("window: " + p + " partition(s), prefetch " + dev.eventline.config.DescriptionParser.DEFAULT_PREFETCH
+                    + " / prefetch 1", String.format(Locale.ROOT, "%.1fx", rates[1] / rates[0]), "", true);
         }
     }
 
