@@ -18,9 +18,13 @@ import dev.eventline.gate.GateError;
 import dev.eventline.metrics.PipelineMetrics;
 
 /**
- * Admission by depth and lag, per target function, from its description's limits:
+ * Admission by queueing delay, depth and lag, per target function, from its description's limits. The
+ * latency target ({@code limits.latencyTargetMs}) is what admission aims at: a new event is admitted while
+ * the wait it would face ({@link #admissionLag}) is under the target, and otherwise held until it is, so that
+ * under a flood producers are paced at the rate the consumers drain and admitted events wait about the
+ * target. The soft and hard limits on depth and lag stay as safety bounds:
  * <ul>
- * <li>below both soft limits: accept;</li>
+ * <li>below the target and both soft limits: accept;</li>
  * <li>between soft and hard: hold the request (at most {@code eventline.gate.max-delay}, at most
  * {@code eventline.gate.max-delayed} requests at once), releasing it as soon as the function is back under
  * its soft limits; {@code 429} when the wait bound is hit;</li>
@@ -38,7 +42,7 @@ public class Backpressure implements AdmissionControl {
     private static final long POLL_NANOS = Duration.ofMillis(20).toNanos();
     private static final int PAUSED_RETRY_SECONDS = 5;
 
-    private enum Level { OK, SOFT, HARD }
+    enum Level { OK, SOFT, HARD }
 
     @Inject
     FunctionLoad load;
@@ -117,7 +121,7 @@ public class Backpressure implements AdmissionControl {
     private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events, long deadline) {
         Semaphore s = slots();
         if (!s.tryAcquire()) {
-            throw throttle(fn, load.view(fn), "over its soft limit, and " + config.gate().maxDelayed()
+            throw throttle(fn, load.view(fn), "over its latency target or a soft limit, and " + config.gate().maxDelayed()
                     + " requests are already held (eventline.gate.max-delayed)");
         }
         long start = System.nanoTime();
@@ -149,7 +153,8 @@ public class Backpressure implements AdmissionControl {
                 if (level == Level.HARD || System.nanoTime() >= deadline) {
                     metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
                     throw throttle(fn, view, level == Level.HARD ? "over its hard limit"
-                            : "still over its soft limit after " + config.gate().maxDelay().toMillis() + " ms");
+                            : "still over its latency target or soft limits after " + config.gate().maxDelay().toMillis()
+                            + " ms");
                 }
                 LockSupport.parkNanos(POLL_NANOS);
             }
@@ -169,16 +174,21 @@ public class Backpressure implements AdmissionControl {
         eventsPerFunction.forEach((fn, n) -> load.released(fn.name(), n));
     }
 
-    private static Level level(FunctionDescription fn, FunctionLoad.View v) {
+    static Level level(FunctionDescription fn, FunctionLoad.View v) {
         FunctionDescription.Limits l = fn.limits();
         double lag = admissionLag(v);
         if (v.depth() >= l.depthHard() || lag >= l.lagHardSeconds()) {
             return Level.HARD;
         }
-        if (v.depth() >= l.depthSoft() || lag >= l.lagSoftSeconds()) {
+        if (v.depth() >= l.depthSoft() || lag >= Math.min(l.lagSoftSeconds(), target(fn))) {
             return Level.SOFT;
         }
         return Level.OK;
+    }
+
+    /** @return the function's latency target, seconds */
+    private static double target(FunctionDescription fn) {
+        return fn.limits().latencyTarget().toNanos() / 1e9;
     }
 
     /**
@@ -196,7 +206,8 @@ public class Backpressure implements AdmissionControl {
     private GateError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
         metrics.admission(fn.name(), "throttled");
         int retryAfter = retryAfter(fn, v);
-        return GateError.throttled("function " + fn.name() + " is " + why + " (depth " + v.depth() + ", lag "
+        return GateError.throttled("function " + fn.name() + " is " + why + " (latency target "
+                + fn.limits().latencyTarget().toMillis() + " ms, depth " + v.depth() + ", lag "
                 + String.format("%.1f", v.lagSeconds()) + " s, draining " + String.format("%.1f", v.drainPerSecond())
                 + "/s); nothing was published, retry after " + retryAfter + " s", retryAfter);
     }
@@ -215,7 +226,7 @@ public class Backpressure implements AdmissionControl {
         }
         double excess = Math.max(0, v.depth() - 0.9 * fn.limits().depthSoft());
         double seconds = Math.max(excess / v.drainPerSecond(),
-                admissionLag(v) - 0.9 * fn.limits().lagSoftSeconds());
+                admissionLag(v) - 0.9 * Math.min(fn.limits().lagSoftSeconds(), target(fn)));
         return (int) Math.max(1, Math.min(max, Math.ceil(seconds)));
     }
 

@@ -29,12 +29,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The gate's view of each function's load: depth (the monitor's last reading plus what this gate admitted
- * since), drain rate (events per second its consumers take off their partitions, summed over the processes
+ * The gate's view of each function's load: depth (the monitor's last reading, plus what this gate admitted
+ * since, minus what the consumers drained since at their measured rate), drain rate (events per second its consumers take off their partitions, summed over the processes
  * reporting on the status exchange), and lag: the age of the oldest unprocessed event. A partition hands out
- * its head first and holds one event in hand (prefetch 1), so that is the oldest event a consumer reports in
- * hand; for events that wait while nothing drains (no consumer at all), it is how long that has lasted. No
- * broker call happens per request.
+ * its head first into its consumer's window, so that is the oldest unacked event a consumer reports; for
+ * events that wait while nothing drains (no consumer at all), it is how long that has lasted. No broker call
+ * happens per request.
  */
 @ApplicationScoped
 public class FunctionLoad {
@@ -193,10 +193,15 @@ public class FunctionLoad {
             // partitions' own length cap still holds
             return new View(0, 0, 0, false);
         }
-        long depth = reading.get().total() + Math.max(0, counter(confirmedSinceReading, fn.name()).get())
-                + Math.max(0, counter(inFlight, fn.name()).get());
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         long nowNanos = System.nanoTime();
+        double drain = drain(fn.name(), nowNanos);
+        // since the reading: plus what this gate added, minus what the consumers took at their measured rate
+        // (without the latter the estimate grows by a whole interval's drain before each reading, and a latency
+        // target of a fraction of a second would be crossed on every interval: a sawtooth)
+        long drained = (long) (drain * Math.max(0, nowNanos - reading.get().readAtNanos()) / 1e9);
+        long depth = Math.max(0, reading.get().total() + Math.max(0, counter(confirmedSinceReading, fn.name()).get())
+                - drained) + Math.max(0, counter(inFlight, fn.name()).get());
         long nowMillis = System.currentTimeMillis();
         double inHand = 0;
         boolean consuming = false;
@@ -215,7 +220,6 @@ public class FunctionLoad {
         }
         Long stalled = stalledSince.get(fn.name());
         double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        double drain = drain(fn.name(), nowNanos);
         return new View(depth, drain, lag, consuming);
     }
 

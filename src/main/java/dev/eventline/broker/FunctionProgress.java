@@ -6,16 +6,18 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * How far one function's consumers in this process have got: events that left their partitions (acked:
- * processed, skipped, delayed or dead-lettered), and the gate-acceptance time of each event in hand. The
- * oldest event in hand is the oldest unprocessed event of the partitions this process is active on, since
- * a partition hands out its head first.
+ * processed, skipped, delayed or dead-lettered), and per partition the gate-acceptance time of its oldest
+ * unacked event (in hand, or settled and waiting for its batched ack). Since a partition hands out its head
+ * first and its consumer's window holds the events after it, that is the oldest event of the partition not
+ * yet done: with a backlog the window is full, so the lag it gives is the queue's, not the age of whatever
+ * happens to be in hand.
  */
 public final class FunctionProgress {
 
     private final LongAdder completed = new LongAdder();
     private final Map<String, Long> inHand = new ConcurrentHashMap<>();
 
-    /** @param acceptedAtMillis when the gate accepted the event (0 when unknown: counted as now) */
+    /** @param acceptedAtMillis when the gate accepted the partition's oldest unacked event (0: counted as now) */
     public void started(String partition, long acceptedAtMillis) {
         inHand.put(partition, acceptedAtMillis > 0 ? acceptedAtMillis : System.currentTimeMillis());
     }
@@ -24,8 +26,8 @@ public final class FunctionProgress {
         inHand.remove(partition);
     }
 
-    public void completed() {
-        completed.increment();
+    public void completed(int events) {
+        completed.add(events);
     }
 
     public long completedTotal() {

@@ -33,15 +33,21 @@ public final class DescriptionParser {
      * {@code amq}: the broker reserves {@code amq.*}, so {@code amq.dlx} could never be declared; {@code gate}: the
      * gate's Kubernetes objects and Secret are {@code eventline-gate}, {@code eventline-rabbitmq-gate}.
      */
+    /** A partition's window when the description sets none (README "Pipelined partitions"). */
+    public static final int DEFAULT_PREFETCH = 32;
+    /** The queueing delay the gate aims at when the description sets none (README "Backpressure"). */
+    public static final long DEFAULT_LATENCY_TARGET_MS = 250;
+    static final int MAX_PREFETCH = 1000;
     public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
     public static final int MAX_PARTITIONS = 256;
 
     private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
-            "timeoutMs", "retry", "limits", "dedup");
+            "timeoutMs", "prefetch", "retry", "limits", "dedup");
     private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
             "mode", "nonRetryable");
-    private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "deadLetterMax", "deadLetterWarn");
+    private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "latencyTargetMs", "deadLetterMax",
+            "deadLetterWarn");
     private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries", "maxBytes");
     /** Default of {@code dedup.maxBytes}: 16 MiB, some 65,000 ids of 40 characters from sources of 40 (258 bytes each). */
     public static final long DEDUP_MAX_BYTES = 16L << 20;
@@ -51,10 +57,11 @@ public final class DescriptionParser {
 
     /** Every field a description may have, as dotted paths (the README's format table is checked against it). */
     public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
-            "concurrency", "timeoutMs", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
+            "concurrency", "timeoutMs", "prefetch", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
             "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
-            "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.deadLetterMax",
-            "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries", "dedup.maxBytes");
+            "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.latencyTargetMs",
+            "limits.deadLetterMax", "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries",
+            "dedup.maxBytes");
 
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
 
@@ -83,6 +90,7 @@ public final class DescriptionParser {
         int partitions = (int) top.integer("partitions", 4, 1, MAX_PARTITIONS);
         int concurrency = (int) top.integer("concurrency", partitions, 1, partitions);
         Duration timeout = Duration.ofMillis(top.integer("timeoutMs", 30_000, 1, 3_600_000));
+        int prefetch = (int) top.integer("prefetch", DEFAULT_PREFETCH, 1, MAX_PREFETCH);
 
         Fields retry = top.child("retry", RETRY);
         int maxAttempts = (int) retry.integer("maxAttempts", 5, 1, 100);
@@ -103,6 +111,8 @@ public final class DescriptionParser {
         Fields lag = limits.child("lagSeconds", SOFT_HARD);
         long lagSoft = lag.integer("soft", 10, 1, 86_400);
         long lagHard = lag.integer("hard", Math.max(60, lagSoft), lagSoft, 86_400);
+        long latencyTarget = limits.integer("latencyTargetMs", Math.min(DEFAULT_LATENCY_TARGET_MS, lagSoft * 1000), 1,
+                lagSoft * 1000);
         long deadLetterMax = limits.integer("deadLetterMax", 100_000, 1, Long.MAX_VALUE / 2);
         double deadLetterWarn = limits.decimal("deadLetterWarn", 0.8, 0.01, 1.0);
 
@@ -112,12 +122,12 @@ public final class DescriptionParser {
         int maxEntries = (int) dedup.integer("maxEntries", 100_000, 1, 10_000_000);
         long maxBytes = dedup.integer("maxBytes", DEDUP_MAX_BYTES, 4096, 1L << 30);
 
-        return new FunctionDescription(name, source, types, partitions, concurrency, timeout,
+        return new FunctionDescription(name, source, types, partitions, concurrency, timeout, prefetch,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
                         Duration.ofMillis(maxDelay), FunctionDescription.RetryMode.valueOf(mode.toUpperCase()),
                         nonRetryable),
                 new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
-                        deadLetterWarn),
+                        deadLetterWarn, Duration.ofMillis(latencyTarget)),
                 new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries, maxBytes));
     }
 

@@ -14,12 +14,14 @@ import java.util.List;
  * @param partitions  number of partition queues (P), 1..256
  * @param concurrency handler calls in flight at once in one instance, 1..partitions
  * @param timeout     limit on one handler call
+ * @param prefetch    deliveries a partition's consumer holds at once (its window), 1..1000; calls stay one at a
+ *                    time per partition, in queue order
  * @param retry       retry budget and backoff
  * @param limits      depth and lag limits
  * @param dedup       duplicate suppression by event id
  */
 public record FunctionDescription(String name, String source, List<String> eventTypes, int partitions,
-        int concurrency, Duration timeout, Retry retry, Limits limits, Dedup dedup) {
+        int concurrency, Duration timeout, int prefetch, Retry retry, Limits limits, Dedup dedup) {
 
     /** Where a failed event waits for its next attempt. */
     public enum RetryMode {
@@ -76,16 +78,24 @@ public record FunctionDescription(String name, String source, List<String> event
      *                         enforced with {@code x-max-length} and overflow {@code reject-publish}
      * @param lagSoftSeconds   consumer lag (seconds) above which the gate delays producers
      * @param lagHardSeconds   consumer lag (seconds) above which the gate rejects producers
+ * @param latencyTarget    the queueing delay the gate aims at for admitted events: above it, it delays
+ *                         producers (and past {@code eventline.gate.max-delay} answers 429)
      * @param deadLetterMax    cap on the dead-letter queue's length
      * @param deadLetterWarn   fraction of {@code deadLetterMax} above which a warning is logged and exported
      */
     public record Limits(long depthSoft, long depthHard, long depthCeiling, long lagSoftSeconds, long lagHardSeconds,
-            long deadLetterMax, double deadLetterWarn) {
+            long deadLetterMax, double deadLetterWarn, Duration latencyTarget) {
     }
 
     /** @return this description with another partition count (concurrency capped to it) */
     public FunctionDescription withPartitions(int count) {
-        return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout, retry,
+        return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout, prefetch, retry,
+                limits, dedup);
+    }
+
+    /** @return this description with another window per partition */
+    public FunctionDescription withPrefetch(int window) {
+        return new FunctionDescription(name, source, eventTypes, partitions, concurrency, timeout, window, retry,
                 limits, dedup);
     }
 

@@ -75,6 +75,8 @@ public class PipelineMetrics {
                 "hard", fn.limits().depthHard());
         limit("function.lag.limit", "the function's lag limits", "seconds", f, "soft", fn.limits().lagSoftSeconds());
         limit("function.lag.limit", "the function's lag limits", "seconds", f, "hard", fn.limits().lagHardSeconds());
+        limit("function.latency.target", "the queueing delay the gate aims at for the function", "milliseconds", f,
+                "target", fn.limits().latencyTarget().toMillis());
         gauge("dead.letter.limit", "cap on the function's dead-letter queue (x-max-length)", "events", f)
                 .set(fn.limits().deadLetterMax());
     }
@@ -174,8 +176,8 @@ public class PipelineMetrics {
     }
 
     /**
-     * Follows a function's consumers in this process: the lag gauge is the age of the oldest event in hand
-     * across them (the oldest unprocessed event of the partitions this process is active on).
+     * Follows a function's consumers in this process: the lag gauge is the age of the oldest unacked event
+     * across them (the oldest unfinished event of the partitions this process is active on).
      */
     public void track(String function, FunctionProgress progress) {
         progresses.computeIfAbsent(function, fn -> {

@@ -27,7 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * watched function, one passive declare per queue per interval, whatever the traffic. Exports them, keeps
  * the last reading for admission control, and says in the log when a dead-letter queue crosses its warning
  * fraction ({@code limits.deadLetterWarn}) or fills up, once per crossing. A partition's depth is its ready
- * messages; the one event in hand per active consumer (prefetch 1) is not counted.
+ * messages; the events in an active consumer's window (at most its {@code prefetch}) are not counted.
  */
 @ApplicationScoped
 public class QueueMonitor {

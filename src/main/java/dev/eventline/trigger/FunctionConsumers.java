@@ -43,8 +43,9 @@ import dev.eventline.util.Daemons;
  * consumer. Nothing is recovered in place: when the session is lost, this instance forgets every partition
  * at once and, on its next tick, opens a new session and takes its share again, from free locks, like a
  * newcomer. So after any fault each owned partition has exactly one consumer, the one that holds its lock.
- * A partition is handed back in order: consuming stops, the call in progress finishes and acks, the channel
- * closes (anything prefetched returns to the head of the queue), and only then is the lock released. The
+ * A partition is handed back in order: consuming stops, the call in progress finishes, every settled event is
+ * acked, the channel closes (the rest of its window returns to the head of the queue, in order), and only then
+ * is the lock released. The
  * partition queues keep single active consumer as a second guard.
  * <p>
  * Every tick also checks that each owned partition drains: one whose consumer has held nothing for
@@ -81,6 +82,8 @@ final class FunctionConsumers {
     }
     /** Rebalancing waits for calls in progress: a thread of its own, not the shared report scheduler. */
     private final ScheduledExecutorService balancer;
+    /** Sends the partitions' batched acks that no later event carried out (PartitionConsumer.ACK_DELAY). */
+    private final ScheduledExecutorService acks;
     private ConsumerSession session;
     private volatile ConsumerSession reporting;
     private long sessionLostAt;
@@ -107,6 +110,7 @@ final class FunctionConsumers {
         this.dedup = new Dedup(fn.dedup());
         this.calls = new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics);
         this.balancer = Daemons.scheduler("eventline-balance-" + fn.name());
+        this.acks = Daemons.scheduler("eventline-acks-" + fn.name());
     }
 
     static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,
@@ -273,10 +277,10 @@ final class FunctionConsumers {
         PartitionConsumer consumer;
         try {
             channel = session.consumerChannel();
-            channel.basicQos(1);
+            channel.basicQos(fn.prefetch());
             consumer = new PartitionConsumer(channel, handling.computeIfAbsent(partition, k -> new ReentrantLock()),
                     fn, queue, invokers, session.deadLetters(), calls, dedup, attemptLog, metrics, json, codec,
-                    progress);
+                    progress, acks);
             channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
@@ -406,6 +410,7 @@ final class FunctionConsumers {
         }
         pool.shutdownNow();
         calls.shutdown();
+        acks.shutdown();
     }
 
     /**
@@ -424,6 +429,7 @@ final class FunctionConsumers {
         }
         pool.shutdownNow();
         calls.shutdown();
+        acks.shutdown();
     }
 
     private void endSchedules() {

@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -29,13 +31,23 @@ import dev.eventline.metrics.PipelineMetrics;
 import io.quarkus.funqy.runtime.FunctionInvoker;
 
 /**
- * Consumes one partition queue on one channel: prefetch 1 (at most one event in flight), the ack follows the
- * handler's successful return. The channel is never recovered: when it or its connection ends, this consumer
- * is done, and its owner subscribes a new one on a new connection. The partition's handling lock outlives
- * both, so a partition never runs two handler calls at once: the new consumer's first delivery (the event the
- * old one held, given back by the broker) waits until the old call has returned, and is then skipped as a
- * duplicate if that call succeeded. A message this consumer cannot make sense of, whatever it holds, is
- * dead-lettered with the reason; nothing a message carries can kill the channel.
+ * Consumes one partition queue on one channel with a window of {@code prefetch} deliveries: the broker keeps
+ * up to that many events of the partition in flight to this consumer, so the next event is already here when
+ * a call returns, but calls stay one at a time, in queue order (the channel dispatches its deliveries one
+ * after another). An event is settled (call returned, skipped as a duplicate, dead-lettered or parked in a
+ * delay queue, each confirmed first) before its ack; acks go out with {@code multiple} every
+ * {@code max(1, prefetch / 4)} settled events and within {@link #ACK_DELAY} of the last, and before the
+ * partition is handed back. Since events are settled in order, one ack with {@code multiple} covers exactly
+ * the settled ones; an event that is not settled (the consumer stops, its channel ended) stops the consumer,
+ * so no later ack can cover it, and it goes back to the head of the queue with everything after it.
+ * <p>
+ * The channel is never recovered: when it or its connection ends, this consumer is done, and its owner
+ * subscribes a new one on a new connection. The partition's handling lock outlives both, so a partition
+ * never runs two handler calls at once: the new consumer's first delivery (the event the old one held, given
+ * back by the broker) waits until the old call has returned, and is then skipped as a duplicate if that call
+ * succeeded. Events settled but not yet acked when a channel ends come back the same way and are skipped as
+ * duplicates (in this process; see {@link Dedup}). A message this consumer cannot make sense of, whatever it
+ * holds, is dead-lettered with the reason; nothing a message carries can kill the channel.
  * <p>
  * Failures (README "Failure model"): an event that can never succeed is dead-lettered at once; a failed or
  * timed-out call is retried with backoff, in place (strict mode: the partition waits) or from a delay queue
@@ -48,6 +60,8 @@ final class PartitionConsumer extends DefaultConsumer {
     private static final Logger LOG = Logger.getLogger(PartitionConsumer.class);
     /** Between tries to dead-letter into a full dead-letter queue. */
     private static final Duration FULL_DLQ_PAUSE = Duration.ofSeconds(2);
+    /** Longest an ack of a settled event waits for more to go out with it. */
+    static final Duration ACK_DELAY = Duration.ofMillis(2);
 
     private final FunctionDescription fn;
     private final String queue;
@@ -71,10 +85,30 @@ final class PartitionConsumer extends DefaultConsumer {
     private volatile long lastDelivery;
     private volatile boolean inHand;
 
+    /** Guards the ack state below; acks go out from the delivery thread, the flusher and a stopping owner. */
+    private final Object acks = new Object();
+    private final ScheduledExecutorService flusher;
+    private final int ackEvery;
+    /** Highest settled delivery tag not yet acked, 0 when none. */
+    private long settledTag;
+    /** Settled events not yet acked. */
+    private int settledCount;
+    private boolean flushScheduled;
+    /** Gate-acceptance time of the oldest unacked event this consumer holds (epoch ms), 0 when none. */
+    private long oldestUnacked;
+    /** Acceptance time of the delivery in hand, and whether it is settled already. */
+    private long inHandAcceptedAt;
+    private boolean inHandSettled;
+    /** Set when stopped: the partition's progress entry is no longer this consumer's to write. */
+    private boolean released;
+
     PartitionConsumer(Channel channel, ReentrantLock handling, FunctionDescription fn, String queue,
             FunctionInvokers invokers, DeadLetters deadLetters, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog,
-            PipelineMetrics metrics, ObjectMapper json, EventCodec codec, FunctionProgress progress) {
+            PipelineMetrics metrics, ObjectMapper json, EventCodec codec, FunctionProgress progress,
+            ScheduledExecutorService flusher) {
         super(channel);
+        this.flusher = flusher;
+        this.ackEvery = Math.max(1, fn.prefetch() / 4);
         this.handling = handling;
         this.fn = fn;
         this.queue = queue;
@@ -134,18 +168,80 @@ final class PartitionConsumer extends DefaultConsumer {
             if (isStopping() || !current()) {
                 return; // not acked: the broker gives it back, in order, when this channel closes
             }
-            progress.started(queue, EventCodec.acceptedAt(properties));
+            holding(EventCodec.acceptedAt(properties));
             try {
                 handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
             } catch (RuntimeException e) {
                 unexpected(envelope.getDeliveryTag(), properties, body, e);
-            } finally {
-                progress.finished(queue);
             }
         } finally {
             handling.unlock();
             lastActivity = System.nanoTime();
             inHand = false;
+            afterDelivery();
+        }
+    }
+
+    /** A delivery is in hand: it is unacked, and the oldest unacked one when nothing earlier awaits its ack. */
+    private void holding(long acceptedAt) {
+        long at = acceptedAt > 0 ? acceptedAt : System.currentTimeMillis();
+        synchronized (acks) {
+            inHandAcceptedAt = at;
+            inHandSettled = false;
+            if (oldestUnacked == 0 && !released) {
+                oldestUnacked = at;
+                progress.started(queue, at);
+            }
+        }
+    }
+
+    /** After a delivery: settled events not yet acked go out within {@link #ACK_DELAY}, with any that follow. */
+    private void afterDelivery() {
+        synchronized (acks) {
+            if (settledTag == 0 || flushScheduled) {
+                return;
+            }
+            flushScheduled = true;
+        }
+        try {
+            flusher.schedule(this::flushQuietly, ACK_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            flushQuietly(); // the function is stopping: ack now
+        }
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf(e, "function %s partition %s: ack failed (the events come back and are skipped)", fn.name(),
+                    queue);
+        }
+    }
+
+    /**
+     * Acks every settled event (one ack with {@code multiple}). Without a channel nothing is acked: the broker
+     * gives those events back and they are skipped as duplicates.
+     */
+    void flush() throws IOException {
+        synchronized (acks) {
+            flushScheduled = false;
+            if (settledTag == 0 || !current()) {
+                return;
+            }
+            getChannel().basicAck(settledTag, true);
+            progress.completed(settledCount);
+            settledTag = 0;
+            settledCount = 0;
+            oldestUnacked = inHand && !inHandSettled ? inHandAcceptedAt : 0;
+            if (released) {
+                return;
+            }
+            if (oldestUnacked == 0) {
+                progress.finished(queue);
+            } else {
+                progress.started(queue, oldestUnacked);
+            }
         }
     }
 
@@ -239,7 +335,8 @@ final class PartitionConsumer extends DefaultConsumer {
                     metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
                 }
                 if (t instanceof InterruptedException) {
-                    return; // this consumer is being shut down: not acked
+                    stopping.countDown(); // this consumer is being shut down: not acked, nor anything after it
+                    return;
                 }
                 Instant now = Instant.now();
                 first = first == null ? now : first;
@@ -395,9 +492,18 @@ final class PartitionConsumer extends DefaultConsumer {
         return false;
     }
 
+    /** The event with this tag is settled: acked with the next batch (every event before it is settled too). */
     private void ack(long tag) throws IOException {
-        getChannel().basicAck(tag, false);
-        progress.completed();
+        boolean now;
+        synchronized (acks) {
+            settledTag = tag;
+            settledCount++;
+            inHandSettled = true;
+            now = settledCount >= ackEvery;
+        }
+        if (now) {
+            flush();
+        }
     }
 
     private boolean isStopping() {
@@ -448,18 +554,30 @@ final class PartitionConsumer extends DefaultConsumer {
         stop(wait);
     }
 
-    /** Stops taking events and waits (bounded) for the handler call in progress, if any, to finish. */
+    /**
+     * Stops taking events, waits (bounded) for the handler call in progress, if any, to finish, and acks what
+     * is settled; the rest of the window goes back to the head of the queue when the channel closes.
+     */
     void stop(Duration wait) {
         stopping.countDown();
         try {
             if (handling.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
-                handling.unlock();
+                try {
+                    flushQuietly();
+                } finally {
+                    handling.unlock();
+                }
             } else {
                 LOG.warnf("function %s partition %s: handler still running after %s; its event will be redelivered",
                         fn.name(), queue, wait);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (acks) {
+            released = true; // what it held goes back to the queue: no longer this process's lag
+            oldestUnacked = 0;
+            progress.finished(queue);
         }
     }
 }

@@ -20,6 +20,17 @@ class AdmissionLagTest {
     }
 
     @Test
+    void theLatencyTargetHoldsProducersOnceANewEventWouldWaitLonger() {
+        dev.eventline.config.FunctionDescription fn = new dev.eventline.config.DescriptionParser().parse("f.yaml",
+                "name: f\neventTypes: [a.b]\nlimits:\n  latencyTargetMs: 200\n", null);
+        // 1000 queued at 5000/s: a new event waits 0.2 s, the target: held; 900 waits 0.18 s: admitted
+        assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(1_000, 5_000, 3, true)).name());
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(900, 5_000, 3, true)).name());
+        // the hard limits still refuse at once
+        assertEquals("HARD", Backpressure.level(fn, new FunctionLoad.View(50_000, 5_000, 3, true)).name());
+    }
+
+    @Test
     void whenNothingDrainsLagIsTheAgeOfTheOldestEvent() {
         assertEquals(42.0, Backpressure.admissionLag(new FunctionLoad.View(37, 0, 42, false)), 1e-9);
     }

@@ -152,8 +152,12 @@ class BackpressureTest {
         assertEquals(600, stats.delivered(), stats.toString());
         assertEquals(0, stats.rejected(), stats.toString());
         assertTrue(stats.throttled() > 0, "the gate throttled the client: " + stats);
-        await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(processed::contains)
-                || brokerDepth("sluggish") == 0 && depth("sluggish") == 0);
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(processed::contains));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // reported below with the ids that are missing (an empty queue is no sign of the end: the
+            // consumers' windows hold events that are no longer ready in the queue)
+        }
         List<String> missing = ids.stream().filter(id -> !processed.contains(id)).limit(5).toList();
         assertEquals(List.of(), missing, "delivered events not processed; processed " + processed.size());
     }

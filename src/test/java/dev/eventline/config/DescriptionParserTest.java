@@ -34,6 +34,22 @@ class DescriptionParserTest {
         assertEquals(java.util.List.of(), d.retry().nonRetryable());
         assertEquals(0.8, d.limits().deadLetterWarn());
         assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000, 16L << 20), d.dedup());
+        assertEquals(32, d.prefetch());
+        assertEquals(Duration.ofMillis(250), d.limits().latencyTarget());
+    }
+
+    @Test
+    void readsTheWindowAndTheLatencyTargetWhichTheSoftLagCaps() {
+        FunctionDescription d = parser.parse("f.yaml", MINIMAL + "prefetch: 200\nlimits:\n  latencyTargetMs: 80\n", null);
+        assertEquals(200, d.prefetch());
+        assertEquals(Duration.ofMillis(80), d.limits().latencyTarget());
+        // the target is a queueing delay under the soft lag limit: above it is refused
+        assertEquals(Duration.ofMillis(250), parser.parse("f.yaml", MINIMAL + "limits:\n  lagSeconds:\n    soft: 1\n",
+                null).limits().latencyTarget());
+        expect(MINIMAL + "limits:\n  lagSeconds:\n    soft: 1\n  latencyTargetMs: 1500\n",
+                "field 'limits.latencyTargetMs': 1500 is out of range; allowed 1..1000");
+        expect(MINIMAL + "prefetch: 0\n", "field 'prefetch': 0 is out of range; allowed 1..1000");
+        expect(MINIMAL + "prefetch: 1001\n", "field 'prefetch': 1001 is out of range; allowed 1..1000");
     }
 
     @Test

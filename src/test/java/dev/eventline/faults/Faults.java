@@ -33,6 +33,11 @@ final class Faults {
         gate.deliver(List.of(GateClient.event(id, type, key, script)), 5);
     }
 
+    /** Sends these events of one key in one request, in this order; each runs {@code script.apply(id)}. */
+    void sendInOrder(String type, String key, List<String> ids, java.util.function.Function<String, Script> script) {
+        gate.deliver(ids.stream().map(id -> GateClient.event(id, type, key, script.apply(id))).toList(), 5);
+    }
+
     /** Sends two events in one request: the gate publishes them in this order, back to back. */
     void sendBoth(String type, String firstId, Script first, String secondId, Script second) {
         gate.deliver(List.of(GateClient.event(firstId, type, "k-" + firstId, first),

@@ -51,6 +51,19 @@ class OrderLifecycleTest {
     }
 
     @Test
+    void ignoresEventsRedeliveredAfterLaterOnesWereApplied() {
+        apply("order.created", "r", 1);
+        apply("order.item-added", "r", 2);
+        apply("order.paid", "r", 3);
+        apply("order.item-added", "r", 2); // a crash lost the acks of versions 2 and 3: both come again
+        apply("order.paid", "r", 3);
+        apply("order.shipped", "r", 4);
+        assertEquals(2, lifecycle.report().duplicates());
+        assertEquals(0, lifecycle.report().violations());
+        assertEquals(OrderLifecycle.Status.SHIPPED, lifecycle.order("r").status());
+    }
+
+    @Test
     void forgetsShippedOrdersFirstAndRefusesWhenOnlyOpenOrdersRemain() {
         for (String order : new String[] { "d", "e" }) {
             apply("order.created", order, 1);

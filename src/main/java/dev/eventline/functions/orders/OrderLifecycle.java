@@ -17,7 +17,9 @@ import org.jboss.logging.Logger;
  * The order state machine: {@code created -> item-added* -> paid -> shipped}, with a version that grows by
  * one per event. An event whose version is not the next one, or whose transition is not allowed, is an
  * ordering violation: it is counted and logged, and the order does not move. An event with the id of the
- * order's last applied event is a redelivered duplicate (at-least-once) and is ignored.
+ * order's last applied event, or with a version the order has already passed, is a redelivered duplicate
+ * (at-least-once: after a crash the next owner of a partition gets again the events applied since the last
+ * batched ack) and is ignored. A reordering still shows: the later event arrives first, at a gap.
  * <p>
  * Orders are kept in memory, bounded by count ({@code orders.max-tracked}) and by estimated bytes
  * ({@code orders.max-bytes}; an order counts 2 bytes a character of its id and last event id, plus
@@ -96,7 +98,7 @@ public class OrderLifecycle {
             }
             order = track(event.orderId());
         }
-        if (eventId.equals(order.lastEventId)) {
+        if (eventId.equals(order.lastEventId) || event.version() <= order.version) {
             duplicates.increment();
             return;
         }

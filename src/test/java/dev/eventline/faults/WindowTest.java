@@ -1,0 +1,154 @@
+package dev.eventline.faults;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+
+import dev.eventline.config.FunctionCatalog;
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.TestBroker;
+import dev.eventline.topology.Names;
+import dev.eventline.trigger.Trigger;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * A partition consumer with a window of 64 loses its connection, or its process dies, while the window holds
+ * more than 50 unacked events (one call held in the handler, the rest delivered behind it): every event is
+ * applied, in queue order, and the event whose call finished without its ack is skipped as a duplicate by the
+ * same process (another process cannot know what was applied since the last ack, at most one ack batch, and
+ * applies those again, in order, before the rest).
+ */
+@QuarkusTest
+@QuarkusTestResource(BrokerResource.class)
+@TestProfile(FaultProfile.class)
+class WindowTest extends FaultTestBase {
+
+    private static final int EVENTS = 100;
+    private static final int HELD = 40;
+    private static final int WINDOW = 64;
+
+    @Inject
+    Trigger trigger;
+    @Inject
+    FunctionCatalog catalog;
+    @Inject
+    Names names;
+
+    @Test
+    void aLostConnectionWithAFullWindowLosesNothingKeepsOrderAndSkipsTheDuplicate() throws Exception {
+        Trigger.Running instance = trigger.launch("window-cut-" + run, List.of(crashy()));
+        try {
+            List<String> ids = fillWindowBehindAHeldCall("cut");
+            // lag is the age of the oldest unacked event: the held one, growing while it is held
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.meter("consumer.lag", "crashy") >= 0.5);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> TestBroker.get().closeConnectionsOf("window-cut-" + run) >= 1);
+            double duplicates = faults.meter("duplicates.skipped", "crashy");
+            ledger.release(ids.get(HELD - 1)); // the held call returns, too late to ack on its closed channel
+
+            awaitAllApplied(ids);
+            assertAppliedOnceInOrder(ids);
+            assertEquals(1, ledger.calls(ids.get(HELD - 1)), "the held event was not called again");
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> faults.meter("duplicates.skipped", "crashy") >= duplicates + 1);
+            // every event acked in its batch: nothing unacked is left to age
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.meter("consumer.lag", "crashy") == 0);
+        } finally {
+            instance.stop(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aCrashWithAFullWindowLosesNothingAndKeepsOrder() throws Exception {
+        Trigger.Running first = trigger.launch("window-first-" + run, List.of(crashy()));
+        Trigger.Running second = null;
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.owned("crashy") == 1);
+            second = trigger.launch("window-second-" + run, List.of(crashy()));
+            List<String> ids = fillWindowBehindAHeldCall("crash");
+            CompletableFuture<Void> dying = CompletableFuture.runAsync(first::abort);
+            ledger.release(ids.get(HELD - 1)); // its call finishes as the process dies, unacked
+
+            dying.get();
+            awaitAllApplied(ids);
+            // the dying instance applied the held event, and maybe a few after it, without acking them; the next
+            // owner cannot know that and applies them again: the dying instance's run, in order, then the next
+            // owner's, in order from at most one ack batch back, and nothing missing
+            List<String> applied = appliedOf(ids);
+            int twice = applied.size() - ids.size();
+            int handover = HELD;
+            while (handover < ids.size() && applied.get(handover).equals(ids.get(handover))) {
+                handover++;
+            }
+            assertEquals(ids.subList(0, handover), applied.subList(0, handover));
+            assertEquals(ids.subList(handover - twice, ids.size()), applied.subList(handover, applied.size()));
+            assertTrue(twice >= 1 && twice <= WINDOW / 4, twice + " applied twice: " + applied);
+            await().atMost(Duration.ofSeconds(10)).until(() -> faults.meter("consumer.lag", "crashy") == 0);
+        } finally {
+            first.stop(Duration.ZERO);
+            if (second != null) {
+                second.stop(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    private FunctionDescription crashy() {
+        return catalog.byName("crashy").orElseThrow().withPrefetch(WINDOW);
+    }
+
+    /**
+     * Sends {@value #EVENTS} events of one key; the {@value #HELD}th holds its call. Returns once that call
+     * runs and the events behind it sit in the consumer's window: none is left ready in the queue, none called.
+     */
+    private List<String> fillWindowBehindAHeldCall(String name) throws Exception {
+        List<String> ids = IntStream.rangeClosed(1, EVENTS).mapToObj(i -> name + "-" + run + "-" + i).toList();
+        String held = ids.get(HELD - 1);
+        faults.sendInOrder("fault.crashy", "k-" + name + "-" + run, ids,
+                id -> id.equals(held) ? Script.ok().holding(1, false) : Script.ok());
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.calls(held) == 1);
+        for (String id : ids.subList(0, HELD - 1)) {
+            assertEquals(1, ledger.applied(id), id);
+        }
+        try (Connection c = TestBroker.get().connectionFactory().newConnection("window-test-" + run);
+                Channel ch = c.createChannel()) {
+            String queue = names.partition("crashy", 0);
+            // the broker delivers the rest at once, up to the window: 61 unacked events, nothing ready
+            await().atMost(Duration.ofSeconds(10)).until(() -> ch.queueDeclarePassive(queue).getMessageCount() == 0);
+        }
+        assertTrue(EVENTS - HELD + 1 > 50 && EVENTS - HELD + 1 <= WINDOW);
+        for (String id : ids.subList(HELD, EVENTS)) {
+            assertEquals(0, ledger.calls(id), id);
+        }
+        return ids;
+    }
+
+    private void awaitAllApplied(List<String> ids) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> ledger.applied(id) >= 1));
+    }
+
+    private List<String> appliedOf(List<String> ids) {
+        java.util.Set<String> ours = java.util.Set.copyOf(ids);
+        return ledger.log().stream().filter(l -> l.startsWith("applied ")).map(l -> l.substring("applied ".length()))
+                .filter(ours::contains).toList();
+    }
+
+    private void assertAppliedOnceInOrder(List<String> ids) {
+        assertEquals(ids, appliedOf(ids));
+    }
+}
