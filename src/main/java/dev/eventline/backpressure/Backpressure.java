@@ -193,13 +193,15 @@ public class Backpressure implements AdmissionControl {
 
     /**
      * The lag admission judges: the smaller of the age of the oldest unprocessed event and the wait a new
-     * event faces at the measured drain rate (depth ÷ drain). The age alone lags behind: it stays high until
+     * event faces at the measured drain rate, in the fullest partition (its depth × P ÷ drain: each partition
+     * drains about 1/P of the rate, and a hot key's partition is where events wait longest; the average,
+     * depth ÷ drain, let a hot partition's events wait seconds while the others were empty). The age alone lags behind: it stays high until
      * the old events are gone and would keep producers out until the queue is empty, leaving the consumers
      * idle (a sawtooth the benchmark showed). The projected wait alone overreacts while the drain rate is
      * still being measured (a backlog just started). When nothing drains, it is the age.
      */
     static double admissionLag(FunctionLoad.View v) {
-        return v.drainPerSecond() > 0.01 ? Math.min(v.lagSeconds(), v.depth() / v.drainPerSecond())
+        return v.drainPerSecond() > 0.01 ? Math.min(v.lagSeconds(), v.hottest() / v.drainPerSecond())
                 : v.lagSeconds();
     }
 

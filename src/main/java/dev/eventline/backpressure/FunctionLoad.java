@@ -46,8 +46,16 @@ public class FunctionLoad {
      *
      * @param consuming whether some process reported progress for the function in the last 30 s (it has
      *                  consumers, even if their drain rate is not measured yet)
+     * @param hottest   estimated events in the fullest partition, times the partition count: the depth the
+     *                  function would have if every partition were that full. Partitions drain at about the same
+     *                  rate each (one consumer, one call at a time), so the fullest one's wait is this over the
+     *                  drain rate; hot keys make it longer than the average wait
      */
-    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
+    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest) {
+
+        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
+            this(depth, drainPerSecond, lagSeconds, consuming, depth);
+        }
     }
 
     @Inject
@@ -191,7 +199,7 @@ public class FunctionLoad {
         if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
             // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
             // partitions' own length cap still holds
-            return new View(0, 0, 0, false);
+            return new View(0, 0, 0, false, 0);
         }
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         long nowNanos = System.nanoTime();
@@ -200,8 +208,14 @@ public class FunctionLoad {
         // (without the latter the estimate grows by a whole interval's drain before each reading, and a latency
         // target of a fraction of a second would be crossed on every interval: a sawtooth)
         long drained = (long) (drain * Math.max(0, nowNanos - reading.get().readAtNanos()) / 1e9);
-        long depth = Math.max(0, reading.get().total() + Math.max(0, counter(confirmedSinceReading, fn.name()).get())
-                - drained) + Math.max(0, counter(inFlight, fn.name()).get());
+        long added = Math.max(0, counter(confirmedSinceReading, fn.name()).get());
+        long publishing = Math.max(0, counter(inFlight, fn.name()).get());
+        long depth = Math.max(0, reading.get().total() + added - drained) + publishing;
+        int p = fn.partitions();
+        // the fullest partition gets at least its share of what came since, and drains at a partition's share;
+        // while it has events ready its consumer's window is full too: those wait ahead of a new event as well
+        long hot = Math.max(0, reading.get().hottest() + (added - drained) / p) + (publishing + p - 1) / p;
+        long hottest = p * (hot + (reading.get().hottest() > 0 ? fn.prefetch() : 0));
         long nowMillis = System.currentTimeMillis();
         double inHand = 0;
         boolean consuming = false;
@@ -220,7 +234,7 @@ public class FunctionLoad {
         }
         Long stalled = stalledSince.get(fn.name());
         double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        return new View(depth, drain, lag, consuming);
+        return new View(depth, drain, lag, consuming, Math.max(depth, hottest));
     }
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */

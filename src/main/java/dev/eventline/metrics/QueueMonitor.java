@@ -37,7 +37,11 @@ public class QueueMonitor {
     private enum Level { OK, WARN, FULL }
 
     /** One reading of a function's partitions: the sum, and when it was taken (nanoTime). */
-    public record Depth(long total, long readAtNanos) {
+    /**
+     * @param total   ready events over all partitions
+     * @param hottest ready events in the fullest partition
+     */
+    public record Depth(long total, long hottest, long readAtNanos) {
     }
 
     @Inject
@@ -96,12 +100,14 @@ public class QueueMonitor {
 
     private void read(Channel ch, FunctionDescription fn) throws IOException {
         long total = 0;
+        long hottest = 0;
         for (String partition : names.partitions(fn.name(), fn.partitions())) {
             long depth = ch.queueDeclarePassive(partition).getMessageCount();
             gauge("queue.depth", "events waiting in one partition queue", fn.name(), partition).set(depth);
             total += depth;
+            hottest = Math.max(hottest, depth);
         }
-        depths.put(fn.name(), new Depth(total, System.nanoTime()));
+        depths.put(fn.name(), new Depth(total, hottest, System.nanoTime()));
         gauge("function.depth", "events waiting in all partition queues of the function", fn.name(), null).set(total);
         listeners.getOrDefault(fn.name(), () -> { }).run();
         long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();

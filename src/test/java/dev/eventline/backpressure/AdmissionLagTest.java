@@ -31,6 +31,13 @@ class AdmissionLagTest {
     }
 
     @Test
+    void aHotPartitionsWaitCountsNotTheAverage() {
+        // 800 queued at 8000/s is 0.1 s on average, but 400 of them sit in one of 8 partitions, which drains
+        // about 1000/s: its events wait 0.4 s
+        assertEquals(0.4, Backpressure.admissionLag(new FunctionLoad.View(800, 8_000, 3, true, 8 * 400)), 1e-9);
+    }
+
+    @Test
     void whenNothingDrainsLagIsTheAgeOfTheOldestEvent() {
         assertEquals(42.0, Backpressure.admissionLag(new FunctionLoad.View(37, 0, 42, false)), 1e-9);
     }

@@ -39,26 +39,39 @@ final class BenchDriver {
     }
 
     BenchDriver(URI events, String run, String type, int producers, int batch, double ratePerSecond) {
+        this(events, run, type, producers, batch, batch, ratePerSecond);
+    }
+
+    /**
+     * @param keysPerProducer entities each producer owns (at least {@code batch}); its batches take them in
+     *                        turn, each once per batch, so an entity's next event waits for the 202 of the batch
+     *                        that carried its previous one
+     */
+    BenchDriver(URI events, String run, String type, int producers, int batch, int keysPerProducer,
+            double ratePerSecond) {
         pool = Executors.newFixedThreadPool(producers);
         for (int t = 0; t < producers; t++) {
             int thread = t;
             threads.add(pool.submit(() -> produce(events, run + "-" + thread, type, batch,
-                    ratePerSecond / producers)));
+                    Math.max(batch, keysPerProducer), ratePerSecond / producers)));
         }
     }
 
-    private Void produce(URI events, String keys, String type, int batch, double rate) {
+    private Void produce(URI events, String keys, String type, int batch, int keyCount, double rate) {
         GateClient gate = new GateClient(events);
-        long step = 0;
+        long[] steps = new long[keyCount];
+        int cursor = 0;
         long interval = rate > 0 ? (long) (1e9 * batch / rate) : 0;
         long next = System.nanoTime();
         while (running.get()) {
-            step++;
             List<ObjectNode> events1 = new ArrayList<>(batch);
             long measureFrom = measureFromNanos;
             long sentAt = measureFrom > 0 && System.nanoTime() >= measureFrom ? System.currentTimeMillis() : 0;
             for (int k = 0; k < batch; k++) {
-                String key = keys + "-k" + k;
+                int index = cursor;
+                cursor = (cursor + 1) % keyCount;
+                long step = ++steps[index];
+                String key = keys + "-k" + index;
                 events1.add(GateClient.event(key + "-" + step, type, key,
                         Map.of("key", key, "step", step, "sentAtMs", sentAt)));
             }

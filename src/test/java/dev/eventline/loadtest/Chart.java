@@ -15,7 +15,12 @@ import javax.imageio.ImageIO;
 /** A PNG of stacked time series (one panel each, own scale), drawn with Java2D; no charting library. */
 final class Chart {
 
-    record Series(String title, String unit, List<double[]> points, Color color) {
+    /** @param level a value to draw across the panel (e.g. a target), NaN for none */
+    record Series(String title, String unit, List<double[]> points, Color color, double level) {
+
+        Series(String title, String unit, List<double[]> points, Color color) {
+            this(title, unit, points, color, Double.NaN);
+        }
     }
 
     private Chart() {
@@ -42,19 +47,28 @@ final class Chart {
             int y0 = top + i * panelHeight + 20;
             int w = width - 110;
             int h = panelHeight - 50;
-            double maxY = Math.max(1e-9, s.points().stream().mapToDouble(p -> p[1]).max().orElse(1)) * 1.1;
+            double maxY = Math.max(Math.max(1e-9, Double.isNaN(s.level()) ? 0 : s.level()),
+                    s.points().stream().mapToDouble(p -> p[1]).max().orElse(1)) * 1.1;
             g.setColor(new Color(235, 235, 235));
             g.fillRect(x0, y0, w, h);
             g.setColor(Color.DARK_GRAY);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             g.drawString(s.title() + " (" + s.unit() + ")", x0, y0 - 5);
-            g.drawString(String.format("%.0f", maxY), 5, y0 + 10);
+            g.drawString(String.format(maxY < 10 ? "%.2f" : "%.0f", maxY), 5, y0 + 10);
             g.drawString("0", 5, y0 + h);
             g.drawString(String.format("%.0f s", maxX), x0 + w - 30, y0 + h + 15);
             g.setColor(Color.RED);
             for (double m : marks) {
                 int x = x0 + (int) (w * m / maxX);
                 g.drawLine(x, y0, x, y0 + h);
+            }
+            if (!Double.isNaN(s.level())) {
+                int y = y0 + h - (int) (h * s.level() / maxY);
+                g.setColor(new Color(120, 0, 160));
+                g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                        new float[] {6f, 4f}, 0f));
+                g.drawLine(x0, y, x0 + w, y);
+                g.drawString(String.format("target %.2f", s.level()), x0 + w - 90, y - 4);
             }
             g.setColor(s.color());
             g.setStroke(new BasicStroke(2f));

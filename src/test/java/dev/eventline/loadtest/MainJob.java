@@ -229,6 +229,7 @@ public final class MainJob {
         summary.put("throughputPerSecond", Math.round(applied / seconds));
         summary.put("latencyMsP50", Math.round(max(metrics, "eventline_pipeline_latency_seconds", "0.5") * 1000));
         summary.put("latencyMsP99", Math.round(max(metrics, "eventline_pipeline_latency_seconds", "0.99") * 1000));
+        summary.put("latencyTargetMs", Math.round(max(metrics, "eventline_function_latency_target_milliseconds")));
         System.out.println(JSON.writeValueAsString(summary));
         return lost == 0 && violations == 0 ? 0 : 1;
     }
