@@ -121,8 +121,8 @@ public class Backpressure implements AdmissionControl {
     private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events, long deadline) {
         Semaphore s = slots();
         if (!s.tryAcquire()) {
-            throw throttle(fn, load.view(fn), "over its latency target or a soft limit, and " + config.gate().maxDelayed()
-                    + " requests are already held (eventline.gate.max-delayed)");
+            throw throttle(fn, load.view(fn), "over its latency target or a soft limit, and "
+                    + config.gate().maxDelayed() + " requests are already held (eventline.gate.max-delayed)");
         }
         long start = System.nanoTime();
         waiting.incrementAndGet();
@@ -153,8 +153,8 @@ public class Backpressure implements AdmissionControl {
                 if (level == Level.HARD || System.nanoTime() >= deadline) {
                     metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
                     throw throttle(fn, view, level == Level.HARD ? "over its hard limit"
-                            : "still over its latency target or soft limits after " + config.gate().maxDelay().toMillis()
-                            + " ms");
+                            : "still over its latency target or soft limits after "
+                                    + config.gate().maxDelay().toMillis() + " ms");
                 }
                 LockSupport.parkNanos(POLL_NANOS);
             }
@@ -195,10 +195,11 @@ public class Backpressure implements AdmissionControl {
      * The lag admission judges: the smaller of the age of the oldest unprocessed event and the wait a new
      * event faces at the measured drain rate, in the fullest partition (its depth × P ÷ drain: each partition
      * drains about 1/P of the rate, and a hot key's partition is where events wait longest; the average,
-     * depth ÷ drain, let a hot partition's events wait seconds while the others were empty). The age alone lags behind: it stays high until
-     * the old events are gone and would keep producers out until the queue is empty, leaving the consumers
-     * idle (a sawtooth the benchmark showed). The projected wait alone overreacts while the drain rate is
-     * still being measured (a backlog just started). When nothing drains, it is the age.
+     * depth ÷ drain, let a hot partition's events wait seconds while the others were empty). The age alone
+     * lags behind: it stays high until the old events are gone and would keep producers out until the queue
+     * is empty, leaving the consumers idle (a sawtooth the benchmark showed). The projected wait alone
+     * overreacts while the drain rate is still being measured (a backlog just started). When nothing drains,
+     * it is the age.
      */
     static double admissionLag(FunctionLoad.View v) {
         return v.drainPerSecond() > 0.01 ? Math.min(v.lagSeconds(), v.hottest() / v.drainPerSecond())

@@ -30,11 +30,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The gate's view of each function's load: depth (the monitor's last reading, plus what this gate admitted
- * since, minus what the consumers drained since at their measured rate), drain rate (events per second its consumers take off their partitions, summed over the processes
- * reporting on the status exchange), and lag: the age of the oldest unprocessed event. A partition hands out
- * its head first into its consumer's window, so that is the oldest unacked event a consumer reports; for
- * events that wait while nothing drains (no consumer at all), it is how long that has lasted. No broker call
- * happens per request.
+ * since, minus what the consumers drained since at their measured rate), drain rate (events per second its
+ * consumers take off their partitions, summed over the processes reporting on the status exchange), and lag:
+ * the age of the oldest unprocessed event. A partition hands out its head first into its consumer's window, so
+ * that is the oldest unacked event a consumer reports; for events that wait while nothing drains (no consumer
+ * at all), it is how long that has lasted. No broker call happens per request.
  */
 @ApplicationScoped
 public class FunctionLoad {

@@ -89,8 +89,8 @@ public record FunctionDescription(String name, String source, List<String> event
 
     /** @return this description with another partition count (concurrency capped to it) */
     public FunctionDescription withPartitions(int count) {
-        return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout, prefetch, retry,
-                limits, dedup);
+        return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout,
+                prefetch, retry, limits, dedup);
     }
 
     /** @return this description with another window per partition */
