@@ -306,7 +306,8 @@ final class ManifestChecks {
         p.kinds(docs, Set.of("rabbitmq.com/v1beta1 RabbitmqCluster"));
         List<String> enabled = m.enabledPlugins();
         p.check(enabled.contains("rabbitmq_consistent_hash_exchange"),
-                "infra/rabbitmq/enabled_plugins has rabbitmq_consistent_hash_exchange (every function's exchange)");
+                "infra/rabbitmq/enabled_plugins has rabbitmq_consistent_hash_exchange (the exchanges of brokers "
+                        + "upgraded from the consistent-hash topology, until they are deleted)");
         p.check(enabled.contains("rabbitmq_management"),
                 "infra/rabbitmq/enabled_plugins has rabbitmq_management (KEDA's regex trigger, the tests)");
         List<JsonNode> clusters = ofKind(docs, "rabbitmq.com/v1beta1", "RabbitmqCluster");
