@@ -223,7 +223,7 @@ final class PartitionConsumer extends DefaultConsumer {
      * Acks every settled event (one ack with {@code multiple}). Without a channel nothing is acked: the broker
      * gives those events back and they are skipped as duplicates.
      */
-    void flush() throws IOException {
+    private void flush() throws IOException {
         synchronized (acks) {
             flushScheduled = false;
             if (settledTag == 0 || !current()) {

@@ -47,8 +47,18 @@ final class BenchApp implements AutoCloseable {
 
     /** @param jvmArgs extra JVM options, e.g. a flight recording */
     static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs) throws IOException {
+        return start(amqpUrl, name, partitions, jvmArgs, "");
+    }
+
+    /**
+     * One process with the gate, its own queue prefix and one delivery thread per partition.
+     *
+     * @param description further lines of the function's description, e.g. {@code "prefetch: 1\n"}
+     */
+    static BenchApp start(String amqpUrl, String name, int partitions, List<String> jvmArgs, String description)
+            throws IOException {
         return start(amqpUrl, name, partitions, jvmArgs, "bench" + Long.toString(System.nanoTime(), 36) + "-", true,
-                partitions);
+                partitions, description);
     }
 
     /**

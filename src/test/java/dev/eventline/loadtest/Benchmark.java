@@ -203,8 +203,7 @@ public final class Benchmark {
         String limits = "limits:\n  depth:\n    soft: 100000000\n    hard: 100000000\n    ceiling: 200000000\n"
                 + "  lagSeconds:\n    soft: 86400\n    hard: 86400\n  latencyTargetMs: 86400000\n";
         try (BenchApp app = BenchApp.start(broker.amqpUrl(), "gate-alone", 8,
-                List.of("-Deventline.functions.enabled=none"), "bench" + Long.toString(System.nanoTime(), 36) + "-",
-                true, 8, limits).ready()) {
+                List.of("-Deventline.functions.enabled=none"), limits).ready()) {
             String run = "g" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.noop", PRODUCERS, 100, 0);
             waitUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(3));
@@ -363,8 +362,7 @@ public final class Benchmark {
             for (int prefetch : new int[] {1, dev.eventline.config.DescriptionParser.DEFAULT_PREFETCH}) {
                 log("no-op handler, " + p + " partition(s), prefetch " + prefetch);
                 try (BenchApp app = BenchApp.start(broker.amqpUrl(), "window" + p + "-" + prefetch, p, List.of(),
-                        "bench" + Long.toString(System.nanoTime(), 36) + "-", true, p, "prefetch: " + prefetch + "\n")
-                        .ready()) {
+                        "prefetch: " + prefetch + "\n").ready()) {
                     Measured m = drive(app, "bench.noop", 100, 0, seconds);
                     JsonNode r = app.report();
                     out.putObject(p + "x" + prefetch).put("processedPerSecond", m.perSecond)
@@ -463,8 +461,7 @@ public final class Benchmark {
         List<double[]> depth = new ArrayList<>();
         List<double[]> lag = new ArrayList<>();
         List<double[]> rss = new ArrayList<>();
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "overload", 8, List.of(),
-                "bench" + Long.toString(System.nanoTime(), 36) + "-", true, 8, description).ready()) {
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "overload", 8, List.of(), description).ready()) {
             String run = "ov" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.io", PRODUCERS, 50, offered);
             long t0 = System.nanoTime();
