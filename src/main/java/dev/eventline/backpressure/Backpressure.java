@@ -2,7 +2,9 @@ package dev.eventline.backpressure;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -26,8 +28,11 @@ import dev.eventline.metrics.PipelineMetrics;
  * <ul>
  * <li>below the target and both soft limits: accept;</li>
  * <li>between soft and hard: hold the request (at most {@code eventline.gate.max-delay}, at most
- * {@code eventline.gate.max-delayed} requests at once), releasing it as soon as the function is back under
- * its soft limits; {@code 429} when the wait bound is hit;</li>
+ * {@code eventline.gate.max-delayed} requests at once), releasing held requests in arrival order as soon as
+ * the function is back under its soft limits; {@code 429} when the wait bound is hit;</li>
+ * <li>while consumers report but their drain rate is not measured yet (a start, a burst after a quiet spell):
+ * the fullest partition may take two windows of events ({@link #coldWindow}), then requests are held until
+ * the first rate is in;</li>
  * <li>over a hard limit: {@code 429} at once;</li>
  * <li>broker blocked (resource alarm) or unreachable: {@code 503} at once.</li>
  * </ul>
@@ -40,7 +45,10 @@ import dev.eventline.metrics.PipelineMetrics;
 public class Backpressure implements AdmissionControl {
 
     private static final long POLL_NANOS = Duration.ofMillis(20).toNanos();
+    /** How often the longest-held request of a function looks again: the queue's drain opens room continuously. */
+    private static final long HEAD_POLL_NANOS = Duration.ofMillis(2).toNanos();
     private static final int PAUSED_RETRY_SECONDS = 5;
+    static final int MIN_COLD_WINDOW = 32;
 
     enum Level { OK, SOFT, HARD }
 
@@ -57,6 +65,8 @@ public class Backpressure implements AdmissionControl {
 
     private final Shares shares = new Shares();
     private final Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    /** Per function, the threads of held requests in arrival order. */
+    private final Map<String, Queue<Thread>> lines = new ConcurrentHashMap<>();
     private volatile Semaphore slots;
 
     @Override
@@ -114,9 +124,12 @@ public class Backpressure implements AdmissionControl {
     }
 
     /**
-     * Holds the request until the function is back under its soft limits (a new request does not jump ahead:
-     * it is held too while others are), or the wait bound. A held request whose producer comes to take more
-     * than its fair share (another producer started asking) is refused rather than released.
+     * Holds the request until the function is back under its soft limits, in arrival order: only the
+     * longest-held request of the function may be admitted, and it looks again every {@link #HEAD_POLL_NANOS}, so
+     * held requests go out one after another as the queue drains, not in a burst on a shared poll (and a new
+     * request does not jump ahead: it is held too while others are). The others look only at their own
+     * producer's share and the wait bound. A held request whose producer comes to take more than its fair share
+     * (another producer started asking) is refused rather than released.
      */
     private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events, long deadline) {
         Semaphore s = slots();
@@ -125,11 +138,15 @@ public class Backpressure implements AdmissionControl {
                     + config.gate().maxDelayed() + " requests are already held (eventline.gate.max-delayed)");
         }
         long start = System.nanoTime();
+        Thread me = Thread.currentThread();
+        Queue<Thread> line = lines.computeIfAbsent(fn.name(), k -> new ConcurrentLinkedQueue<>());
+        line.add(me);
         waiting.incrementAndGet();
         try {
             for (;;) {
                 FunctionLoad.View view;
                 Level level;
+                boolean first = line.peek() == me;
                 synchronized (waiting) {
                     if (monitor.paused(fn.name())) {
                         metrics.admission(fn.name(), "unavailable");
@@ -143,7 +160,7 @@ public class Backpressure implements AdmissionControl {
                         throw throttle(fn, view, "under pressure, and producer '" + producer
                                 + "' sent more than its fair share of recent events");
                     }
-                    if (level == Level.OK) {
+                    if (first && level == Level.OK) {
                         load.admitted(fn.name(), events);
                         metrics.admission(fn.name(), "delayed");
                         metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
@@ -156,9 +173,14 @@ public class Backpressure implements AdmissionControl {
                             : "still over its latency target or soft limits after "
                                     + config.gate().maxDelay().toMillis() + " ms");
                 }
-                LockSupport.parkNanos(POLL_NANOS);
+                LockSupport.parkNanos(first ? HEAD_POLL_NANOS : POLL_NANOS); // the next in line is woken early
             }
         } finally {
+            line.remove(me);
+            Thread next = line.peek();
+            if (next != null) {
+                LockSupport.unpark(next);
+            }
             waiting.decrementAndGet();
             s.release();
         }
@@ -183,7 +205,24 @@ public class Backpressure implements AdmissionControl {
         if (v.depth() >= l.depthSoft() || lag >= Math.min(l.lagSoftSeconds(), target(fn))) {
             return Level.SOFT;
         }
+        if (v.reporting() && v.hottest() >= (long) fn.partitions() * coldWindow(fn)
+                && (v.drainPerSecond() <= 0.01 || v.hottest() / v.drainPerSecond() >= target(fn))) {
+            // consumers are there but what they can take is not known: their rate is not measured yet (a start, a
+            // burst after a quiet spell), or it is only what came (no backlog: they kept up, and the age in hand
+            // judged above is young). Past two windows in the fullest partition, a wait projected from that rate
+            // counts after all (without this, a flood's first second was let in whole, and a flood that began
+            // between two readings of an empty queue went in until the next one)
+            return Level.SOFT;
+        }
         return Level.OK;
+    }
+
+    /**
+     * Events the fullest partition may hold while what its consumer can take is not known: two windows, and at
+     * least {@link #MIN_COLD_WINDOW} (a window of 1 or 2 would hold every start to a few events).
+     */
+    static int coldWindow(FunctionDescription fn) {
+        return Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
     }
 
     /** @return the function's latency target, seconds */
@@ -192,18 +231,27 @@ public class Backpressure implements AdmissionControl {
     }
 
     /**
-     * The lag admission judges: the smaller of the age of the oldest unprocessed event and the wait a new
-     * event faces at the measured drain rate, in the fullest partition (its depth × P ÷ drain: each partition
-     * drains about 1/P of the rate, and a hot key's partition is where events wait longest; the average,
-     * depth ÷ drain, let a hot partition's events wait seconds while the others were empty). The age alone
-     * lags behind: it stays high until the old events are gone and would keep producers out until the queue
-     * is empty, leaving the consumers idle (a sawtooth the benchmark showed). The projected wait alone
-     * overreacts while the drain rate is still being measured (a backlog just started). When nothing drains,
-     * it is the age.
+     * The lag admission judges: the wait a new event faces at the measured drain rate in the fullest partition
+     * (its depth × P ÷ drain: each partition drains about 1/P of the rate, and a hot key's partition is where
+     * events wait longest; the average, depth ÷ drain, let a hot partition's events wait seconds while the
+     * others were empty).
+     * <ul>
+     * <li>With a backlog (a partition has a full window and events ready behind it), that projected wait
+     * alone: the consumers take all they can, so the drain rate is their capacity. The age of the oldest event
+     * in hand is no guide then: a report taken between two windows, or while a busy broker was slow to hand
+     * out events, said "nothing in hand", and the age that made let a flood in every other reading.</li>
+     * <li>Without one, the smaller of the two: the consumers keep up, so the drain rate is only what came, and
+     * the projected wait of a burst from it overreacts (a light flow's 90 events "waited" half a second at its
+     * 90 events/s); the age of the oldest event in hand, as of its report, says how long events really wait.</li>
+     * <li>When nothing drains, the age.</li>
+     * </ul>
      */
     static double admissionLag(FunctionLoad.View v) {
-        return v.drainPerSecond() > 0.01 ? Math.min(v.lagSeconds(), v.hottest() / v.drainPerSecond())
-                : v.lagSeconds();
+        if (v.drainPerSecond() <= 0.01) {
+            return v.lagSeconds();
+        }
+        double projected = v.hottest() / v.drainPerSecond();
+        return v.backlog() ? projected : Math.min(v.lagSeconds(), projected);
     }
 
     private GateError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {

@@ -50,11 +50,21 @@ public class FunctionLoad {
      *                  function would have if every partition were that full. Partitions drain at about the same
      *                  rate each (one consumer, one call at a time), so the fullest one's wait is this over the
      *                  drain rate; hot keys make it longer than the average wait
+     * @param reporting whether consumers of the function reported recently (within three intervals and 1 s):
+     *                  there are consumers, whether or not their drain rate is measured
+     * @param backlog   whether the last reading found a partition with at least a window ({@code prefetch}) of
+     *                  events ready: its consumer's window is full and events queue behind it, so the measured
+     *                  drain is what the consumers can take, not just what came
      */
-    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest) {
+    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
+            boolean reporting, boolean backlog) {
 
         public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
             this(depth, drainPerSecond, lagSeconds, consuming, depth);
+        }
+
+        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest) {
+            this(depth, drainPerSecond, lagSeconds, consuming, hottest, consuming, false);
         }
     }
 
@@ -137,8 +147,10 @@ public class FunctionLoad {
         synchronized (rate) {
             if (rate.completed >= 0 && r.at() > rate.at && r.completed() >= rate.completed) {
                 double now = (r.completed() - rate.completed) * 1000.0 / (r.at() - rate.at);
-                // quick to rise (a backlog starts draining at full speed), slower to fall (noise)
-                rate.perSecond = Math.max(now, 0.5 * rate.perSecond + 0.5 * now);
+                // smoothed: on a shared machine the rate swings with the gate's own load (the consumers get
+                // more CPU while producers are held); a backlog that starts draining faster than measured is
+                // judged by the age of the events in hand meanwhile (Backpressure.admissionLag)
+                rate.perSecond = rate.perSecond == 0 ? now : 0.5 * rate.perSecond + 0.5 * now;
             }
             rate.completed = r.completed();
             rate.at = r.at();
@@ -199,7 +211,7 @@ public class FunctionLoad {
         if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
             // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
             // partitions' own length cap still holds
-            return new View(0, 0, 0, false, 0);
+            return new View(0, 0, 0, false, 0, false, false);
         }
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         long nowNanos = System.nanoTime();
@@ -217,7 +229,9 @@ public class FunctionLoad {
         long hot = Math.max(0, reading.get().hottest() + (added - drained) / p) + (publishing + p - 1) / p;
         long hottest = p * (hot + (reading.get().hottest() > 0 ? fn.prefetch() : 0));
         long nowMillis = System.currentTimeMillis();
+        long halfTargetMillis = fn.limits().latencyTarget().toMillis() / 2;
         double inHand = 0;
+        boolean reporting = false;
         boolean consuming = false;
         // a process that reported within this long is taken as still consuming, even if its latest reports
         // are late (a busy machine); only fresh reports count for the drain rate and the lag
@@ -227,14 +241,29 @@ public class FunctionLoad {
             synchronized (r) {
                 long age = nowNanos - r.receivedAtNanos;
                 consuming |= age <= alive;
+                reporting |= age <= fresh;
                 if (age <= fresh && r.oldestInHand > 0) {
-                    inHand = Math.max(inHand, (nowMillis - r.oldestInHand) / 1000.0);
+                    // an event that had waited half the target when reported is taken to wait on (the age grows
+                    // to now: admission stops before the next report, however many come meanwhile); a younger
+                    // one, a light flow's, is taken as done (grown on, such a flow's lag read up to one interval
+                    // too high, and a target of 100 ms was crossed by that alone)
+                    long reported = Math.max(0, r.at - r.oldestInHand);
+                    long grown = reported >= halfTargetMillis ? nowMillis - r.oldestInHand : reported;
+                    inHand = Math.max(inHand, grown / 1000.0);
                 }
             }
         }
         Long stalled = stalledSince.get(fn.name());
-        double lag = Math.max(inHand, stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        return new View(depth, drain, lag, consuming, Math.max(depth, hottest));
+        long fullest = Math.max(depth, hottest);
+        // nothing in hand while a partition had more than a window of events ready (a full window, and a backlog
+        // behind it): the consumers are between windows, or the broker hands out events more slowly than they are
+        // taken (a busy broker); the oldest waits at the head of its queue, unseen by any consumer, for about the
+        // time its partition needs to drain. (Nothing in hand and a few events ready is light traffic caught
+        // between two deliveries: lag 0, however low the drain rate that traffic gave.)
+        boolean backlog = reading.get().hottest() >= fn.prefetch();
+        double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
+        double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
+        return new View(depth, drain, lag, consuming, fullest, reporting, backlog);
     }
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */

@@ -36,7 +36,7 @@ public final class DescriptionParser {
     /** A partition's window when the description sets none (README "Pipelined partitions"). */
     public static final int DEFAULT_PREFETCH = 32;
     /** The queueing delay the gate aims at when the description sets none (README "Backpressure"). */
-    public static final long DEFAULT_LATENCY_TARGET_MS = 250;
+    public static final long DEFAULT_LATENCY_TARGET_MS = 100;
     static final int MAX_PREFETCH = 1000;
     public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");

@@ -38,6 +38,46 @@ class AdmissionLagTest {
     }
 
     @Test
+    void untilTheDrainIsMeasuredTheFullestPartitionGetsTwoWindows() {
+        dev.eventline.config.FunctionDescription fn = new dev.eventline.config.DescriptionParser().parse("f.yaml",
+                "name: f\neventTypes: [a.b]\npartitions: 4\nprefetch: 20\n", null);
+        // consumers report, nothing measured yet: 4 partitions x 2 windows of 20 = 160 (as if every partition held
+        // what the fullest does)
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(70, 0, 0, true, 159, true, false)).name());
+        assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(70, 0, 0, true, 160, true, false)).name());
+        // no consumer reports (a gate alone, or consumers not started): nothing to wait for, the limits decide
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(70, 0, 0, true, 160, false, false)).name());
+        // a drain measured without a backlog (a light flow, young events in hand): past two windows the wait
+        // projected from it counts (160 at 1000/s: 0.16 s, over the default 0.1 s target), under them it does not
+        assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(70, 1_000, 0.01, true, 160, true, false))
+                .name());
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(70, 1_000, 0.01, true, 159, true, false))
+                .name());
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(70, 2_000, 0.01, true, 160, true, false))
+                .name());
+        // a window of 1 still lets a start have 32 events in the fullest partition
+        dev.eventline.config.FunctionDescription narrow = new dev.eventline.config.DescriptionParser().parse("f.yaml",
+                "name: f\neventTypes: [a.b]\npartitions: 4\nprefetch: 1\n", null);
+        assertEquals("OK", Backpressure.level(narrow, new FunctionLoad.View(70, 0, 0, true, 127, true, false))
+                .name());
+        assertEquals("SOFT", Backpressure.level(narrow, new FunctionLoad.View(70, 0, 0, true, 128, true, false))
+                .name());
+    }
+
+    @Test
+    void withABacklogTheProjectedWaitStandsWhateverTheAgeInHand() {
+        // 6000 ready at 6000/s, the fullest partition a quarter: 1 s, though the consumers' last reports said
+        // nothing in hand (or a young event): the drain is their capacity, the projection holds
+        assertEquals(1.0, Backpressure.admissionLag(new FunctionLoad.View(6_000, 6_000, 0, true, 6_000, true, true)),
+                1e-9);
+        assertEquals(1.0, Backpressure.admissionLag(new FunctionLoad.View(6_000, 6_000, 0.05, true, 6_000, true,
+                true)), 1e-9);
+        // the same numbers without a backlog (a light flow's drain): the age in hand says how long events wait
+        assertEquals(0.05, Backpressure.admissionLag(new FunctionLoad.View(6_000, 6_000, 0.05, true, 6_000, true,
+                false)), 1e-9);
+    }
+
+    @Test
     void whenNothingDrainsLagIsTheAgeOfTheOldestEvent() {
         assertEquals(42.0, Backpressure.admissionLag(new FunctionLoad.View(37, 0, 42, false)), 1e-9);
     }

@@ -35,7 +35,7 @@ class DescriptionParserTest {
         assertEquals(0.8, d.limits().deadLetterWarn());
         assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000, 16L << 20), d.dedup());
         assertEquals(32, d.prefetch());
-        assertEquals(Duration.ofMillis(250), d.limits().latencyTarget());
+        assertEquals(Duration.ofMillis(100), d.limits().latencyTarget());
     }
 
     @Test
@@ -44,7 +44,7 @@ class DescriptionParserTest {
         assertEquals(200, d.prefetch());
         assertEquals(Duration.ofMillis(80), d.limits().latencyTarget());
         // the target is a queueing delay under the soft lag limit: above it is refused
-        assertEquals(Duration.ofMillis(250), parser.parse("f.yaml", MINIMAL + "limits:\n  lagSeconds:\n    soft: 1\n",
+        assertEquals(Duration.ofMillis(100), parser.parse("f.yaml", MINIMAL + "limits:\n  lagSeconds:\n    soft: 1\n",
                 null).limits().latencyTarget());
         expect(MINIMAL + "limits:\n  lagSeconds:\n    soft: 1\n  latencyTargetMs: 1500\n",
                 "field 'limits.latencyTargetMs': 1500 is out of range; allowed 1..1000");
