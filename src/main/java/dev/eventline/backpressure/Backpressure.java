@@ -199,7 +199,10 @@ public class Backpressure implements AdmissionControl {
     static Level level(FunctionDescription fn, FunctionLoad.View v) {
         FunctionDescription.Limits l = fn.limits();
         double lag = admissionLag(v);
-        if (v.depth() >= l.depthHard() || lag >= l.lagHardSeconds()) {
+        // refused at once only on a lag also seen (the age in hand, or how long nothing drained), never on a wait
+        // projected from a rate alone: a rate caught low (a consumer's pause) would otherwise answer 429 with the
+        // longest Retry-After
+        if (v.depth() >= l.depthHard() || Math.min(lag, v.lagSeconds()) >= l.lagHardSeconds()) {
             return Level.HARD;
         }
         if (v.depth() >= l.depthSoft() || lag >= Math.min(l.lagSoftSeconds(), target(fn))) {
@@ -276,8 +279,8 @@ public class Backpressure implements AdmissionControl {
             return v.consuming() ? (int) Math.max(1, Math.min(max, Math.ceil(v.lagSeconds()))) : (int) max;
         }
         double excess = Math.max(0, v.depth() - 0.9 * fn.limits().depthSoft());
-        double seconds = Math.max(excess / v.drainPerSecond(),
-                admissionLag(v) - 0.9 * Math.min(fn.limits().lagSoftSeconds(), target(fn)));
+        double seconds = Math.max(excess / v.drainPerSecond(), Math.min(admissionLag(v), v.lagSeconds())
+                - 0.9 * Math.min(fn.limits().lagSoftSeconds(), target(fn)));
         return (int) Math.max(1, Math.min(max, Math.ceil(seconds)));
     }
 

@@ -99,6 +99,8 @@ public class FunctionLoad {
         double perSecond;
         long oldestInHand;
         long receivedAtNanos;
+        /** This gate's clock when the report came (the acceptance times in it are this gate's clock too). */
+        long receivedAtMillis;
     }
 
     /** Starts reading the status exchange and exporting the gate's view (once the broker is reachable). */
@@ -147,15 +149,22 @@ public class FunctionLoad {
         synchronized (rate) {
             if (rate.completed >= 0 && r.at() > rate.at && r.completed() >= rate.completed) {
                 double now = (r.completed() - rate.completed) * 1000.0 / (r.at() - rate.at);
-                // smoothed: on a shared machine the rate swings with the gate's own load (the consumers get
-                // more CPU while producers are held); a backlog that starts draining faster than measured is
-                // judged by the age of the events in hand meanwhile (Backpressure.admissionLag)
-                rate.perSecond = rate.perSecond == 0 ? now : 0.5 * rate.perSecond + 0.5 * now;
+                if (now == 0 && r.oldestInHand() == 0) {
+                    // idle: nothing done and nothing in hand. What the consumers can take is not measured by
+                    // that; a rate halving on every idle report read 0.02/s after a quiet spell, and the next
+                    // burst's projected wait was hours (Backpressure's cold window judges it instead)
+                    rate.perSecond = 0;
+                } else {
+                    // smoothed: on a shared machine the rate swings with the gate's own load (the consumers get
+                    // more CPU while producers are held)
+                    rate.perSecond = rate.perSecond == 0 ? now : 0.5 * rate.perSecond + 0.5 * now;
+                }
             }
             rate.completed = r.completed();
             rate.at = r.at();
             rate.oldestInHand = r.oldestInHand();
             rate.receivedAtNanos = System.nanoTime();
+            rate.receivedAtMillis = System.currentTimeMillis();
         }
     }
 
@@ -247,7 +256,7 @@ public class FunctionLoad {
                     // to now: admission stops before the next report, however many come meanwhile); a younger
                     // one, a light flow's, is taken as done (grown on, such a flow's lag read up to one interval
                     // too high, and a target of 100 ms was crossed by that alone)
-                    long reported = Math.max(0, r.at - r.oldestInHand);
+                    long reported = Math.max(0, r.receivedAtMillis - r.oldestInHand);
                     long grown = reported >= halfTargetMillis ? nowMillis - r.oldestInHand : reported;
                     inHand = Math.max(inHand, grown / 1000.0);
                 }
@@ -260,7 +269,8 @@ public class FunctionLoad {
         // taken (a busy broker); the oldest waits at the head of its queue, unseen by any consumer, for about the
         // time its partition needs to drain. (Nothing in hand and a few events ready is light traffic caught
         // between two deliveries: lag 0, however low the drain rate that traffic gave.)
-        boolean backlog = reading.get().hottest() >= fn.prefetch();
+        // (at least half the cold window: with a window of 1, one event caught ready is no backlog)
+        boolean backlog = reading.get().hottest() >= Math.max(fn.prefetch(), Backpressure.MIN_COLD_WINDOW / 2);
         double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
         double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
         return new View(depth, drain, lag, consuming, fullest, reporting, backlog);

@@ -15,8 +15,22 @@ class AdmissionLagTest {
 
     @Test
     void aDrainRateStillBeingMeasuredDoesNotInflateLag() {
-        // a backlog just started: 400 queued, 0.5/s measured so far, the oldest event 0.3 s old
+        // a burst just started, no backlog read yet: 400 queued, 0.5/s measured so far, the oldest event 0.3 s old
         assertEquals(0.3, Backpressure.admissionLag(new FunctionLoad.View(400, 0.5, 0.3, true)), 1e-9);
+    }
+
+    @Test
+    void aWaitProjectedFromARateAloneNeverRefusesAtOnce() {
+        dev.eventline.config.FunctionDescription fn = new dev.eventline.config.DescriptionParser().parse("f.yaml",
+                "name: f\neventTypes: [a.b]\npartitions: 4\n", null);
+        // a backlog of 256 at a rate caught at 0.02/s (a consumer's pause): 12800 s projected, over the hard
+        // lag limit (60 s), but the event in hand is 0.5 s old: held (SOFT), not refused with the longest
+        // Retry-After
+        FunctionLoad.View paused = new FunctionLoad.View(256, 0.02, 0.5, true, 256, true, true);
+        assertEquals("SOFT", Backpressure.level(fn, paused).name());
+        // once the age itself passes the hard limit, refused at once
+        assertEquals("HARD", Backpressure.level(fn, new FunctionLoad.View(256, 0.02, 61, true, 256, true, true))
+                .name());
     }
 
     @Test
