@@ -30,9 +30,10 @@ import dev.eventline.metrics.PipelineMetrics;
  * <li>between soft and hard: hold the request (at most {@code eventline.gate.max-delay}, at most
  * {@code eventline.gate.max-delayed} requests at once), releasing held requests in arrival order as soon as
  * the function is back under its soft limits; {@code 429} when the wait bound is hit;</li>
- * <li>while consumers report but their drain rate is not measured yet (a start, a burst after a quiet spell):
- * the fullest partition may take two windows of events ({@link #coldWindow}), then requests are held until
- * the first rate is in;</li>
+ * <li>while consumers report but their drain rate is not measured yet (a start, a burst after a quiet spell),
+ * or it is only what came (no backlog): the fullest partition may take two windows of events
+ * ({@link #coldWindow}); past them, requests are held until the first rate is in, or while the wait projected
+ * from the rate is over the target;</li>
  * <li>over a hard limit: {@code 429} at once;</li>
  * <li>broker blocked (resource alarm) or unreachable: {@code 503} at once.</li>
  * </ul>
@@ -245,7 +246,9 @@ public class Backpressure implements AdmissionControl {
      * out events, said "nothing in hand", and the age that made let a flood in every other reading.</li>
      * <li>Without one, the smaller of the two: the consumers keep up, so the drain rate is only what came, and
      * the projected wait of a burst from it overreacts (a light flow's 90 events "waited" half a second at its
-     * 90 events/s); the age of the oldest event in hand, as of its report, says how long events really wait.</li>
+     * 90 events/s); the age of the oldest event in hand says how long events really wait (as of its report;
+     * one that had waited half the target by then is taken to wait on, see {@link FunctionLoad#view}). Past two
+     * windows in the fullest partition the projection counts again ({@link #level}).</li>
      * <li>When nothing drains, the age.</li>
      * </ul>
      */
