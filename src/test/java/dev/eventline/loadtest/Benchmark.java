@@ -259,8 +259,7 @@ public final class Benchmark {
             double perSecond = (app.report().path("processed").asLong() - p0) / ((System.nanoTime() - t0) / 1e9);
             driver.stop();
             ObjectNode verdict = verify(app, driver.accepted.sum());
-            verdict.put("throttled", driver.throttled.sum()).put("unavailable", driver.unavailable.sum());
-            log("gate answers: " + driver.throttled.sum() + " x 429, " + driver.unavailable.sum() + " x 503/no answer");
+            answers(verdict, driver);
             JsonNode r = app.report();
             double ratio = perSecond / ceiling.perSecond();
             double p99 = r.path("p99Ms").asDouble();
@@ -635,9 +634,14 @@ public final class Benchmark {
         double perSecond = (p1 - p0) / ((System.nanoTime() - t0) / 1e9);
         driver.stop();
         ObjectNode verdict = verify(fleet, driver.accepted.sum());
+        answers(verdict, driver);
+        return new Measured(perSecond, verdict);
+    }
+
+    /** Adds the producers' 429 and 503 counts to a verdict, and logs them. */
+    private static void answers(ObjectNode verdict, BenchDriver driver) {
         verdict.put("throttled", driver.throttled.sum()).put("unavailable", driver.unavailable.sum());
         log("gate answers: " + driver.throttled.sum() + " x 429, " + driver.unavailable.sum() + " x 503/no answer");
-        return new Measured(perSecond, verdict);
     }
 
     private static long sum(List<BenchApp> fleet, String field) throws Exception {
