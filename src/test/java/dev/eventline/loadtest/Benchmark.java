@@ -51,7 +51,7 @@ public final class Benchmark {
 
     private final String only;
 
-    /** Further lines for the overload scenario's description (--description key=value,key=value). */
+    /** Further lines for the closed-loop, maximum and overload scenarios' description (--description key=value,key=value). */
     private final String description;
 
     private Benchmark(int seconds, int overloadSeconds, String only, String description) {
@@ -73,7 +73,7 @@ public final class Benchmark {
                 case "--only" -> only = args[i + 1];
                 case "--description" -> description = args[i + 1].replace("=", ": ").replace(",", "\n") + "\n";
                 default -> {
-                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds, --only instances|window|gate|overload|closed, --description)");
+                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds, --only instances|window|gate|overload|closed|max, --description)");
                     System.exit(2);
                 }
             }
@@ -99,12 +99,13 @@ public final class Benchmark {
         results.put("machine", machine());
         results.put("broker", broker.description());
         results.put("secondsPerScenario", seconds);
-        if (List.of("instances", "window", "gate", "overload", "closed").contains(only)) { // one scenario alone
+        if (List.of("instances", "window", "gate", "overload", "closed", "max").contains(only)) { // one scenario alone
             switch (only) {
                 case "closed" -> { // without the ceilings: rates and latency, no ratio
                     closedLoop(4, new Ceiling(4, Double.NaN, null));
                     closedLoop(8, new Ceiling(8, Double.NaN, null));
                 }
+                case "max" -> pipelineNoop(new Ceiling(8, Double.NaN, null));
                 case "instances" -> instances();
                 case "window" -> window();
                 case "overload" -> overload(1200); // about what 8 partitions of the 5 ms handler take
@@ -247,7 +248,8 @@ public final class Benchmark {
      */
     private void closedLoop(int partitions, Ceiling ceiling) throws Exception {
         log("closed loop per key: 1000 entities, batches of 100, 8 connections, " + partitions + " partitions");
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "closed" + partitions, partitions).ready()) {
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "closed" + partitions, partitions, List.of(),
+                description).ready()) {
             String run = "c" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.noop", PRODUCERS, 100, 125, 0);
             long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
@@ -346,7 +348,7 @@ public final class Benchmark {
     /** The pipeline's maximum: 8 partitions, no-op handler, 8 producers sending batches of 100 as fast as accepted. */
     private double pipelineNoop(Ceiling ceiling) throws Exception {
         log("pipeline maximum, no-op handler, 8 partitions, batches of 100 from 8 producers");
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "noop8", 8).ready()) {
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "noop8", 8, List.of(), description).ready()) {
             Measured m = drive(app, "bench.noop", 100, 0, seconds);
             double ratio = m.perSecond / ceiling.perSecond();
             results.putObject("pipelineNoop").put("processedPerSecond", m.perSecond)
