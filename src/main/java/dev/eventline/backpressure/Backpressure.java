@@ -209,7 +209,7 @@ public class Backpressure implements AdmissionControl {
         if (v.depth() >= l.depthSoft() || lag >= Math.min(l.lagSoftSeconds(), target(fn))) {
             return Level.SOFT;
         }
-        if (v.reporting() && v.hottest() >= (long) fn.partitions() * coldWindow(fn)
+        if (v.reporting() && v.hottest() >= (long) fn.partitions() * coldWindow(fn, v)
                 && (v.drainPerSecond() <= 0.01 || v.hottest() / v.drainPerSecond() >= target(fn))) {
             // consumers are there but what they can take is not known: their rate is not measured yet (a start, a
             // burst after a quiet spell), or it is only what came (no backlog: they kept up, and the age in hand
@@ -223,10 +223,18 @@ public class Backpressure implements AdmissionControl {
 
     /**
      * Events the fullest partition may hold while what its consumer can take is not known: two windows, and at
-     * least {@link #MIN_COLD_WINDOW} (a window of 1 or 2 would hold every start to a few events).
+     * least {@link #MIN_COLD_WINDOW} (a window of 1 or 2 would hold every start to a few events); but no more
+     * than half the latency target of calls at the time per event its consumers report (they measure it from
+     * their first event on). Two windows of a 5 ms handler, 64 events, were 430 ms: a flood's first second went
+     * past twice the target before the first drain rate came in. (The call time alone does not bound a fast
+     * handler: the broker's deliveries, not the call, then set the pace.)
      */
-    static int coldWindow(FunctionDescription fn) {
-        return Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
+    static long coldWindow(FunctionDescription fn, FunctionLoad.View v) {
+        long windows = Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
+        if (v.callSeconds() > 0) {
+            return Math.min(windows, Math.max(2, (long) (target(fn) / 2 / v.callSeconds())));
+        }
+        return windows;
     }
 
     /** @return the function's latency target, seconds */

@@ -52,12 +52,18 @@ public class FunctionLoad {
      *                  drain rate; hot keys make it longer than the average wait
      * @param reporting whether consumers of the function reported recently (within three intervals and 1 s):
      *                  there are consumers, whether or not their drain rate is measured
-     * @param backlog   whether the last reading found a partition with at least a window ({@code prefetch}) of
-     *                  events ready: its consumer's window is full and events queue behind it, so the measured
-     *                  drain is what the consumers can take, not just what came
+     * @param backlog   whether the last reading found a partition with at least a window (its consumer's, see
+     *                  {@code AckWindow}) of events ready: that window is full and events queue behind it, so the
+     *                  measured drain is what the consumers can take, not just what came
+     * @param callSeconds the longest time per event its consumers reported (smoothed), 0 when none did
      */
     public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
-            boolean reporting, boolean backlog) {
+            boolean reporting, boolean backlog, double callSeconds) {
+
+        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
+                boolean reporting, boolean backlog) {
+            this(depth, drainPerSecond, lagSeconds, consuming, hottest, reporting, backlog, 0);
+        }
 
         public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
             this(depth, drainPerSecond, lagSeconds, consuming, depth);
@@ -98,6 +104,8 @@ public class FunctionLoad {
         long at;
         double perSecond;
         long oldestInHand;
+        int window;
+        long callMicros;
         long receivedAtNanos;
         /** This gate's clock when the report came (the acceptance times in it are this gate's clock too). */
         long receivedAtMillis;
@@ -163,6 +171,8 @@ public class FunctionLoad {
             rate.completed = r.completed();
             rate.at = r.at();
             rate.oldestInHand = r.oldestInHand();
+            rate.window = r.window();
+            rate.callMicros = r.callMicros();
             rate.receivedAtNanos = System.nanoTime();
             rate.receivedAtMillis = System.currentTimeMillis();
         }
@@ -233,10 +243,12 @@ public class FunctionLoad {
         long publishing = Math.max(0, counter(inFlight, fn.name()).get());
         long depth = Math.max(0, reading.get().total() + added - drained) + publishing;
         int p = fn.partitions();
+        Windows windows = windows(fn, nowNanos, fresh);
+        int window = windows.events();
         // the fullest partition gets at least its share of what came since, and drains at a partition's share;
         // while it has events ready its consumer's window is full too: those wait ahead of a new event as well
         long hot = Math.max(0, reading.get().hottest() + (added - drained) / p) + (publishing + p - 1) / p;
-        long hottest = p * (hot + (reading.get().hottest() > 0 ? fn.prefetch() : 0));
+        long hottest = p * (hot + (reading.get().hottest() > 0 ? window : 0));
         long nowMillis = System.currentTimeMillis();
         long halfTargetMillis = fn.limits().latencyTarget().toMillis() / 2;
         double inHand = 0;
@@ -270,10 +282,32 @@ public class FunctionLoad {
         // time its partition needs to drain. (Nothing in hand and a few events ready is light traffic caught
         // between two deliveries: lag 0, however low the drain rate that traffic gave.)
         // (at least half the cold window: with a window of 1, one event caught ready is no backlog)
-        boolean backlog = reading.get().hottest() >= Math.max(fn.prefetch(), Backpressure.MIN_COLD_WINDOW / 2);
+        boolean backlog = reading.get().hottest() >= Math.max(window, Backpressure.MIN_COLD_WINDOW / 2);
         double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
         double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        return new View(depth, drain, lag, consuming, fullest, reporting, backlog);
+        return new View(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds());
+    }
+
+    /**
+     * What the consumers that reported recently say of their partitions: the largest window (events a
+     * partition's consumer takes ahead of its call; its adaptive window keeps a slow handler's to a share of the
+     * target), {@code prefetch} when none said; and the longest time per event, seconds, 0 when none said.
+     */
+    private record Windows(int events, double callSeconds) {
+    }
+
+    private Windows windows(FunctionDescription fn, long nowNanos, long fresh) {
+        int window = 0;
+        long micros = 0;
+        for (Rate r : rates.getOrDefault(fn.name(), Map.of()).values()) {
+            synchronized (r) {
+                if (nowNanos - r.receivedAtNanos <= fresh) {
+                    window = Math.max(window, r.window);
+                    micros = Math.max(micros, r.callMicros);
+                }
+            }
+        }
+        return new Windows(window > 0 ? Math.min(window, fn.prefetch()) : fn.prefetch(), micros / 1e6);
     }
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */

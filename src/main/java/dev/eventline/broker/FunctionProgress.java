@@ -16,6 +16,10 @@ public final class FunctionProgress {
 
     private final LongAdder completed = new LongAdder();
     private final Map<String, Long> inHand = new ConcurrentHashMap<>();
+    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+
+    private record Window(int events, double callNanos) {
+    }
 
     /** @param acceptedAtMillis when the gate accepted the partition's oldest unacked event (0: counted as now) */
     public void started(String partition, long acceptedAtMillis) {
@@ -24,6 +28,30 @@ public final class FunctionProgress {
 
     public void finished(String partition) {
         inHand.remove(partition);
+    }
+
+    /**
+     * The partition's consumer lets this many events be delivered and not yet settled (its adaptive window),
+     * and takes this long per event (smoothed; 0 while not measured).
+     */
+    public void window(String partition, int events, double callNanos) {
+        windows.put(partition, new Window(events, callNanos));
+    }
+
+    /** The partition is no longer this process's: nothing of it is in hand here. */
+    public void released(String partition) {
+        inHand.remove(partition);
+        windows.remove(partition);
+    }
+
+    /** @return the largest window among this process's partitions of the function, 0 when none is known */
+    public int window() {
+        return windows.values().stream().mapToInt(Window::events).max().orElse(0);
+    }
+
+    /** @return the longest time per event among this process's partitions of the function, µs; 0 when unknown */
+    public long callMicros() {
+        return (long) Math.ceil(windows.values().stream().mapToDouble(Window::callNanos).max().orElse(0) / 1000);
     }
 
     public void completed(int events) {

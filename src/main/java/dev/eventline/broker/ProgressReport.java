@@ -12,8 +12,11 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param at           when the report was made (epoch ms)
  * @param owned        partitions the process owns
  * @param leaving      the process is stopping: peers stop counting it at once
+ * @param window       the largest window of its partitions: events a consumer lets the broker deliver ahead of
+ *                     their call, the call in progress included (0: not known, e.g. from an older version)
+ * @param callMicros   the longest smoothed time per event among its partitions, µs (0: not measured yet)
  */
 @RegisterForReflection // written and read by Jackson on the status exchange, also in a native image
 public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at,
-        int owned, boolean leaving) {
+        int owned, boolean leaving, int window, long callMicros) {
 }

@@ -381,7 +381,8 @@ final class FunctionConsumers {
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/json")
                     .deliveryMode(1).expiration("5000").build();
             byte[] body = json.writeValueAsBytes(new ProgressReport(fn.name(), instance, progress.completedTotal(),
-                    progress.oldestInHand(), System.currentTimeMillis(), ownedCount(), leaving));
+                    progress.oldestInHand(), System.currentTimeMillis(), ownedCount(), leaving, progress.window(),
+                    progress.callMicros()));
             s.report(names.statusExchange(), properties, body);
         } catch (IOException | RuntimeException e) {
             LOG.debugf("function %s: progress report not sent: %s", fn.name(), e);

@@ -62,6 +62,8 @@ final class PartitionConsumer extends DefaultConsumer {
     private static final Duration FULL_DLQ_PAUSE = Duration.ofSeconds(2);
     /** Longest an ack of a settled event waits for more to go out with it. */
     static final Duration ACK_DELAY = Duration.ofMillis(2);
+    /** The events waiting in a window hold at most the latency target over this of work (see {@link AckWindow}). */
+    static final int WINDOW_SHARE_OF_TARGET = 4;
 
     private final FunctionDescription fn;
     private final String queue;
@@ -88,17 +90,15 @@ final class PartitionConsumer extends DefaultConsumer {
     /** Guards the ack state below; acks go out from the delivery thread, the flusher and a stopping owner. */
     private final Object acks = new Object();
     private final ScheduledExecutorService flusher;
-    private final int ackEvery;
-    /** Highest settled delivery tag not yet acked, 0 when none. */
-    private long settledTag;
-    /** Settled events not yet acked. */
-    private int settledCount;
+    /** Settled events not yet acked, and how many of them to keep so while a call is in progress. */
+    private final AckWindow window;
     private boolean flushScheduled;
-    /** Gate-acceptance time of the oldest unacked event this consumer holds (epoch ms), 0 when none. */
-    private long oldestUnacked;
-    /** Acceptance time of the delivery in hand, and whether it is settled already. */
+    /** A check that releases held acks once the partition is quiet, or its call has run long, is scheduled. */
+    private boolean holdCheckScheduled;
+    /** Acceptance time of the delivery in hand, whether it is settled already, and since when it is in hand. */
     private long inHandAcceptedAt;
     private boolean inHandSettled;
+    private long inHandSince;
     /** Set when stopped: the partition's progress entry is no longer this consumer's to write. */
     private boolean released;
 
@@ -108,7 +108,8 @@ final class PartitionConsumer extends DefaultConsumer {
             ScheduledExecutorService flusher) {
         super(channel);
         this.flusher = flusher;
-        this.ackEvery = Math.max(1, fn.prefetch() / 4);
+        this.window = new AckWindow(fn.prefetch(), Math.max(1, fn.prefetch() / 4),
+                fn.limits().latencyTarget().dividedBy(WINDOW_SHARE_OF_TARGET));
         this.handling = handling;
         this.fn = fn;
         this.queue = queue;
@@ -169,10 +170,17 @@ final class PartitionConsumer extends DefaultConsumer {
                 return; // not acked: the broker gives it back, in order, when this channel closes
             }
             holding(EventCodec.acceptedAt(properties));
+            long begun = System.nanoTime();
             try {
                 handle(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body);
             } catch (RuntimeException e) {
                 unexpected(envelope.getDeliveryTag(), properties, body, e);
+            }
+            synchronized (acks) {
+                window.measured(System.nanoTime() - begun);
+                if (!released) {
+                    progress.window(queue, window.window(), window.callNanos());
+                }
             }
         } finally {
             handling.unlock();
@@ -182,14 +190,17 @@ final class PartitionConsumer extends DefaultConsumer {
         }
     }
 
-    /** A delivery is in hand: it is unacked, and the oldest unacked one when nothing earlier awaits its ack. */
+    /**
+     * A delivery is in hand: events are settled in queue order, so it is the partition's oldest event not done
+     * (those before it are settled, some perhaps not yet acked); its age is the partition's lag.
+     */
     private void holding(long acceptedAt) {
         long at = acceptedAt > 0 ? acceptedAt : System.currentTimeMillis();
         synchronized (acks) {
             inHandAcceptedAt = at;
             inHandSettled = false;
-            if (oldestUnacked == 0 && !released) {
-                oldestUnacked = at;
+            inHandSince = System.nanoTime();
+            if (!released) {
                 progress.started(queue, at);
             }
         }
@@ -198,21 +209,25 @@ final class PartitionConsumer extends DefaultConsumer {
     /** After a delivery: settled events not yet acked go out within {@link #ACK_DELAY}, with any that follow. */
     private void afterDelivery() {
         synchronized (acks) {
-            if (settledTag == 0 || flushScheduled) {
+            if (window.settledCount() == 0 || flushScheduled) {
                 return;
             }
             flushScheduled = true;
         }
+        schedule(ACK_DELAY);
+    }
+
+    private void schedule(Duration delay) {
         try {
-            flusher.schedule(this::flushQuietly, ACK_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+            flusher.schedule(() -> flushQuietly(false), delay.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            flushQuietly(); // the function is stopping: ack now
+            flushQuietly(true); // the function is stopping: ack now
         }
     }
 
-    private void flushQuietly() {
+    private void flushQuietly(boolean everything) {
         try {
-            flush();
+            flush(everything);
         } catch (IOException | RuntimeException e) {
             LOG.debugf(e, "function %s partition %s: ack failed (the events come back and are skipped)", fn.name(),
                     queue);
@@ -220,29 +235,53 @@ final class PartitionConsumer extends DefaultConsumer {
     }
 
     /**
-     * Acks every settled event (one ack with {@code multiple}). Without a channel nothing is acked: the broker
-     * gives those events back and they are skipped as duplicates.
+     * Acks settled events with one ack with {@code multiple}: all of them when stopping, or once the partition
+     * has been quiet for {@link AckWindow#QUIET} (nothing in hand), or when one call has run for
+     * {@link AckWindow#MAX_HOLD}; otherwise all but those {@link AckWindow} holds, and a check follows after
+     * {@link AckWindow#QUIET} while any are held. Without a channel nothing is acked: the broker gives those
+     * events back and they are skipped as duplicates.
      */
-    private void flush() throws IOException {
+    private void flush(boolean everything) throws IOException {
+        boolean check = false;
         synchronized (acks) {
-            flushScheduled = false;
-            if (settledTag == 0 || !current()) {
+            if (!everything) {
+                flushScheduled = false;
+            }
+            if (window.settledCount() == 0 || !current()) {
                 return;
             }
-            getChannel().basicAck(settledTag, true);
-            progress.completed(settledCount);
-            settledTag = 0;
-            settledCount = 0;
-            oldestUnacked = inHand && !inHandSettled ? inHandAcceptedAt : 0;
-            if (released) {
-                return;
+            long now = System.nanoTime();
+            // a delivery in hand, or one that ended a moment ago, means more of the window follows (a broker slow
+            // to refill the window leaves short gaps: releasing what is held there would open it wide)
+            boolean flowing = inHand ? now - inHandSince < AckWindow.MAX_HOLD.toNanos()
+                    : now - lastActivity < AckWindow.QUIET.toNanos();
+            long tag = window.take(!everything && !isStopping() && flowing);
+            if (tag != 0) {
+                getChannel().basicAck(tag, true);
+                progress.completed(window.lastTaken());
             }
-            if (oldestUnacked == 0) {
+            if (window.settledCount() > 0 && !holdCheckScheduled) {
+                holdCheckScheduled = check = true;
+            }
+            if (!released && !(inHand && !inHandSettled)) {
                 progress.finished(queue);
-            } else {
-                progress.started(queue, oldestUnacked);
             }
         }
+        if (check) {
+            try {
+                flusher.schedule(this::holdCheck, AckWindow.QUIET.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                flushQuietly(true);
+            }
+        }
+    }
+
+    /** Held acks: released once the partition is quiet, or checked again. */
+    private void holdCheck() {
+        synchronized (acks) {
+            holdCheckScheduled = false;
+        }
+        flushQuietly(false);
     }
 
     /**
@@ -496,13 +535,12 @@ final class PartitionConsumer extends DefaultConsumer {
     private void ack(long tag) throws IOException {
         boolean now;
         synchronized (acks) {
-            settledTag = tag;
-            settledCount++;
+            window.settled(tag);
             inHandSettled = true;
-            now = settledCount >= ackEvery;
+            now = window.due();
         }
         if (now) {
-            flush();
+            flush(false);
         }
     }
 
@@ -563,7 +601,7 @@ final class PartitionConsumer extends DefaultConsumer {
         try {
             if (handling.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
                 try {
-                    flushQuietly();
+                    flushQuietly(true);
                 } finally {
                     handling.unlock();
                 }
@@ -576,8 +614,7 @@ final class PartitionConsumer extends DefaultConsumer {
         }
         synchronized (acks) {
             released = true; // what it held goes back to the queue: no longer this process's lag
-            oldestUnacked = 0;
-            progress.finished(queue);
+            progress.released(queue);
         }
     }
 }

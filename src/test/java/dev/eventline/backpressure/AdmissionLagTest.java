@@ -79,6 +79,21 @@ class AdmissionLagTest {
     }
 
     @Test
+    void aSlowHandlersColdWindowIsHalfTheTargetOfItsCalls() {
+        dev.eventline.config.FunctionDescription fn = new dev.eventline.config.DescriptionParser().parse("f.yaml",
+                "name: f\neventTypes: [a.b]\npartitions: 4\nprefetch: 20\n", null);
+        // consumers report 5 ms per event: half the 100 ms target is 10 events per partition, not two windows
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(30, 0, 0, true, 39, true, false, 0.005))
+                .name());
+        assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.005))
+                .name());
+        // a fast handler: the broker sets the pace, so two windows still bound it
+        assertEquals(40, Backpressure.coldWindow(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.00005)));
+        // a handler slower than half the target: 2 events
+        assertEquals(2, Backpressure.coldWindow(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 1.0)));
+    }
+
+    @Test
     void withABacklogTheProjectedWaitStandsWhateverTheAgeInHand() {
         // 6000 ready at 6000/s, the fullest partition a quarter: 1 s, though the consumers' last reports said
         // nothing in hand (or a young event): the drain is their capacity, the projection holds

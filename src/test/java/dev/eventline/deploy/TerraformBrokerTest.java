@@ -137,7 +137,7 @@ class TerraformBrokerTest {
         // report progress and read the reports (server-named exclusive queue bound to the status exchange)
         List<ProgressReport> heard = new CopyOnWriteArrayList<>();
         StatusExchange.subscribe(c, names.statusExchange(), JSON, heard::add);
-        ProgressReport report = new ProgressReport(f, "terraform-test", 1, 0, System.currentTimeMillis(), 1, false);
+        ProgressReport report = new ProgressReport(f, "terraform-test", 1, 0, System.currentTimeMillis(), 1, false, 0, 0);
         assertEquals(0, replyCode(c, ch -> ch.basicPublish(names.statusExchange(), "", null, JSON.writeValueAsBytes(report))));
         await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(report));
 
