@@ -209,13 +209,15 @@ public class Backpressure implements AdmissionControl {
         if (v.depth() >= l.depthSoft() || lag >= Math.min(l.lagSoftSeconds(), target(fn))) {
             return Level.SOFT;
         }
-        if (v.reporting() && v.hottest() >= (long) fn.partitions() * coldWindow(fn, v)
-                && (v.drainPerSecond() <= 0.01 || v.hottest() / v.drainPerSecond() >= target(fn))) {
+        boolean unmeasured = v.drainPerSecond() <= 0.01;
+        if (v.reporting() && v.hottest() >= (long) fn.partitions() * (unmeasured ? coldWindow(fn, v) : twoWindows(fn))
+                && (unmeasured || v.hottest() / v.drainPerSecond() >= target(fn))) {
             // consumers are there but what they can take is not known: their rate is not measured yet (a start, a
             // burst after a quiet spell), or it is only what came (no backlog: they kept up, and the age in hand
             // judged above is young). Past two windows in the fullest partition, a wait projected from that rate
             // counts after all (without this, a flood's first second was let in whole, and a flood that began
-            // between two readings of an empty queue went in until the next one)
+            // between two readings of an empty queue went in until the next one). The time per event bounds only
+            // the start: with a rate measured, a light flow's few events would be held on a projection from it
             return Level.SOFT;
         }
         return Level.OK;
@@ -230,11 +232,15 @@ public class Backpressure implements AdmissionControl {
      * handler: the broker's deliveries, not the call, then set the pace.)
      */
     static long coldWindow(FunctionDescription fn, FunctionLoad.View v) {
-        long windows = Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
+        long windows = twoWindows(fn);
         if (v.callSeconds() > 0) {
             return Math.min(windows, Math.max(2, (long) (target(fn) / 2 / v.callSeconds())));
         }
         return windows;
+    }
+
+    private static long twoWindows(FunctionDescription fn) {
+        return Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
     }
 
     /** @return the function's latency target, seconds */

@@ -6,11 +6,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * How far one function's consumers in this process have got: events that left their partitions (acked:
- * processed, skipped, delayed or dead-lettered), and per partition the gate-acceptance time of its oldest
- * unacked event (in hand, or settled and waiting for its batched ack). Since a partition hands out its head
- * first and its consumer's window holds the events after it, that is the oldest event of the partition not
- * yet done: with a backlog the window is full, so the lag it gives is the queue's, not the age of whatever
- * happens to be in hand.
+ * processed, skipped, delayed or dead-lettered), per partition the gate-acceptance time of its oldest event
+ * not yet settled (the one in hand: events settle in queue order), and each partition's window and time per
+ * event. Since a partition hands out its head first and its consumer's window holds the events after it,
+ * that is the oldest event of the partition not yet done: with a backlog the window is full, so the lag it
+ * gives is the queue's, not the age of whatever happens to be in hand.
  */
 public final class FunctionProgress {
 

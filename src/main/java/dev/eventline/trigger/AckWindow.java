@@ -28,7 +28,8 @@ final class AckWindow {
     static final Duration MAX_HOLD = Duration.ofSeconds(5);
     /** Held acks go out once nothing was in hand for this long: the flow has paused or ended. */
     static final Duration QUIET = Duration.ofMillis(100);
-    private static final double SMOOTHING = 0.2;
+    private static final double RISING = 0.2;
+    private static final double FALLING = 0.5;
 
     private final int prefetch;
     private final int ackEvery;
@@ -53,10 +54,15 @@ final class AckWindow {
         this.tags = new long[this.prefetch + 1];
     }
 
-    /** One event took this long to handle, from its delivery to its settlement (retries included). */
+    /**
+     * One event took this long to handle, from its delivery to its settlement (retries included). Smoothed
+     * unevenly: a shorter time counts half, a longer one a fifth, so a first call's warm-up (class loading,
+     * compilation) or one slow call is soon forgotten, while a handler that stays slow closes the window within
+     * a few dozen events.
+     */
     void measured(long nanos) {
         double n = Math.max(1, nanos);
-        callNanos = callNanos == 0 ? n : (1 - SMOOTHING) * callNanos + SMOOTHING * n;
+        callNanos = callNanos == 0 ? n : callNanos + (n < callNanos ? FALLING : RISING) * (n - callNanos);
     }
 
     /** @return the smoothed time per event, nanoseconds; 0 before the first is measured */

@@ -87,6 +87,9 @@ class AdmissionLagTest {
                 .name());
         assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.005))
                 .name());
+        // once a drain rate is measured (no backlog), two windows again: a light flow is not held on a projection
+        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(30, 100, 0.01, true, 159, true, false, 0.005))
+                .name());
         // a fast handler: the broker sets the pace, so two windows still bound it
         assertEquals(40, Backpressure.coldWindow(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.00005)));
         // a handler slower than half the target: 2 events

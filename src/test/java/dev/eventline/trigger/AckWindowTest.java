@@ -78,10 +78,25 @@ class AckWindowTest {
         w.measured(50_000);
         w.measured(Duration.ofMillis(10).toNanos()); // one slow call: 2 ms on average
         assertEquals(13, w.window());
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 8; i++) {
+            w.measured(50_000); // each faster call halves the distance
+        }
+        assertEquals(32, w.window());
+    }
+
+    @Test
+    void aFirstCallsWarmUpIsSoonForgottenAndAHandlerThatStaysSlowClosesTheWindow() {
+        AckWindow w = new AckWindow(32, 8, BUDGET);
+        w.measured(Duration.ofMillis(200).toNanos()); // class loading, compilation
+        assertEquals(2, w.window());
+        for (int i = 0; i < 12; i++) {
             w.measured(50_000);
         }
         assertEquals(32, w.window());
+        for (int i = 0; i < 30; i++) {
+            w.measured(Duration.ofMillis(6).toNanos());
+        }
+        assertEquals(5, w.window()); // 25 ms over 6 ms
     }
 
     @Test
