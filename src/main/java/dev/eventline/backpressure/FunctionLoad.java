@@ -56,13 +56,14 @@ public class FunctionLoad {
      *                  {@code AckWindow}) of events ready: that window is full and events queue behind it, so the
      *                  measured drain is what the consumers can take, not just what came
      * @param callSeconds the longest time per event its consumers reported (smoothed), 0 when none did
+     * @param window    the largest window its consumers reported (see {@code AckWindow}), 0 when none did
      */
     public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
-            boolean reporting, boolean backlog, double callSeconds) {
+            boolean reporting, boolean backlog, double callSeconds, int window) {
 
         public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
                 boolean reporting, boolean backlog) {
-            this(depth, drainPerSecond, lagSeconds, consuming, hottest, reporting, backlog, 0);
+            this(depth, drainPerSecond, lagSeconds, consuming, hottest, reporting, backlog, 0, 0);
         }
 
         public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
@@ -285,7 +286,8 @@ public class FunctionLoad {
         boolean backlog = reading.get().hottest() >= Math.max(window, Backpressure.MIN_COLD_WINDOW / 2);
         double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
         double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        return new View(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds());
+        return new View(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds(),
+                windows.reported());
     }
 
     /**
@@ -293,7 +295,7 @@ public class FunctionLoad {
      * partition's consumer takes ahead of its call; its adaptive window keeps a slow handler's to a share of the
      * target), {@code prefetch} when none said; and the longest time per event, seconds, 0 when none said.
      */
-    private record Windows(int events, double callSeconds) {
+    private record Windows(int events, double callSeconds, int reported) {
     }
 
     private Windows windows(FunctionDescription fn, long nowNanos, long fresh) {
@@ -307,7 +309,8 @@ public class FunctionLoad {
                 }
             }
         }
-        return new Windows(window > 0 ? Math.min(window, fn.prefetch()) : fn.prefetch(), micros / 1e6);
+        return new Windows(window > 0 ? Math.min(window, fn.prefetch()) : fn.prefetch(), micros / 1e6,
+                Math.min(window, fn.prefetch()));
     }
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */
