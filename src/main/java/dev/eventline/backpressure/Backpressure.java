@@ -31,9 +31,10 @@ import dev.eventline.metrics.PipelineMetrics;
  * {@code eventline.gate.max-delayed} requests at once), releasing held requests in arrival order as soon as
  * the function is back under its soft limits; {@code 429} when the wait bound is hit;</li>
  * <li>while consumers report but their drain rate is not measured yet (a start, a burst after a quiet spell),
- * or it is only what came (no backlog): the fullest partition may take two windows of events
- * ({@link #coldWindow}); past them, requests are held until the first rate is in, or while the wait projected
- * from the rate is over the target;</li>
+ * the fullest partition may take the cold window ({@link #coldWindow}: two windows, but at most half the target
+ * of calls), and requests past it are held until the first rate is in; while the rate is only what came (no
+ * backlog), two windows (as narrowed for a slow handler), past which requests are held while the wait
+ * projected from the rate is over the target;</li>
  * <li>over a hard limit: {@code 429} at once;</li>
  * <li>broker blocked (resource alarm) or unreachable: {@code 503} at once.</li>
  * </ul>
@@ -210,7 +211,8 @@ public class Backpressure implements AdmissionControl {
             return Level.SOFT;
         }
         boolean unmeasured = v.drainPerSecond() <= 0.01;
-        if (v.reporting() && v.hottest() >= (long) fn.partitions() * (unmeasured ? coldWindow(fn, v) : twoWindows(fn, v))
+        long window = unmeasured ? coldWindow(fn, v) : twoWindows(fn, v);
+        if (v.reporting() && v.hottest() >= (long) fn.partitions() * window
                 && (unmeasured || v.hottest() / v.drainPerSecond() >= target(fn))) {
             // consumers are there but what they can take is not known: their rate is not measured yet (a start, a
             // burst after a quiet spell), or it is only what came (no backlog: they kept up, and the age in hand

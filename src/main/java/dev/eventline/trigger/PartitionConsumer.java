@@ -38,9 +38,10 @@ import io.quarkus.funqy.runtime.FunctionInvoker;
  * delay queue, each confirmed first) before its ack; acks go out with {@code multiple} every
  * {@code max(1, prefetch / 4)} settled events and within {@link #ACK_DELAY} of the last, and before the
  * partition is handed back; for a slow handler the latest settled ones are held back while the partition
- * flows, so that what waits in the window holds at most a share of the latency target ({@link AckWindow}). Since events are settled in order, one ack with {@code multiple} covers exactly
- * the settled ones; an event that is not settled (the consumer stops, its channel ended) stops the consumer,
- * so no later ack can cover it, and it goes back to the head of the queue with everything after it.
+ * flows, so that what waits in the window holds at most a share of the latency target ({@link AckWindow}).
+ * Since events are settled in order, one ack with {@code multiple} covers exactly the settled ones; an event
+ * that is not settled (the consumer stops, its channel ended) stops the consumer, so no later ack can cover
+ * it, and it goes back to the head of the queue with everything after it.
  * <p>
  * The channel is never recovered: when it or its connection ends, this consumer is done, and its owner
  * subscribes a new one on a new connection. The partition's handling lock outlives both, so a partition

@@ -88,7 +88,8 @@ class AdmissionLagTest {
         assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.005, 0))
                 .name());
         // once a drain rate is measured (no backlog), two windows again: a light flow is not held on a projection
-        assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(30, 100, 0.01, true, 159, true, false, 0.005, 0))
+        assertEquals("OK", Backpressure.level(fn,
+                new FunctionLoad.View(30, 100, 0.01, true, 159, true, false, 0.005, 0))
                 .name());
         // a window narrowed for a slow handler (5 events of 20): past two of them the projection counts
         assertEquals("SOFT", Backpressure.level(fn, new FunctionLoad.View(30, 100, 0.01, true, 40, true, false, 0.005,
@@ -96,7 +97,8 @@ class AdmissionLagTest {
         assertEquals("OK", Backpressure.level(fn, new FunctionLoad.View(30, 100, 0.01, true, 39, true, false, 0.005,
                 5)).name());
         // a fast handler: the broker sets the pace, so two windows still bound it
-        assertEquals(40, Backpressure.coldWindow(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.00005, 0)));
+        assertEquals(40, Backpressure.coldWindow(fn,
+                new FunctionLoad.View(30, 0, 0, true, 40, true, false, 0.00005, 0)));
         // a handler slower than half the target: 2 events
         assertEquals(2, Backpressure.coldWindow(fn, new FunctionLoad.View(30, 0, 0, true, 40, true, false, 1.0, 0)));
     }
