@@ -293,7 +293,9 @@ public class FunctionLoad {
     /**
      * What the consumers that reported recently say of their partitions: the largest window (events a
      * partition's consumer takes ahead of its call; its adaptive window keeps a slow handler's to a share of the
-     * target), {@code prefetch} when none said; and the longest time per event, seconds, 0 when none said.
+     * target), {@code prefetch} when none said; the longest time per event, seconds, 0 when none said; and the
+     * largest window as reported, 0 when none said (a narrowed window, below {@code prefetch}, tells admission
+     * the handler is slow).
      */
     private record Windows(int events, double callSeconds, int reported) {
     }
