@@ -216,12 +216,12 @@ final class PartitionConsumer extends DefaultConsumer {
             }
             flushScheduled = true;
         }
-        schedule(ACK_DELAY);
+        schedule(() -> flushQuietly(false), ACK_DELAY);
     }
 
-    private void schedule(Duration delay) {
+    private void schedule(Runnable flush, Duration delay) {
         try {
-            flusher.schedule(() -> flushQuietly(false), delay.toNanos(), TimeUnit.NANOSECONDS);
+            flusher.schedule(flush, delay.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             flushQuietly(true); // the function is stopping: ack now
         }
@@ -270,11 +270,7 @@ final class PartitionConsumer extends DefaultConsumer {
             }
         }
         if (check) {
-            try {
-                flusher.schedule(this::holdCheck, AckWindow.QUIET.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException e) {
-                flushQuietly(true);
-            }
+            schedule(this::holdCheck, AckWindow.QUIET);
         }
     }
 
