@@ -51,7 +51,7 @@ public final class Benchmark {
 
     private final String only;
 
-    /** Further lines for the closed-loop, maximum and overload scenarios' description (--description key=value,key=value). */
+    /** Further lines for the closed-loop, maximum and overload scenarios' description (--description k=v,k=v). */
     private final String description;
 
     private Benchmark(int seconds, int overloadSeconds, String only, String description) {
