@@ -1,5 +1,6 @@
 package dev.eventline.gate;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,6 +120,7 @@ public class Gate {
             return CompletableFuture.completedFuture(unavailable("the broker has not been reached yet", null));
         }
         long now = System.currentTimeMillis();
+        long published = System.nanoTime();
         List<OutgoingMessage> messages = new ArrayList<>(events.size());
         for (EventValidator.ValidEvent e : events) {
             messages.add(new OutgoingMessage(names.exchange(e.function().name()),
@@ -135,7 +137,11 @@ public class Gate {
         return CompletableFuture.allOf(confirms.stream().map(f -> f.exceptionally(t -> null))
                 .toArray(CompletableFuture[]::new))
                 .orTimeout(config.confirmTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                .handle((ok, timeout) -> reply(events, confirms));
+                .handle((ok, timeout) -> {
+                    Duration confirmTime = Duration.ofNanos(System.nanoTime() - published);
+                    countPerFunction(events).keySet().forEach(fn -> metrics.confirmTime(fn.name(), confirmTime));
+                    return reply(events, confirms);
+                });
     }
 
     private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms) {

@@ -65,6 +65,10 @@ public class PipelineMetrics {
                     "decision", decision);
         }
         timer("gate.delay", "time requests were held while their function was over its soft limits", f);
+        timer("gate.confirm", CONFIRM, f);
+        for (String outcome : new String[] {"accepted", "unavailable"}) {
+            counter("gate.events", GATE_EVENTS, "events", "function", f, "outcome", outcome);
+        }
         for (String outcome : new String[] {"accepted", "invalid", "too-large", "unsupported", "throttled",
                 "unavailable", "unauthorized", "forbidden"}) {
             counter("gate.requests", "HTTP requests answered by the gate, by outcome", "requests", "outcome", outcome);
@@ -98,10 +102,11 @@ public class PipelineMetrics {
         counter("gate.requests", "HTTP requests answered by the gate, by outcome", "requests", "outcome", outcome).increment();
     }
 
+    private static final String GATE_EVENTS = "events the gate accepted (broker-confirmed) or could not accept";
+
     /** Events the gate answered for, by function and outcome (accepted, unavailable). */
     public void gateEvents(String function, String outcome) {
-        counter("gate.events", "events the gate accepted (broker-confirmed) or could not accept", "events", "function", function,
-                "outcome", outcome).increment();
+        counter("gate.events", GATE_EVENTS, "events", "function", function, "outcome", outcome).increment();
     }
 
     /** One event finished in a function: outcome success, dead-lettered. */
@@ -125,6 +130,17 @@ public class PipelineMetrics {
     public void admissionDelay(String function, Duration held) {
         timer("gate.delay", "time requests were held while their function was over its soft limits", function)
                 .record(held);
+    }
+
+    private static final String CONFIRM = "from publishing a request's events to the broker's last confirm of them";
+
+    /**
+     * From publishing a request's events of this function to the broker's last confirm of them (or the confirm
+     * timeout): the broker's share of the pipeline's latency. Events are enqueued when confirmed, so an admitted
+     * event's wait starts with this, before any queue depth or consumer lag can show it.
+     */
+    public void confirmTime(String function, Duration publishToConfirm) {
+        timer("gate.confirm", CONFIRM, function).record(publishToConfirm);
     }
 
     /** A handler call that overran the function's timeout and was abandoned (counts as a failed attempt). */

@@ -215,6 +215,30 @@ class GateTest {
                 .statusCode(415);
     }
 
+    /** Each accepted request's publish to last confirm is timed, per function: the broker's share of latency. */
+    @Test
+    void timesTheBrokersConfirmOfEachAcceptedRequest() {
+        double before = confirmCount();
+        String order = run + "-confirm-timed";
+        String batch = "[" + created(run + "-t1", order) + ","
+                + created(run + "-t2", order + "-other") + "]";
+        given().contentType("application/cloudevents-batch+json").body(batch).post("/events").then().statusCode(202);
+        // one batch of one function: one request timed (the timer is recorded before the answer goes out)
+        assertEquals(before + 1, confirmCount());
+        given().contentType("text/plain").body("x").post("/events").then().statusCode(415);
+        assertEquals(before + 1, confirmCount(), "a refused request publishes nothing and is not timed");
+    }
+
+    private static double confirmCount() {
+        String scrape = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith("eventline_gate_confirm_seconds_count{function=\"orders\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no eventline_gate_confirm_seconds_count for orders in the scrape");
+    }
+
     @Test
     void exposesHealthAndPrometheusMetrics() {
         given().contentType("text/plain").body("x").post("/events").then().statusCode(415);
