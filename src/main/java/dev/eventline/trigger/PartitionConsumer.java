@@ -440,8 +440,8 @@ final class PartitionConsumer extends DefaultConsumer {
     /**
      * Moves the event to the dead-letter queue, then acks it. A full dead-letter queue refuses it: the event
      * then stays here, unacked, and the partition waits (pressure an operator sees in the logs, the
-     * {@code eventline_dead_letter_blocked} gauge and the partition's depth) until there is room. Without an
-     * answer from the broker, the copy is sent again (the dead-letter queue may then hold it twice).
+     * {@code eventline_dead_letter_blocked_partitions} gauge and the partition's depth) until there is room.
+     * Without an answer from the broker, the copy is sent again (the dead-letter queue may then hold it twice).
      */
     private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String id, String key,
             DeadLetters.Failure failure) throws IOException {

@@ -89,10 +89,27 @@ class OperationsFilesTest {
                 "eventline_function_lag_seconds", "eventline_consumer_lag_seconds",
                 "eventline_handler_duration_seconds", "eventline_processed_events_total",
                 "eventline_handler_retries_total", "eventline_dead_letter_depth_events",
-                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds", "eventline_partitions_owned",
-                "eventline_partition_handovers_total")) {
+                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds",
+                "eventline_gate_confirm_seconds", "eventline_partitions_owned", "eventline_partition_handovers_total")) {
             assertTrue(charted.contains(needed), "the dashboard charts " + needed + ": " + charted);
         }
+    }
+
+    /**
+     * Every metric name the README, the alert rules (their runbooks included) and the dashboard mention is one
+     * this application exports: a name in prose is what an operator types into a query, so a wrong one is a
+     * broken instruction.
+     */
+    @Test
+    void everyDocumentedMetricIsExported() throws Exception {
+        Set<String> exported = exported();
+        Set<String> unknown = new TreeSet<>();
+        for (Path file : List.of(Path.of("README.md"), Path.of("infra/prometheus/eventline-alerts.yaml"),
+                Path.of("infra/grafana/eventline-dashboard.json"))) {
+            Set<String> missing = missing(Files.readString(file), exported);
+            missing.forEach(name -> unknown.add(file + ": " + name));
+        }
+        assertEquals(Set.of(), unknown, "documented but not exported");
     }
 
     private static Set<String> missing(String expr, Set<String> exported) {
