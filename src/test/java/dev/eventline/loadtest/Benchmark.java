@@ -53,9 +53,16 @@ public final class Benchmark {
 
     /** Further lines for the closed-loop, maximum and overload scenarios' description (--description k=v,k=v). */
     private final String description;
+    /**
+     * Seconds of load before a scenario's measured window, for the pipeline and PerfTest alike: the JVM's
+     * compilers still took a fifth of the machine's CPU 20 s into a run (the flight recording's thread CPU
+     * load), and on two CPUs a 3 s warm-up measured the compilers as much as the pipeline.
+     */
+    private final int warmup;
 
-    private Benchmark(int seconds, int overloadSeconds, String only, String description) {
+    private Benchmark(int seconds, int overloadSeconds, String only, String description, int warmup) {
         this.description = description;
+        this.warmup = warmup;
         this.seconds = seconds;
         this.overloadSeconds = overloadSeconds;
         this.only = only;
@@ -66,15 +73,17 @@ public final class Benchmark {
         int overload = 60;
         String only = "";
         String description = "";
+        int warmup = 20;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
                 case "--overload-seconds" -> overload = Integer.parseInt(args[i + 1]);
                 case "--only" -> only = args[i + 1];
+                case "--warmup" -> warmup = Integer.parseInt(args[i + 1]);
                 case "--description" -> description = args[i + 1].replace("=", ": ").replace(",", "\n") + "\n";
                 default -> {
-                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds, --only "
-                            + "instances|window|gate|overload|closed|max|latency, --description)");
+                    System.err.println("unknown option " + args[i] + " (--seconds, --overload-seconds, --warmup, "
+                            + "--only instances|window|gate|overload|closed|max|latency, --description)");
                     System.exit(2);
                 }
             }
@@ -84,7 +93,7 @@ public final class Benchmark {
             System.exit(2);
         }
         Files.createDirectories(Path.of("target/bench"));
-        Benchmark b = new Benchmark(seconds, overload, only, description);
+        Benchmark b = new Benchmark(seconds, overload, only, description, warmup);
         int status;
         try {
             status = b.run();
@@ -100,6 +109,7 @@ public final class Benchmark {
         results.put("machine", machine());
         results.put("broker", broker.description());
         results.put("secondsPerScenario", seconds);
+        results.put("warmupSeconds", warmup);
         // one scenario alone
         if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency").contains(only)) {
             switch (only) {
@@ -214,7 +224,7 @@ public final class Benchmark {
                 List.of("-Deventline.functions.enabled=none"), limits).ready()) {
             String run = "g" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.noop", PRODUCERS, 100, 0);
-            waitUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(3));
+            waitUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup));
             long a0 = driver.accepted.sum();
             long t0 = System.nanoTime();
             waitUntil(t0 + TimeUnit.SECONDS.toNanos(seconds));
@@ -255,7 +265,7 @@ public final class Benchmark {
                 description).ready()) {
             String run = "c" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.noop", PRODUCERS, 100, 125, 0);
-            long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
             driver.measureFrom(warm);
             waitUntil(warm);
             long p0 = app.report().path("processed").asLong();
@@ -305,7 +315,7 @@ public final class Benchmark {
                 String.valueOf(queues), "--producers", String.valueOf(queues), "--consumers", String.valueOf(consumers),
                 "--quorum-queue", "--flag", "persistent", "--confirm", "100", "--qos", String.valueOf(qos),
                 "--multi-ack-every", String.valueOf(multiAck), "--size", String.valueOf(size), "--auto-delete", "false",
-                "--time", String.valueOf(Math.max(10, seconds))));
+                "--time", String.valueOf(warmup + Math.max(10, seconds))));
         if (rate > 0) {
             command.addAll(List.of("--rate", String.valueOf(Math.max(1, (int) (rate / queues)))));
         }
@@ -326,8 +336,7 @@ public final class Benchmark {
         String text = Files.readString(out);
         Matcher latency = Pattern.compile("consumer latency min/median/75th/95th/99th ([0-9]+)/([0-9]+)/([0-9]+)/"
                 + "([0-9]+)/([0-9]+) µs").matcher(text);
-        PerfRun r = new PerfRun(number(text, "sending rate avg: ([0-9]+) msg/s", out),
-                consumers == 0 ? 0 : number(text, "receiving rate avg: ([0-9]+) msg/s", out),
+        PerfRun r = new PerfRun(steady(text, "sent", out), consumers == 0 ? 0 : steady(text, "received", out),
                 latency.find() ? Long.parseLong(latency.group(2)) / 1000.0 : Double.NaN,
                 latency.find(0) ? Long.parseLong(latency.group(5)) / 1000.0 : Double.NaN);
         log(String.format(Locale.ROOT, "PerfTest %s: offered %s, sent %.0f, received %.0f msg/s, p99 %.1f ms", name,
@@ -335,12 +344,27 @@ public final class Benchmark {
         return r;
     }
 
-    private static double number(String text, String pattern, Path out) {
-        Matcher m = Pattern.compile(pattern).matcher(text);
-        if (!m.find()) {
-            throw new IllegalStateException("no '" + pattern + "' in PerfTest's output; see " + out);
+    /**
+     * PerfTest's mean rate over the seconds after the warm-up, from its per-second lines ("time 21.001 s, sent:
+     * 15234 msg/s, ... received: 15012 msg/s"), as the pipeline's rates are measured. (Its latency percentiles
+     * are over the whole run, warm-up included: PerfTest's first second had a p99 2-3 times the rest, so the
+     * anchor is, if anything, easier to meet.)
+     */
+    private double steady(String text, String what, Path out) {
+        Matcher m = Pattern.compile("time ([0-9.]+) s, .*?\\b" + what + ": ([0-9]+) msg/s").matcher(text);
+        double sum = 0;
+        int n = 0;
+        while (m.find()) {
+            if (Double.parseDouble(m.group(1)) > warmup + 0.5) {
+                sum += Double.parseDouble(m.group(2));
+                n++;
+            }
         }
-        return Double.parseDouble(m.group(1));
+        if (n == 0) {
+            throw new IllegalStateException("no per-second '" + what + "' line after the warm-up in PerfTest's output; "
+                    + "see " + out);
+        }
+        return sum / n;
     }
 
     private static int eventSize() {
@@ -511,8 +535,14 @@ public final class Benchmark {
             ObjectNode verdict = verify(app, driver.accepted.sum());
             double delayed = app.metric("eventline_gate_admission_decisions_total", "decision=\"delayed\"");
             double refused = app.metric("eventline_gate_admission_decisions_total", "decision=\"throttled\"");
-            double rssWarm = rss.get(Math.min(9, rss.size() - 1))[1];
-            double rssMax = rss.stream().skip(10).mapToDouble(p -> p[1]).max().orElse(rssWarm);
+            // growth: the largest reading of the flood's second half against the largest of its first half after
+            // a 10 s warm-up. A bounded process stays under its first peak; a leak or an unbounded buffer climbs past
+            // it. (One reading at 10 s, as before, fell in the second the JVM gave 83 MiB of heap back, 300 -> 217
+            // MiB, and made a flat 230-239 MiB look like 10 % growth.)
+            int half = 9 + Math.max(1, (overloadSeconds - 9) / 2);
+            double rssWarm = rss.stream().skip(9).limit(half - 9).mapToDouble(p -> p[1]).max()
+                    .orElse(rss.get(rss.size() - 1)[1]);
+            double rssMax = rss.stream().skip(half).mapToDouble(p -> p[1]).max().orElse(rssWarm);
             double growth = (rssMax - rssWarm) / rssWarm;
             long hard = 50_000;
             long inFlight = (long) PRODUCERS * 50;
@@ -536,8 +566,9 @@ public final class Benchmark {
             row("overload: accepted events' p99, gate acceptance to handler done", String.format(Locale.ROOT,
                     "%.0f ms (latency target %d ms)", acceptedP99, TARGET_MS), "<= 2x target",
                     acceptedP99 <= 2 * TARGET_MS);
-            row("overload: RSS growth after warm-up", String.format(Locale.ROOT, "%.1f %% (%.0f -> %.0f MiB)",
-                    100 * growth, rssWarm, rssMax), "< 10 %", growth < 0.10);
+            row("overload: RSS growth (peak of the second half against the first, after 10 s)",
+                    String.format(Locale.ROOT, "%.1f %% (%.0f -> %.0f MiB)", 100 * growth, rssWarm, rssMax), "< 10 %",
+                    growth < 0.10);
             row("overload: lag under 1 s after the flood", Double.isNaN(recovered) ? "not within 60 s"
                     : String.format(Locale.ROOT, "%.0f s", recovered), "<= 10 s", recovered <= 10);
             Chart.write(Path.of("target/bench/overload.png"), String.format(Locale.ROOT,
@@ -633,7 +664,7 @@ public final class Benchmark {
         BenchApp app = fleet.get(0);
         String run = "r" + Long.toString(System.nanoTime(), 36);
         BenchDriver driver = new BenchDriver(app.events(), run, type, PRODUCERS, batch, rate);
-        long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
         driver.measureFrom(warm); // latency of events sent after the warm-up
         waitUntil(warm);
         long p0 = sum(fleet, "processed");
