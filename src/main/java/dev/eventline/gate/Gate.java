@@ -138,8 +138,12 @@ public class Gate {
                 .toArray(CompletableFuture[]::new))
                 .orTimeout(config.confirmTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                 .handle((ok, timeout) -> {
-                    Duration confirmTime = Duration.ofNanos(System.nanoTime() - published);
-                    countPerFunction(events).keySet().forEach(fn -> metrics.confirmTime(fn.name(), confirmTime));
+                    // timed only when every event was confirmed: a nack, a return or a closed channel fails
+                    // early and a timeout at the limit, and either would read as the broker's speed
+                    if (confirms.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally())) {
+                        Duration confirmTime = Duration.ofNanos(System.nanoTime() - published);
+                        countPerFunction(events).keySet().forEach(fn -> metrics.confirmTime(fn.name(), confirmTime));
+                    }
                     return reply(events, confirms);
                 });
     }

@@ -132,12 +132,14 @@ public class PipelineMetrics {
                 .record(held);
     }
 
-    private static final String CONFIRM = "from publishing a request's events to the broker's last confirm of them";
+    private static final String CONFIRM = "from the gate's publish call for a request to the broker's last confirm of "
+            + "its events (requests confirmed whole)";
 
     /**
-     * From publishing a request's events of this function to the broker's last confirm of them (or the confirm
-     * timeout): the broker's share of the pipeline's latency. Events are enqueued when confirmed, so an admitted
-     * event's wait starts with this, before any queue depth or consumer lag can show it.
+     * From the gate's publish call for a request (which may first wait for a free publishing channel and for
+     * confirm capacity) to the broker's last confirm of its events, for a request the broker confirmed whole;
+     * each function of the request is charged the request's time. Events are enqueued when confirmed, so an
+     * admitted event's wait starts with this, before any queue depth or consumer lag can show it.
      */
     public void confirmTime(String function, Duration publishToConfirm) {
         timer("gate.confirm", CONFIRM, function).record(publishToConfirm);

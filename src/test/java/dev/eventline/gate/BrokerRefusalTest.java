@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.UUID;
@@ -58,6 +59,7 @@ class BrokerRefusalTest {
         }
         // the gate's view of the depth is stale here (it read it once, at start), so it publishes; the broker
         // refuses, and the producer learns exactly which events were not accepted
+        long timed = confirmTimed();
         given().auth().oauth2(DoorProfile.KEY).contentType("application/cloudevents+json")
                 .body(TinyPartition.event(run + "-1")).post("/events").then().statusCode(503).body("error", equalTo("unavailable")).body("failed", hasSize(1))
                 .body("failed[0].id", equalTo(run + "-1")).body("failed[0].reason", containsString("refused"));
@@ -65,5 +67,14 @@ class BrokerRefusalTest {
         given().auth().oauth2(DoorProfile.KEY).contentType("application/cloudevents-batch+json").body(batch)
                 .post("/events").then().statusCode(503).body("failed", hasSize(2))
                 .body("failed.id", org.hamcrest.Matchers.contains(run + "-a", run + "-b"));
+        // a nack answers fast: timed, it would read as a fast broker
+        assertEquals(timed, confirmTimed(), "requests the broker refused are not timed as confirms");
+    }
+
+    private long confirmTimed() {
+        io.micrometer.core.instrument.Timer timer = registry.find("eventline.gate.confirm").tag("function", "tiny")
+                .timer();
+        assertNotNull(timer, "the confirm timer exists from start-up");
+        return timer.count();
     }
 }
