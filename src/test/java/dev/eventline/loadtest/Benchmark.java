@@ -321,7 +321,7 @@ public final class Benchmark {
         }
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            if (!p.waitFor(300L + warmup + seconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("PerfTest did not finish; see " + out);
             }
@@ -351,7 +351,7 @@ public final class Benchmark {
      * anchor is, if anything, easier to meet.)
      */
     private double steady(String text, String what, Path out) {
-        Matcher m = Pattern.compile("time ([0-9.]+) s, .*?\\b" + what + ": ([0-9]+) msg/s").matcher(text);
+        Matcher m = Pattern.compile("time ([0-9.]+) s, .*?\\b" + what + ": ([0-9.]+) msg/s").matcher(text);
         double sum = 0;
         int n = 0;
         while (m.find()) {
@@ -542,7 +542,8 @@ public final class Benchmark {
             int half = 9 + Math.max(1, (overloadSeconds - 9) / 2);
             double rssWarm = rss.stream().skip(9).limit(half - 9).mapToDouble(p -> p[1]).max()
                     .orElse(rss.get(rss.size() - 1)[1]);
-            double rssMax = rss.stream().skip(half).mapToDouble(p -> p[1]).max().orElse(rssWarm);
+            double rssMax = rss.stream().skip(half).limit(Math.max(0, overloadSeconds - half)).mapToDouble(p -> p[1])
+                    .max().orElse(rssWarm);
             double growth = (rssMax - rssWarm) / rssWarm;
             long hard = 50_000;
             long inFlight = (long) PRODUCERS * 50;
