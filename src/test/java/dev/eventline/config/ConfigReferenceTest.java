@@ -1,6 +1,7 @@
 package dev.eventline.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Method;
 import java.nio.file.Files;
@@ -16,11 +17,21 @@ import org.junit.jupiter.api.Test;
 
 import dev.eventline.broker.BrokerConfig;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.ConfigMappings;
 
-/** The README's configuration and description tables list exactly what the code reads. */
+/**
+ * The README's configuration and description tables list exactly what the code reads, and every configuration
+ * key its prose names is one the code reads.
+ */
 class ConfigReferenceTest {
 
     private static final Pattern ROW_KEY = Pattern.compile("^\\| `([a-zA-Z.-]+)` \\|", Pattern.MULTILINE);
+    /**
+     * A dotted key under either prefix; not a package ({@code dev.eventline.x}), a name after {@code <prefix>} (an
+     * exchange) or an annotation domain ({@code eventline.dev/retry}).
+     */
+    private static final Pattern KEY = Pattern.compile(
+            "(?<![\\w./>-])((?:eventline|rabbitmq)\\.[a-z][a-zA-Z0-9.<>_-]*[a-zA-Z0-9>])(?![\\w/(])");
 
     @Test
     void readmeListsEveryConfigurationKeyAndNoOther() throws Exception {
@@ -29,6 +40,43 @@ class ConfigReferenceTest {
             collect(mapping.getAnnotation(ConfigMapping.class).prefix(), mapping, inCode);
         }
         assertEquals(inCode, rows("Configuration"));
+    }
+
+    /**
+     * A wrong key in prose is a setting that silently does nothing (or, under {@code eventline}, a start-up
+     * failure). The keys as SmallRye Config derives them from the two mappings: a map's key is {@code *}, which
+     * the README writes {@code <name>} or as an example name.
+     */
+    @Test
+    void everyConfigurationKeyTheReadmeNamesExists() throws Exception {
+        Set<String> known = new TreeSet<>();
+        for (Class<?> mapping : List.of(EventlineConfig.class, BrokerConfig.class)) {
+            known.addAll(ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(mapping,
+                    mapping.getAnnotation(ConfigMapping.class).prefix())).keySet());
+        }
+        assertTrue(known.contains("eventline.monitor.interval") && known.contains("rabbitmq.max-unconfirmed"),
+                "the mappings' keys as read: " + known);
+        Set<String> named = new TreeSet<>();
+        Matcher m = KEY.matcher(Files.readString(Path.of("README.md")));
+        while (m.find()) {
+            named.add(m.group(1));
+        }
+        assertTrue(named.size() >= 20, "keys found in the README: " + named);
+        Set<String> unknown = new TreeSet<>(named);
+        unknown.removeIf(key -> exists(key, known));
+        assertEquals(Set.of(), unknown, "named in the README, read by no configuration mapping; known: " + known);
+    }
+
+    /** The key itself, an entry of a map of keys (any name for {@code *}), or the root of a group or map. */
+    private static boolean exists(String key, Set<String> known) {
+        String written = key.replaceAll("<[^>]+>", "*");
+        for (String k : known) {
+            String asRead = Pattern.quote(k).replace("*", "\\E[^.]+\\Q");
+            if (k.equals(written) || written.matches(asRead) || k.startsWith(written + ".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
