@@ -137,18 +137,12 @@ public class Gate {
         return CompletableFuture.allOf(confirms.stream().map(f -> f.exceptionally(t -> null))
                 .toArray(CompletableFuture[]::new))
                 .orTimeout(config.confirmTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                .handle((ok, timeout) -> {
-                    // timed only when every event was confirmed: a nack, a return or a closed channel fails
-                    // early and a timeout at the limit, and either would read as the broker's speed
-                    if (confirms.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally())) {
-                        Duration confirmTime = Duration.ofNanos(System.nanoTime() - published);
-                        countPerFunction(events).keySet().forEach(fn -> metrics.confirmTime(fn.name(), confirmTime));
-                    }
-                    return reply(events, confirms);
-                });
+                .handle((ok, timeout) -> reply(events, confirms, published));
     }
 
-    private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms) {
+    /** @param published when the publish call began ({@link System#nanoTime}), for the confirm timer */
+    private Reply reply(List<EventValidator.ValidEvent> events, List<CompletableFuture<Void>> confirms,
+            long published) {
         ArrayNode failed = json.createArrayNode();
         Map<FunctionDescription, Integer> notAccepted = new LinkedHashMap<>();
         Map<FunctionDescription, Integer> confirmed = new LinkedHashMap<>();
@@ -170,6 +164,10 @@ public class Gate {
         admission.confirmed(confirmed);
         admission.released(notAccepted);
         if (failed.isEmpty()) {
+            // timed only when every event was confirmed: a nack, a return or a closed channel fails early and a
+            // timeout at the limit, and either would read as the broker's speed
+            Duration confirmTime = Duration.ofNanos(System.nanoTime() - published);
+            confirmed.keySet().forEach(fn -> metrics.confirmTime(fn.name(), confirmTime));
             metrics.gateRequest("accepted");
             ObjectNode body = json.createObjectNode();
             body.put("accepted", events.size());
