@@ -1,14 +1,18 @@
 package dev.eventline.broker;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -38,7 +42,8 @@ public final class ConfirmChannel {
     private long next = 1;
     private volatile boolean broken;
 
-    private record Pending(String messageId, CompletableFuture<Void> future) {
+    /** @param publishedNanos when the publish call began ({@link System#nanoTime}) */
+    private record Pending(String messageId, CompletableFuture<Void> future, long publishedNanos) {
     }
 
     private ConfirmChannel(Channel channel) {
@@ -83,6 +88,7 @@ public final class ConfirmChannel {
      *         with a {@link PublishException}. None is left incomplete unless the broker never answers.
      */
     public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages) {
+        long now = System.nanoTime();
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
         for (OutgoingMessage m : messages) {
             CompletableFuture<Void> future = new CompletableFuture<>();
@@ -90,20 +96,20 @@ public final class ConfirmChannel {
             if (!usable()) {
                 future.completeExceptionally(unavailable("not published: the publishing channel closed"));
             } else {
-                publish(m, future);
+                publish(m, future, now);
             }
         }
         return futures;
     }
 
-    private void publish(OutgoingMessage m, CompletableFuture<Void> future) {
+    private void publish(OutgoingMessage m, CompletableFuture<Void> future, long now) {
         long seq = channel.getNextPublishSeqNo();
         if (seq != next) {
             future.completeExceptionally(unavailable("not published: the channel's confirm numbering moved"));
             breakChannel("its sequence number is " + seq + " where " + next + " publishes went out");
             return;
         }
-        pending.put(seq, new Pending(String.valueOf(m.properties().getMessageId()), future));
+        pending.put(seq, new Pending(String.valueOf(m.properties().getMessageId()), future, now));
         try {
             channel.basicPublish(m.exchange(), m.routingKey(), true, m.properties(), m.body());
             next++;
@@ -125,11 +131,53 @@ public final class ConfirmChannel {
     private void breakChannel(String why) {
         broken = true;
         failPending("not confirmed: the publishing channel was closed because " + why);
-        try {
-            channel.abort(); // waits a bounded time for the broker's close-ok
-        } catch (IOException | RuntimeException e) {
-            // closed meanwhile: nothing left to close
+        Closer.close(channel);
+    }
+
+    /**
+     * Closes broken channels off the caller's thread. {@code abort} waits for the broker's close-ok for up to
+     * the client's RPC timeout (10 minutes by default), and a broker channel stuck on a queue may not answer
+     * soon: the caller, a request's worker thread, must not wait for it. One daemon thread, started when
+     * first needed; when its backlog is full a channel is left open, unused, until its connection closes.
+     */
+    private static final class Closer {
+        private static final ThreadPoolExecutor EXECUTOR = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(256), r -> {
+                    Thread t = new Thread(r, "eventline-channel-closer");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.DiscardPolicy());
+
+        static {
+            EXECUTOR.allowCoreThreadTimeOut(true);
         }
+
+        static void close(Channel channel) {
+            EXECUTOR.execute(() -> {
+                try {
+                    channel.abort();
+                } catch (IOException | RuntimeException e) {
+                    // closed meanwhile: nothing left to close
+                }
+            });
+        }
+    }
+
+    /**
+     * Breaks the channel when the broker has left its oldest publish unconfirmed for longer than
+     * {@code confirmTimeout}: a channel whose confirms stopped (a queue that lost its leader and never told
+     * this channel, a broker bug) would otherwise hold its publishes, and the publisher's capacity for them,
+     * forever. Its pending publishes fail (not known to be stored), and the pool replaces it.
+     *
+     * @return whether it broke the channel now
+     */
+    public synchronized boolean breakIfStuck(Duration confirmTimeout, long nowNanos) {
+        Map.Entry<Long, Pending> oldest = pending.firstEntry();
+        if (broken || oldest == null || nowNanos - oldest.getValue().publishedNanos() <= confirmTimeout.toNanos()) {
+            return false;
+        }
+        breakChannel("the broker left publish " + oldest.getKey() + " unconfirmed for longer than " + confirmTimeout);
+        return true;
     }
 
     /** Fails what is still pending and closes the channel; idempotent. */

@@ -11,6 +11,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.jboss.logging.Logger;
+
 import com.rabbitmq.client.Connection;
 
 /**
@@ -18,13 +20,15 @@ import com.rabbitmq.client.Connection;
  * messages, in order, on one channel that it has to itself meanwhile (so their order on the broker is the
  * call's order) and returns one future per message that completes when the broker confirms it, or fails with a
  * {@link PublishException} on a nack, a return (unroutable), a publish that throws, or a closed channel. A
- * channel that broke is replaced by a fresh one before its next use. The number of unconfirmed publishes is
- * bounded.
+ * channel that broke is replaced by a fresh one before its next use, and so is a channel whose confirms stopped
+ * coming (see {@link ConfirmChannel#breakIfStuck}). The number of unconfirmed publishes is bounded.
  * <p>
  * {@link #open} owns a connection without automatic recovery and reopens it itself (see
  * {@link PublisherConnection}): while it is down, {@link #publish} refuses at once.
  */
 public final class ConfirmingPublisher implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ConfirmingPublisher.class);
 
     private final PublisherConnection connection;
     private final BlockingQueue<ConfirmChannel> idle;
@@ -72,11 +76,13 @@ public final class ConfirmingPublisher implements AutoCloseable {
     }
 
     /**
-     * @param wait how long to wait for a free channel and for confirm capacity
+     * @param wait the caller's confirm timeout: how long to wait for a free channel and for confirm capacity,
+     *        and how long a channel may leave a publish unconfirmed before it is taken for stuck and replaced
      * @return one future per message, in order
      * @throws PublishException (UNAVAILABLE, SATURATED) when nothing was published
      */
     public List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration wait) {
+        breakStuck(wait);
         Connection c = connection.current().orElseThrow(() -> unavailable("broker connection is down; reopening it"));
         Optional<String> alarm = connection.blocked();
         if (alarm.isPresent()) {
@@ -97,6 +103,20 @@ public final class ConfirmingPublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable("interrupted");
+        }
+    }
+
+    /**
+     * Breaks the idle channels whose confirms stopped, which fails their pending publishes and so gives their
+     * confirm capacity back; each is replaced when next taken. A channel in use now is checked on a later call.
+     */
+    private void breakStuck(Duration confirmTimeout) {
+        long now = System.nanoTime();
+        for (ConfirmChannel channel : idle) {
+            if (channel.breakIfStuck(confirmTimeout, now)) {
+                LOG.warnf("a publishing channel left a publish unconfirmed for longer than %s: its unconfirmed "
+                        + "publishes are failed (senders resend them) and a fresh channel takes its place", confirmTimeout);
+            }
         }
     }
 

@@ -163,6 +163,50 @@ class ConfirmingPublisherTest {
         assertTrue(drain(roomy).containsAll(Set.of(run + "-1", run + "-2", run + "-3")));
     }
 
+    /**
+     * A queue that stops confirming (suspended on the broker, as one stuck behind a lost leader) must not hold
+     * the publisher's confirm capacity for ever: once its oldest publish is unconfirmed for longer than the
+     * caller's confirm timeout, the channel is broken, its publishes fail as not known to be stored, and the
+     * capacity serves other queues again on a fresh channel.
+     */
+    @Test
+    void aChannelWhoseConfirmsStoppedIsReplacedAndItsCapacityComesBack() throws Exception {
+        TestBroker.get().assumePrivate("suspends a queue's process");
+        String stuck = run + ".stuck";
+        setup.queueDeclare(stuck, true, false, false, Map.of("x-queue-type", "quorum"));
+        // one channel, room for four unconfirmed publishes: the stuck ones take all of it
+        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 4,
+                Duration.ofSeconds(1));
+        TestBroker.get().suspendQueue(stuck, true);
+        AtomicInteger attempts = new AtomicInteger();
+        try {
+            List<CompletableFuture<Void>> held = publisher.publish(
+                    List.of(message(stuck, "s1"), message(stuck, "s2"), message(stuck, "s3"), message(stuck, "s4")),
+                    Duration.ofMillis(500));
+            // before the fix every later publish found no capacity (SATURATED) for as long as the queue was stuck
+            Duration timeout = Duration.ofMillis(500);
+            List<CompletableFuture<Void>> after = await().atMost(Duration.ofSeconds(30)).until(() -> {
+                try {
+                    return publisher.publish(List.of(message(roomy, run + "-" + attempts.incrementAndGet())), timeout);
+                } catch (PublishException e) {
+                    return null; // the stuck publishes are younger than the timeout yet
+                }
+            }, f -> f != null);
+            after.get(0).get(10, TimeUnit.SECONDS);
+            for (CompletableFuture<Void> f : held) {
+                ExecutionException failed = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+                PublishException cause = (PublishException) failed.getCause();
+                assertEquals(PublishException.Kind.UNAVAILABLE, cause.kind());
+                assertTrue(cause.getMessage().contains("unconfirmed for longer than"), cause.getMessage());
+            }
+        } finally {
+            TestBroker.get().suspendQueue(stuck, false);
+            setup.queueDelete(stuck);
+        }
+        // the attempts refused before it published nothing
+        assertEquals(Set.of(run + "-" + attempts.get()), drain(roomy));
+    }
+
     /** What became of one message: null kind when confirmed. */
     record Outcome(PublishException.Kind kind) {
         boolean failed() {

@@ -123,6 +123,26 @@ public final class TestBroker {
         }
     }
 
+    /**
+     * Suspends (true) or resumes (false) the Erlang process of a queue on a broker this JVM started
+     * ({@code sys:suspend}): while suspended the queue takes no publish and confirms nothing, and the broker
+     * around it works on, as with a queue stuck behind a lost leader. Refused for a broker it did not start.
+     */
+    public void suspendQueue(String queue, boolean suspend) {
+        if (control == null) {
+            throw new IllegalStateException("refusing to suspend a queue of " + description + ": this JVM did not start it");
+        }
+        String name = queue.replace("\\", "\\\\").replace("\"", "\\\"");
+        String expression = "{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<\"/\">>, queue, <<\"" + name + "\">>)), "
+                + "P = case amqqueue:get_pid(Q) of {RaName, _Node} -> RaName; Pid -> Pid end, "
+                + "sys:" + (suspend ? "suspend" : "resume") + "(P).";
+        int rc = control.run(List.of("eval", expression));
+        if (rc != 0) {
+            throw new IllegalStateException("rabbitmqctl eval sys:" + (suspend ? "suspend" : "resume") + " of queue "
+                    + queue + " failed (exit " + rc + ")");
+        }
+    }
+
     /** The broker of this JVM, provisioned on the first call. A failed provisioning is not retried. */
     public static synchronized TestBroker get() {
         if (instance == null) {
