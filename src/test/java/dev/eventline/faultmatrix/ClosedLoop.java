@@ -62,6 +62,8 @@ final class ClosedLoop {
     private volatile Faults faults = (key, step) -> null;
     private volatile long hangMs;
     private volatile String failure;
+    /** Why the gate refused, as its 503 bodies say (the error's message, and each failed event's reason), counted. */
+    private final Map<String, Integer> refusals = new ConcurrentHashMap<>();
     private final long batchIntervalNanos;
 
     /** @param ratePerSecond events per second offered by all producers together */
@@ -111,6 +113,7 @@ final class ClosedLoop {
                     failed.clear();
                 } else if (r.statusCode() == 503) {
                     failed = failedKeys(r.body(), batchKeys);
+                    countRefusal(r.body());
                 } else if (r.statusCode() != 429) {
                     failure = "the gate answered " + r.statusCode() + ": " + r.body();
                 }
@@ -140,6 +143,29 @@ final class ClosedLoop {
 
         }
         return null;
+    }
+
+    /** Counts a 503's reasons, digits blanked so that one cause with changing numbers counts as one. */
+    private void countRefusal(String body) {
+        Set<String> reasons = new HashSet<>();
+        try {
+            JsonNode error = JSON.readTree(body);
+            reasons.add(error.path("message").asText(error.path("detail").asText("?")));
+            for (JsonNode f : error.path("failed")) {
+                reasons.add("event: " + f.path("reason").asText());
+            }
+        } catch (IOException | RuntimeException e) {
+            reasons.add("unreadable body");
+        }
+        for (String r : reasons) {
+            String shown = r.replaceAll("[0-9]+", "N");
+            refusals.merge(shown.length() > 200 ? shown.substring(0, 200) : shown, 1, Integer::sum);
+        }
+    }
+
+    /** @return the gate's 503 reasons so far, each with how many 503s gave it */
+    Map<String, Integer> refusals() {
+        return Map.copyOf(refusals);
     }
 
     /** The keys whose events a 503 lists in {@code failed}; all of them when it lists none. */

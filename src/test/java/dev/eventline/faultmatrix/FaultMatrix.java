@@ -182,6 +182,13 @@ public final class FaultMatrix {
         long cleared = now();
         long recovered = awaitThroughput(keys, load, baseline, acceptedBaseline, injected, cleared);
         long over = recovered < 0 ? now() : Math.max(recovered, cleared);
+        List<String> stuckQueues = new ArrayList<>();
+        if (recovered < 0) { // what the partitions looked like while throughput stayed down, before restore()
+            for (int p = 0; p < 4; p++) {
+                String queue = queuePrefix + "bench-" + p;
+                stuckQueues.add(queue + ": " + cluster.describeQueue(queue));
+            }
+        }
         Fault.hold(Duration.ofSeconds(2));
         load.stop();
         fault.restore(target);
@@ -197,6 +204,11 @@ public final class FaultMatrix {
         row.put("lowestRatePercent", lowestRate(keys, baseline, injected, over));
         answers(row, load, injected, over + 2000, fault.gateDown());
         timeline(row, keys, load, injected - 3000, over + 3000);
+        if (!stuckQueues.isEmpty()) {
+            stuckQueues.forEach(row.putArray("queuesWhileDown")::add);
+        }
+        ObjectNode refusals = row.putObject("refusals");
+        load.refusals().forEach(refusals::put);
         if (load.failure() != null) {
             row.put("loadFailure", load.failure());
         }

@@ -189,6 +189,25 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Closes, through a running node's management API, the connections whose client-provided name matches. */
+    /**
+     * @return what a surviving node's management API says of a queue (leader, members, online members, state,
+     *         messages ready and unacknowledged), or a line saying no node answered
+     */
+    public String describeQueue(String queue) {
+        for (Node n : nodes) {
+            try {
+                JsonNode q = n.management.getJson("/api/queues/%2F/" + Urls.encodePathSegment(queue));
+                return "leader " + q.path("leader").asText(q.path("node").asText("?")) + ", members "
+                        + q.path("members") + ", online " + q.path("online") + ", state " + q.path("state").asText()
+                        + ", ready " + q.path("messages_ready").asLong() + ", unacked "
+                        + q.path("messages_unacknowledged").asLong() + " (asked " + n.name + ")";
+            } catch (RuntimeException unreachable) {
+                // that node is down: ask the next
+            }
+        }
+        return "no node answered";
+    }
+
     public int closeConnections(java.util.function.Predicate<String> name) {
         for (Node n : nodes) {
             try {
