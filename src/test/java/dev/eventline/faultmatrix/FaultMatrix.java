@@ -40,8 +40,9 @@ import dev.eventline.testsupport.TcpProxy;
  * steady closed-loop load through the gate while each fault of {@link Fault#all()} is injected in turn.
  * For each row it prints and writes to {@code target/faults/results.json}: accepted, processed,
  * dead-lettered, lost, reordered and duplicates, the gate's answers during the fault, and how long until
- * throughput was back. The exit status is 1 when a row lost or reordered an event, or the gate gave an
- * answer other than 202/429/503 or hung past the request timeout.
+ * throughput was back, the gate's 503 reasons, and the partition queues' state when throughput never came back.
+ * The exit status is 1 when a row lost or reordered an event, throughput was not back within 120 s of the
+ * fault's end, or the gate gave an answer other than 202/429/503 or hung past the request timeout.
  * <p>
  * Options: {@code --only <substring>} runs the rows whose name contains it.
  */
