@@ -72,6 +72,18 @@ public final class Broker {
         return unrecovered().newConnection(consumerPool, addresses, name);
     }
 
+    /**
+     * A connection for confirm channels ({@link ConfirmingPublisher}): not recovered automatically, and its
+     * channel operations (open, confirm.select, close) wait for the broker's answer at most the connect timeout
+     * (at least 1 s), not the client's 10 minutes, so a channel broken because its confirms stopped is closed,
+     * and its channel number given back, in bounded time.
+     */
+    public Connection openPublishing(String name) throws IOException, TimeoutException {
+        ConnectionFactory publishing = unrecovered();
+        publishing.setChannelRpcTimeout(Math.max(1000, factory.getHandshakeTimeout()));
+        return publishing.newConnection(addresses, name);
+    }
+
     private ConnectionFactory unrecovered() {
         ConnectionFactory plain = factory.clone();
         plain.setAutomaticRecoveryEnabled(false);

@@ -41,9 +41,29 @@ public final class ConfirmChannel {
     /** Sequence number of the next publish, counting only publishes that went out. Guarded by this. */
     private long next = 1;
     private volatile boolean broken;
+    private final java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** @param publishedNanos when the publish call began ({@link System#nanoTime}) */
-    private record Pending(String messageId, CompletableFuture<Void> future, long publishedNanos) {
+    /** @param batch the publish call it went out in, whose confirm deadline it shares */
+    private record Pending(String messageId, CompletableFuture<Void> future, Batch batch) {
+    }
+
+    /**
+     * One publish call's confirm deadline ({@link System#nanoTime}): set once the call has written its last
+     * message, so a large batch's own writing time does not count against it; none until then.
+     */
+    private static final class Batch {
+        private long deadline;
+        /** Written after {@link #deadline}: reading it true makes the deadline visible. */
+        private volatile boolean due;
+
+        void due(long deadlineNanos) {
+            deadline = deadlineNanos;
+            due = true;
+        }
+
+        boolean overdue(long nowNanos) {
+            return due && nowNanos - deadline > 0;
+        }
     }
 
     private ConfirmChannel(Channel channel) {
@@ -82,13 +102,24 @@ public final class ConfirmChannel {
     }
 
     /**
-     * Publishes the messages in order (persistent as their properties say, mandatory).
+     * Publishes the messages in order (persistent as their properties say, mandatory), with no confirm
+     * deadline: the caller judges a missing confirm itself (see {@link #publish(List, Duration)}).
      *
      * @return one future per message, in order; each completes when the broker confirms the message, or fails
      *         with a {@link PublishException}. None is left incomplete unless the broker never answers.
      */
-    public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages) {
-        long now = System.nanoTime();
+    public List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages) {
+        return publish(messages, null);
+    }
+
+    /**
+     * The same, and the messages' confirms are due within {@code confirmTimeout} of this call's end: once the
+     * oldest publish still pending is past its deadline, {@link #breakIfStuck} breaks the channel.
+     *
+     * @param confirmTimeout how long the caller waits for these confirms; null for no deadline
+     */
+    public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration confirmTimeout) {
+        Batch batch = new Batch();
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
         for (OutgoingMessage m : messages) {
             CompletableFuture<Void> future = new CompletableFuture<>();
@@ -96,20 +127,23 @@ public final class ConfirmChannel {
             if (!usable()) {
                 future.completeExceptionally(unavailable("not published: the publishing channel closed"));
             } else {
-                publish(m, future, now);
+                publish(m, future, batch);
             }
+        }
+        if (confirmTimeout != null) {
+            batch.due(System.nanoTime() + confirmTimeout.toNanos());
         }
         return futures;
     }
 
-    private void publish(OutgoingMessage m, CompletableFuture<Void> future, long now) {
+    private void publish(OutgoingMessage m, CompletableFuture<Void> future, Batch batch) {
         long seq = channel.getNextPublishSeqNo();
         if (seq != next) {
             future.completeExceptionally(unavailable("not published: the channel's confirm numbering moved"));
             breakChannel("its sequence number is " + seq + " where " + next + " publishes went out");
             return;
         }
-        pending.put(seq, new Pending(String.valueOf(m.properties().getMessageId()), future, now));
+        pending.put(seq, new Pending(String.valueOf(m.properties().getMessageId()), future, batch));
         try {
             channel.basicPublish(m.exchange(), m.routingKey(), true, m.properties(), m.body());
             next++;
@@ -131,22 +165,27 @@ public final class ConfirmChannel {
     private void breakChannel(String why) {
         broken = true;
         failPending("not confirmed: the publishing channel was closed because " + why);
-        Closer.close(channel);
+        if (aborted.compareAndSet(false, true)) {
+            Closer.close(channel);
+        }
     }
 
     /**
-     * Closes broken channels off the caller's thread. {@code abort} waits for the broker's close-ok for up to
-     * the client's RPC timeout (10 minutes by default), and a broker channel stuck on a queue may not answer
-     * soon: the caller, a request's worker thread, must not wait for it. One daemon thread, started when
-     * first needed; when its backlog is full a channel is left open, unused, until its connection closes.
+     * Closes broken channels off the caller's thread: {@code abort} waits for the broker's close-ok for up to
+     * the connection's channel RPC timeout (the client's default is 10 minutes; the gate's publishing
+     * connection sets a short one, see {@link Broker#openPublishing}), and a request's worker thread must not
+     * wait for it. Up to 4 daemon threads, started when needed; when 256 closes wait already, a channel is
+     * left open, unused, until its connection closes, and that is logged.
      */
     private static final class Closer {
-        private static final ThreadPoolExecutor EXECUTOR = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+        private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ConfirmChannel.class);
+        private static final ThreadPoolExecutor EXECUTOR = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(256), r -> {
                     Thread t = new Thread(r, "eventline-channel-closer");
                     t.setDaemon(true);
                     return t;
-                }, new ThreadPoolExecutor.DiscardPolicy());
+                }, (task, pool) -> LOG.warn("256 publishing channels await their close already: one more is left "
+                        + "open, unused, until its connection closes"));
 
         static {
             EXECUTOR.allowCoreThreadTimeOut(true);
@@ -163,20 +202,32 @@ public final class ConfirmChannel {
         }
     }
 
+    /** @return whether the oldest publish still pending is past its confirm deadline (no lock taken) */
+    public boolean stuck(long nowNanos) {
+        return overdue(nowNanos) != null;
+    }
+
+    /** @return the oldest publish still pending when it is past its confirm deadline, else null */
+    private Map.Entry<Long, Pending> overdue(long nowNanos) {
+        Map.Entry<Long, Pending> oldest = pending.firstEntry();
+        return !broken && oldest != null && oldest.getValue().batch().overdue(nowNanos) ? oldest : null;
+    }
+
     /**
-     * Breaks the channel when the broker has left its oldest publish unconfirmed for longer than
-     * {@code confirmTimeout}: a channel whose confirms stopped (a queue that lost its leader and never told
-     * this channel, a broker bug) would otherwise hold its publishes, and the publisher's capacity for them,
-     * forever. Its pending publishes fail (not known to be stored), and the pool replaces it.
+     * Breaks the channel when the oldest publish still pending is past its confirm deadline (see
+     * {@link #publish(List, Duration)}): a channel whose confirms stopped (a queue that lost its leader and never
+     * told this channel, a broker bug) would otherwise hold its publishes, and the publisher's capacity for
+     * them, for ever. Its pending publishes fail (not known to be stored), and the pool replaces it. A confirm
+     * that comes later finds nothing to settle.
      *
      * @return whether it broke the channel now
      */
-    public synchronized boolean breakIfStuck(Duration confirmTimeout, long nowNanos) {
-        Map.Entry<Long, Pending> oldest = pending.firstEntry();
-        if (broken || oldest == null || nowNanos - oldest.getValue().publishedNanos() <= confirmTimeout.toNanos()) {
+    public synchronized boolean breakIfStuck(long nowNanos) {
+        Map.Entry<Long, Pending> oldest = overdue(nowNanos);
+        if (oldest == null) {
             return false;
         }
-        breakChannel("the broker left publish " + oldest.getKey() + " unconfirmed for longer than " + confirmTimeout);
+        breakChannel("the broker left publish " + oldest.getKey() + " unconfirmed past its confirm timeout");
         return true;
     }
 

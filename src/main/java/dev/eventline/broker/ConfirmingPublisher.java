@@ -43,7 +43,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
     public static ConfirmingPublisher open(Broker broker, String connectionName, int channels, int maxUnconfirmed,
             Duration reopenInterval) throws IOException, TimeoutException {
         return new ConfirmingPublisher(
-                new PublisherConnection(() -> broker.openUnrecovered(connectionName), reopenInterval), channels,
+                new PublisherConnection(() -> broker.openPublishing(connectionName), reopenInterval), channels,
                 maxUnconfirmed);
     }
 
@@ -77,12 +77,13 @@ public final class ConfirmingPublisher implements AutoCloseable {
 
     /**
      * @param wait the caller's confirm timeout: how long to wait for a free channel and for confirm capacity,
-     *        and how long a channel may leave a publish unconfirmed before it is taken for stuck and replaced
+     *        and how long, from the end of this call, the channel may leave these messages unconfirmed before it
+     *        is taken for stuck and replaced (see {@link ConfirmChannel#breakIfStuck})
      * @return one future per message, in order
      * @throws PublishException (UNAVAILABLE, SATURATED) when nothing was published
      */
     public List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration wait) {
-        breakStuck(wait);
+        breakStuck();
         Connection c = connection.current().orElseThrow(() -> unavailable("broker connection is down; reopening it"));
         Optional<String> alarm = connection.blocked();
         if (alarm.isPresent()) {
@@ -99,7 +100,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
                 unconfirmed.release(messages.size());
                 throw new PublishException(PublishException.Kind.SATURATED, "no publishing channel became free");
             }
-            return publish(channel, c, messages);
+            return publish(channel, c, messages, wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable("interrupted");
@@ -108,20 +109,29 @@ public final class ConfirmingPublisher implements AutoCloseable {
 
     /**
      * Breaks the idle channels whose confirms stopped, which fails their pending publishes and so gives their
-     * confirm capacity back; each is replaced when next taken. A channel in use now is checked on a later call.
+     * confirm capacity back; each is replaced when next taken. A channel is claimed from the pool before it is
+     * broken, so a call that has just taken it never finds it broken under its hands; a channel in use now is
+     * checked by a later call.
      */
-    private void breakStuck(Duration confirmTimeout) {
+    private void breakStuck() {
         long now = System.nanoTime();
         for (ConfirmChannel channel : idle) {
-            if (channel.breakIfStuck(confirmTimeout, now)) {
-                LOG.warnf("a publishing channel left a publish unconfirmed for longer than %s: its unconfirmed "
-                        + "publishes are failed (senders resend them) and a fresh channel takes its place", confirmTimeout);
+            if (channel.stuck(now) && idle.remove(channel)) {
+                try {
+                    if (channel.breakIfStuck(now)) {
+                        LOG.warn("a publishing channel left a publish unconfirmed past its confirm timeout: its "
+                                + "unconfirmed publishes are failed (senders resend them) and a fresh channel takes its place");
+                    }
+                } finally {
+                    idle.add(channel); // a placeholder, replaced when next taken
+                }
             }
         }
     }
 
     /** Publishes on a channel taken from the pool, and puts it (or its replacement) back. */
-    private List<CompletableFuture<Void>> publish(ConfirmChannel taken, Connection c, List<OutgoingMessage> messages) {
+    private List<CompletableFuture<Void>> publish(ConfirmChannel taken, Connection c, List<OutgoingMessage> messages,
+            Duration confirmTimeout) {
         ConfirmChannel channel;
         try {
             channel = usable(taken, c);
@@ -131,7 +141,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
             throw unavailable("cannot open a publishing channel: " + Broker.reason(e));
         }
         try {
-            List<CompletableFuture<Void>> futures = channel.publish(messages);
+            List<CompletableFuture<Void>> futures = channel.publish(messages, confirmTimeout);
             futures.forEach(f -> f.whenComplete((ok, error) -> unconfirmed.release()));
             return futures;
         } finally {

@@ -78,7 +78,8 @@ public interface EventlineConfig {
 
         /**
          * How long the HTTP trigger's dead-letter sink waits for the broker's confirm before answering {@code 503}
-         * (the sender keeps the event and retries). Default 10s.
+         * (the sender keeps the event and retries); a publishing channel that leaves it unconfirmed longer is
+         * replaced. Default 10s.
          */
         @WithDefault("10s")
         Duration confirmTimeout();
@@ -115,7 +116,10 @@ public interface EventlineConfig {
         @WithDefault("1000")
         int maxBatchEvents();
 
-        /** How long the gate waits for the broker's confirms before answering {@code 503}. Default 10s. */
+        /**
+         * How long the gate waits for the broker's confirms before answering {@code 503}; a publishing channel that
+         * leaves a publish unconfirmed longer is replaced, its unconfirmed publishes failed. Default 10s.
+         */
         @WithDefault("10s")
         Duration confirmTimeout();
 

@@ -197,7 +197,7 @@ class ConfirmingPublisherTest {
                 ExecutionException failed = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
                 PublishException cause = (PublishException) failed.getCause();
                 assertEquals(PublishException.Kind.UNAVAILABLE, cause.kind());
-                assertTrue(cause.getMessage().contains("unconfirmed for longer than"), cause.getMessage());
+                assertTrue(cause.getMessage().contains("unconfirmed past its confirm timeout"), cause.getMessage());
             }
         } finally {
             TestBroker.get().suspendQueue(stuck, false);
@@ -205,6 +205,43 @@ class ConfirmingPublisherTest {
         }
         // the attempts refused before it published nothing
         assertEquals(Set.of(run + "-" + attempts.get()), drain(roomy));
+    }
+
+    /**
+     * A publish is judged by its own caller's confirm timeout: later calls with a shorter one (the gate and the
+     * dead-letter sink share a publisher and may be configured apart) do not break the channel under it.
+     */
+    @Test
+    void aPublishIsJudgedByItsOwnConfirmTimeoutNotByALaterCallers() throws Exception {
+        TestBroker.get().assumePrivate("suspends a queue's process");
+        String stuck = run + ".slow";
+        setup.queueDeclare(stuck, true, false, false, Map.of("x-queue-type", "quorum"));
+        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 100,
+                Duration.ofSeconds(1));
+        TestBroker.get().suspendQueue(stuck, true);
+        List<CompletableFuture<Void>> held;
+        List<CompletableFuture<Void>> quick = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            held = publisher.publish(List.of(message(stuck, "w1"), message(stuck, "w2")), Duration.ofSeconds(60));
+            // the broker's channel waits on the suspended queue, so the quick calls' confirms wait too; well past
+            // their 200 ms, each call checks the channel, and the head of its line is a publish with 60 s to go
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> {
+                quick.add(publisher.publish(List.of(message(roomy, run + "-q" + quick.size())), Duration.ofMillis(200))
+                        .get(0));
+                return held.stream().noneMatch(CompletableFuture::isDone);
+            });
+        } finally {
+            TestBroker.get().suspendQueue(stuck, false);
+        }
+        for (CompletableFuture<Void> f : held) {
+            f.get(30, TimeUnit.SECONDS); // confirmed once the queue works again
+        }
+        for (CompletableFuture<Void> f : quick) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(Set.of("w1", "w2"), drain(stuck));
+        setup.queueDelete(stuck);
+        assertEquals(quick.size(), drain(roomy).size());
     }
 
     /** What became of one message: null kind when confirmed. */
