@@ -31,7 +31,7 @@ locals {
     }
   }
 
-  # The runtime's defaults for omitted fields (config/DescriptionParser.java; README "Function descriptions").
+  # The runtime's defaults for omitted fields (config/DescriptionParser.java; docs/functions.md "Function descriptions").
   # Validation stays with the runtime, which refuses to start on an invalid description.
   fields = {
     for name, g in local.given : name => {
@@ -198,7 +198,7 @@ resource "rabbitmq_binding" "partition" {
   routing_key      = "${each.value.index}"
 }
 
-# <fn>.dlx -> <fn>.dlq: events that cannot succeed, with their history (README "Failure model").
+# <fn>.dlx -> <fn>.dlq: events that cannot succeed, with their history (docs/failure-model.md "Failure model").
 resource "rabbitmq_exchange" "dead_letter" {
   for_each = local.functions
   name     = local.names[each.key].dead_letter_exchange

@@ -78,7 +78,7 @@ variable "admin_enabled" {
 }
 
 variable "gate_may_repartition" {
-  description = "The gate may run POST /admin/functions/<fn>/repartition (delete and declare partition queues and bindings). Off by default: with Terraform the partition count changes with terraform apply (see the README). On, the gate user holds configure, write and read on every function's topology, so it could also consume partitions."
+  description = "The gate may run POST /admin/functions/<fn>/repartition (delete and declare partition queues and bindings). Off by default: with Terraform the partition count changes with terraform apply (docs/partitions.md, section Changing the partition count). On, the gate user holds configure, write and read on every function's topology, so it could also consume partitions."
   type        = bool
   default     = false
 }

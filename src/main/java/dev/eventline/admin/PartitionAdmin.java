@@ -27,7 +27,7 @@ import dev.eventline.topology.Partitioning;
 import dev.eventline.topology.TopologyManager;
 
 /**
- * The tooling of the partition-count change (README "Changing the partition count"): pausing and resuming
+ * The tooling of the partition-count change (docs/partitions.md "Changing the partition count"): pausing and resuming
  * a function's intake at every gate, telling when its partitions are drained, and replacing its drained,
  * unconsumed partition queues with a new set. Adding or removing partitions remaps keys on the hash ring,
  * so the old partitions must be empty and idle before the new ones receive anything: then no event of a

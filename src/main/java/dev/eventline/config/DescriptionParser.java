@@ -16,7 +16,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 /**
  * Reads one {@code function.yaml} (YAML or JSON, since JSON is YAML) and validates every field. Unknown
  * fields are errors, so a typo cannot silently fall back to a default. The format is documented in the
- * README ("Function descriptions"); Terraform reads the same file with {@code yamldecode}.
+ * docs/functions.md ("Function descriptions"); Terraform reads the same file with {@code yamldecode}.
  */
 public final class DescriptionParser {
 
@@ -33,9 +33,9 @@ public final class DescriptionParser {
      * {@code amq}: the broker reserves {@code amq.*}, so {@code amq.dlx} could never be declared; {@code gate}: the
      * gate's Kubernetes objects and Secret are {@code eventline-gate}, {@code eventline-rabbitmq-gate}.
      */
-    /** A partition's window when the description sets none (README "Pipelined partitions"). */
+    /** A partition's window when the description sets none (docs/partitions.md "Pipelined partitions"). */
     public static final int DEFAULT_PREFETCH = 32;
-    /** The queueing delay the gate aims at when the description sets none (README "Backpressure"). */
+    /** The queueing delay the gate aims at when the description sets none (docs/gate.md "Backpressure"). */
     public static final long DEFAULT_LATENCY_TARGET_MS = 100;
     static final int MAX_PREFETCH = 1000;
     public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
@@ -55,7 +55,7 @@ public final class DescriptionParser {
     private static final Set<String> SOFT_HARD = Set.of("soft", "hard");
     private static final Set<String> DEPTH = Set.of("soft", "hard", "ceiling");
 
-    /** Every field a description may have, as dotted paths (the README's format table is checked against it). */
+    /** Every field a description may have, as dotted paths (the format table of docs/functions.md is checked against it). */
     public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
             "concurrency", "timeoutMs", "prefetch", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
             "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",

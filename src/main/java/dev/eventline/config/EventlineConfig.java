@@ -10,7 +10,7 @@ import io.smallrye.config.WithDefault;
 
 /**
  * Runtime settings (prefix {@code eventline}); every key is also an environment variable
- * ({@code eventline.gate.enabled} = {@code EVENTLINE_GATE_ENABLED}). The README's configuration table is
+ * ({@code eventline.gate.enabled} = {@code EVENTLINE_GATE_ENABLED}). The configuration table of docs/configuration.md is
  * checked against this interface by a test.
  */
 @ConfigMapping(prefix = "eventline")
@@ -56,7 +56,7 @@ public interface EventlineConfig {
         /**
          * {@code queue}: consume the enabled functions' partition queues in this process (containers, KEDA);
          * {@code http}: consume nothing, answer CloudEvents posted to {@code /} for the enabled functions (Knative
-         * services fed by a RabbitMQ source; README "Deploying"). Default {@code queue}.
+         * services fed by a RabbitMQ source; docs/deploying.md "Deploying"). Default {@code queue}.
          */
         @WithDefault("queue")
         Mode mode();

@@ -63,7 +63,7 @@ public record TopologySpec(List<Exchange> exchanges, List<Queue> queues, List<Bi
      * has no delivery limit that browsing would use up (quorum queues on RabbitMQ 4 drop or dead-letter a
      * message after 20 requeues by default) and gives requeued messages back their place. Its length is
      * capped with reject-publish: when full, nothing is dropped; the trigger keeps the event in its
-     * partition and says so (README "Failure model").
+     * partition and says so (docs/failure-model.md "Failure model").
      */
     private static Map<String, Object> deadLetterQueueArguments(FunctionDescription fn) {
         Map<String, Object> args = new LinkedHashMap<>();

@@ -51,7 +51,7 @@ import io.quarkus.funqy.runtime.FunctionInvoker;
  * duplicates (in this process; see {@link Dedup}). A message this consumer cannot make sense of, whatever it
  * holds, is dead-lettered with the reason; nothing a message carries can kill the channel.
  * <p>
- * Failures (README "Failure model"): an event that can never succeed is dead-lettered at once; a failed or
+ * Failures (docs/failure-model.md "Failure model"): an event that can never succeed is dead-lettered at once; a failed or
  * timed-out call is retried with backoff, in place (strict mode: the partition waits) or from a delay queue
  * (relaxed mode: the partition moves on), until the function's attempt budget is spent, and then
  * dead-lettered. Attempts made before a crash count: the event carries them in a header (relaxed mode), the

@@ -61,7 +61,7 @@ final class TriggerCredential implements Handler<RoutingContext> {
 
     private static byte[] usable(String token) {
         String fix = " Set eventline.trigger.token (env EVENTLINE_TRIGGER_TOKEN) to " + MIN_TOKEN + "+ URL-safe characters "
-                + "(A-Z a-z 0-9 - . _ ~, e.g. openssl rand -hex 24), the same the RabbitmqSources send (README \"The HTTP "
+                + "(A-Z a-z 0-9 - . _ ~, e.g. openssl rand -hex 24), the same the RabbitmqSources send (docs/deploying.md \"The HTTP "
                 + "trigger\"), or eventline.trigger.open=true for development only.";
         if (token.isEmpty()) {
             throw new IllegalStateException("eventline.trigger.mode=http but eventline.trigger.token is not set: refusing "

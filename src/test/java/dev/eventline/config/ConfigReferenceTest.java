@@ -16,12 +16,13 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 import dev.eventline.broker.BrokerConfig;
+import dev.eventline.testsupport.Docs;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.ConfigMappings;
 
 /**
- * The README's configuration and description tables list exactly what the code reads, and every configuration
- * key its prose names is one the code reads.
+ * The documentation's configuration and description tables list exactly what the code reads, and every
+ * configuration key the README and the pages of {@code docs/} name is one the code reads.
  */
 class ConfigReferenceTest {
 
@@ -48,7 +49,7 @@ class ConfigReferenceTest {
      * the README writes {@code <name>} or as an example name.
      */
     @Test
-    void everyConfigurationKeyTheReadmeNamesExists() throws Exception {
+    void everyConfigurationKeyTheDocsNameExists() throws Exception {
         Set<String> known = new TreeSet<>();
         for (Class<?> mapping : List.of(EventlineConfig.class, BrokerConfig.class)) {
             known.addAll(ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(mapping,
@@ -57,14 +58,18 @@ class ConfigReferenceTest {
         assertTrue(known.contains("eventline.monitor.interval") && known.contains("rabbitmq.max-unconfirmed"),
                 "the mappings' keys as read: " + known);
         Set<String> named = new TreeSet<>();
-        Matcher m = KEY.matcher(Files.readString(Path.of("README.md")));
-        while (m.find()) {
-            named.add(m.group(1));
+        Set<String> unknown = new TreeSet<>();
+        for (Path file : Docs.files()) {
+            Matcher m = KEY.matcher(Files.readString(file));
+            while (m.find()) {
+                named.add(m.group(1));
+                if (!exists(m.group(1), known)) {
+                    unknown.add(file + ": " + m.group(1));
+                }
+            }
         }
-        assertTrue(named.size() >= 20, "keys found in the README: " + named);
-        Set<String> unknown = new TreeSet<>(named);
-        unknown.removeIf(key -> exists(key, known));
-        assertEquals(Set.of(), unknown, "named in the README, read by no configuration mapping; known: " + known);
+        assertTrue(named.size() >= 20, "keys found in the documentation: " + named);
+        assertEquals(Set.of(), unknown, "named in the documentation, read by no configuration mapping; known: " + known);
     }
 
     /** The key itself, an entry of a map of keys (any name for {@code *}), or the root of a group or map. */
@@ -99,15 +104,9 @@ class ConfigReferenceTest {
         return name.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase();
     }
 
-    /** Keys in the first column of the tables in the README section with this heading. */
+    /** Keys in the first column of the tables in the documentation's section with this heading. */
     private static Set<String> rows(String heading) throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
-        int start = readme.indexOf("\n## " + heading + "\n");
-        if (start < 0) {
-            throw new AssertionError("README has no '## " + heading + "' section");
-        }
-        int end = readme.indexOf("\n## ", start + 1);
-        String section = readme.substring(start, end < 0 ? readme.length() : end);
+        String section = Docs.section(heading);
         List<String> keys = new ArrayList<>();
         Matcher m = ROW_KEY.matcher(section);
         while (m.find()) {

@@ -76,7 +76,7 @@ public final class Manifests {
     public static final List<String> KNATIVE_NAMESPACES = List.of("knative-serving", "kourier-system");
     public static final String MONITORING_NAMESPACE = "monitoring";
     /**
-     * Variables of knative.yaml that {@code envsubst} fills when it is applied (README "Knative"): the namespace, and
+     * Variables of knative.yaml that {@code envsubst} fills when it is applied (docs/deploying.md "Knative"): the namespace, and
      * the function's trigger token, which a RabbitmqSource can carry only in its sink URI.
      */
     public static final String NAMESPACE_VARIABLE = "EVENTLINE_NAMESPACE";
@@ -324,7 +324,7 @@ public final class Manifests {
         files.put(SECRETS_FILE, file(null, List.of("EXAMPLE ONLY: every Secret the other manifests read, with "
                 + "placeholder values (" + PLACEHOLDER + "): keys and tokens that short make the",
                 "application refuse to start, so an unfilled copy fails loudly instead of running with a public key.",
-                "Never commit real values: create the Secrets with kubectl create secret (README \"Deploying\"), or "
+                "Never commit real values: create the Secrets with kubectl create secret (docs/deploying.md \"Deploying\"), or "
                         + "copy this file outside the repository and fill it in.",
                 "Apply gate.yaml and rabbitmq-cluster.yaml by name: kubectl apply -f infra/kubernetes/ would apply "
                         + "this file too and overwrite the real Secrets.",
@@ -362,14 +362,14 @@ public final class Manifests {
                         + names.partition(fd.name(), fd.partitions() - 1) + "), predeclared by Terraform.",
                 "Apply after infra/kubernetes/ and the Secrets " + rabbitmqSecret(fd.name()) + " and "
                         + triggerSecret(fd.name()) + ", through envsubst, which fills in " + NAMESPACE_VARIABLE + " and",
-                TOKEN_VARIABLE + " (README \"Knative\"); do not run keda.yaml of the same function alongside.");
+                TOKEN_VARIABLE + " (docs/deploying.md \"Knative\"); do not run keda.yaml of the same function alongside.");
     }
 
     private List<String> kedaHeader(FunctionDescription fd) {
         return List.of("Function '" + fd.name() + "' as plain containers: a Deployment running the in-process queue "
                 + "trigger,",
-                "scaled by KEDA on the depth of its partition queues (instances share the partitions: README "
-                        + "\"Scaling out\").",
+                "scaled by KEDA on the depth of its partition queues (instances share the partitions: "
+                        + "docs/partitions.md \"Scaling out\").",
                 "Apply after infra/kubernetes/ and the Secrets " + rabbitmqSecret(fd.name()) + " and " + KEDA_SECRET
                         + "; do not run knative.yaml of the same function alongside.");
     }

@@ -75,7 +75,7 @@ class ManifestsTest {
         }
     }
 
-    /** Every document as applied (knative.yaml through envsubst, README "Knative") passes the offline validator. */
+    /** Every document as applied (knative.yaml through envsubst, docs/deploying.md "Knative") passes the offline validator. */
     @Test
     void everyCommittedDocumentPassesTheOfflineValidator(@TempDir Path dir) throws IOException {
         List<String> files = writeAsApplied(rendered, dir);

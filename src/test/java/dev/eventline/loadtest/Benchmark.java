@@ -25,7 +25,7 @@ import dev.eventline.testsupport.GateClient;
 import dev.eventline.testsupport.TestBroker;
 
 /**
- * The benchmark (README "Performance"): on one broker, in one run, the broker's real ceiling (PerfTest
+ * The benchmark (docs/performance.md): on one broker, in one run, the broker's real ceiling (PerfTest
  * publishing and consuming at once on 4 and 8 quorum queues, at the highest rate its consumers keep pace with,
  * and its latency at half that rate), then the pipeline beside it: one partition, the gate alone, the
  * closed-loop per-key workload at 4 and 8 partitions, the maximum with a no-op handler, the partition window,
@@ -638,7 +638,7 @@ public final class Benchmark {
             double ms = (first - app.startedNanos) / 1e6;
             double rss = app.rssMiB();
             String nativeNote = "not in this benchmark, which runs the JVM jar: ./native-build.sh builds the native "
-                    + "executable (README \"Native executable and container images\" gives its start and memory)";
+                    + "executable (docs/deploying.md \"Native executable and container images\" gives its start and memory)";
             results.putObject("footprint").put("jvmStartToFirstEventMs", ms).put("jvmRssMiB", rss)
                     .put("native", nativeNote);
             row("footprint (JVM): start to first event processed", String.format(Locale.ROOT, "%.0f ms", ms), "", true);

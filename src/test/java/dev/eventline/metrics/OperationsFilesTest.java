@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.Docs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -96,7 +97,8 @@ class OperationsFilesTest {
     }
 
     /**
-     * Every metric name the README, the alert rules (their runbooks included) and the dashboard mention is one
+     * Every metric name the README, the pages of {@code docs/}, the alert rules (their runbooks included) and the
+     * dashboard mention is one
      * this application exports: a name in prose is what an operator types into a query, so a wrong one is a
      * broken instruction.
      */
@@ -104,8 +106,10 @@ class OperationsFilesTest {
     void everyDocumentedMetricIsExported() throws Exception {
         Set<String> exported = exported();
         Set<String> unknown = new TreeSet<>();
-        for (Path file : List.of(Path.of("README.md"), Path.of("infra/prometheus/eventline-alerts.yaml"),
-                Path.of("infra/grafana/eventline-dashboard.json"))) {
+        List<Path> files = new java.util.ArrayList<>(Docs.files());
+        files.addAll(List.of(Path.of("infra/prometheus/eventline-alerts.yaml"),
+                Path.of("infra/grafana/eventline-dashboard.json")));
+        for (Path file : files) {
             Set<String> missing = missing(Files.readString(file), exported);
             missing.forEach(name -> unknown.add(file + ": " + name));
         }

@@ -35,7 +35,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /**
- * The partition-count change procedure of the README, run with the CLI while producers keep sending:
+ * The partition-count change procedure of docs/partitions.md, run with the CLI while producers keep sending:
  * pause intake, wait until drained, stop the instances, repartition, start instances with the new count,
  * resume. Nothing is lost and every key's steps are applied in order.
  */

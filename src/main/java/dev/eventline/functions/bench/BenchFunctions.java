@@ -9,7 +9,7 @@ import io.quarkus.funqy.Funq;
 import io.quarkus.funqy.knative.events.CloudEventMapping;
 
 /**
- * Handlers for the benchmark (README "Performance"): {@code bench.noop} does nothing but record the step,
+ * Handlers for the benchmark (docs/performance.md): {@code bench.noop} does nothing but record the step,
  * {@code bench.io} first waits 5 ms, as a call to another service would. Inert unless a function
  * description owns these types (the benchmark writes one).
  */
