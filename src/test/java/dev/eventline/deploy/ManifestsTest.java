@@ -30,8 +30,8 @@ import dev.eventline.testsupport.OfflineTools;
 
 /**
  * The Kubernetes files are generated from the function descriptions ({@link Manifests}) and committed. This test
- * fails while a committed file differs from what the generator produces now (with
- * {@code -Deventline.manifests.write=true} it writes them instead), validates every document offline
+ * fails while a committed file differs from what the generator produces now ({@link Manifests#REGENERATE} writes
+ * them), validates every document offline
  * ({@code tools/offline-check/k8s-validate.mjs}: schemas of kubernetes-models, Knative and KEDA; explicit checks of
  * RabbitmqSource and RabbitmqCluster from their Go types), and checks each file against its description
  * ({@link ManifestChecks}). No broker, no cluster.
@@ -46,10 +46,6 @@ class ManifestsTest {
     static void render() {
         manifests = Manifests.forRepository(ROOT);
         rendered = manifests.render();
-        if (Boolean.getBoolean(Manifests.WRITE_PROPERTY)) {
-            deleteStale();
-            manifests.write(rendered);
-        }
     }
 
     @Test
@@ -66,7 +62,7 @@ class ManifestsTest {
                 }
             }
         }
-        for (String stale : stale()) {
+        for (String stale : manifests.stale(rendered)) {
             problems.add(stale + ": generated earlier but not any more (its description is gone?)");
         }
         if (!problems.isEmpty()) {
@@ -334,42 +330,5 @@ class ManifestsTest {
             }
         }
         return Math.min(x.length, y.length) + 1;
-    }
-
-    /** Generated files on disk (they carry the generated mark) that the generator no longer produces. */
-    private static List<String> stale() {
-        List<String> stale = new ArrayList<>();
-        try (Stream<Path> files = Stream.concat(
-                Files.exists(ROOT.resolve("infra/kubernetes")) ? Files.list(ROOT.resolve("infra/kubernetes")) : Stream.empty(),
-                Files.list(ROOT.resolve("functions")).map(f -> f.resolve("deploy")).filter(Files::isDirectory)
-                        .flatMap(ManifestsTest::list))) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                String relative = ROOT.relativize(file).toString().replace('\\', '/');
-                if (!rendered.containsKey(relative) && Files.readString(file).startsWith(Manifests.GENERATED_MARK)) {
-                    stale.add(relative);
-                }
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return stale;
-    }
-
-    private static Stream<Path> list(Path dir) {
-        try {
-            return Files.list(dir);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteStale() {
-        for (String file : stale()) {
-            try {
-                Files.delete(ROOT.resolve(file));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
     }
 }
