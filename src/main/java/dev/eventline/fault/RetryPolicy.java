@@ -20,6 +20,27 @@ public record RetryPolicy(FunctionDescription.Retry retry) {
         return retry.maxAttempts();
     }
 
+    /**
+     * The one rule of both triggers (queue and HTTP): a failure is not retried when it, or an exception in its
+     * cause chain, is a {@link NonRetryableException} or an instance of a class named in {@code retry.nonRetryable}
+     * (that class or a subclass). The chain counts because frameworks and handlers wrap: a refusal rethrown
+     * inside another exception is still a refusal.
+     */
+    public boolean nonRetryable(Throwable failure) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+            if (t instanceof NonRetryableException) {
+                return true;
+            }
+            for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
+                if (retry.nonRetryable().contains(c.getName())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** @param failedAttempts attempts made so far, 1 or more */
     public boolean exhausted(int failedAttempts) {
         return failedAttempts >= retry.maxAttempts();

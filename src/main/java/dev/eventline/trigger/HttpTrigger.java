@@ -22,7 +22,7 @@ import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.Dedup;
-import dev.eventline.fault.NonRetryableException;
+import dev.eventline.fault.RetryPolicy;
 import dev.eventline.gate.EventReader;
 import dev.eventline.gate.GateError;
 import dev.eventline.metrics.PipelineMetrics;
@@ -254,27 +254,12 @@ public class HttpTrigger {
             }
             return;
         }
-        if (nonRetryable(fn, error)) {
+        if (RetryPolicy.of(fn).nonRetryable(error)) {
             reply(ctx, 422, "non-retryable", "the function refused the event for good: " + describe(error));
         } else {
             LOG.debugf(error, "%s failed; the source will retry", fn.name());
             reply(ctx, 500, "handler-failed", "the function failed, try again: " + describe(error));
         }
-    }
-
-    /** @return whether the error or a cause is a NonRetryableException or (a subclass of) a class the description lists */
-    static boolean nonRetryable(FunctionDescription fn, Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof NonRetryableException) {
-                return true;
-            }
-            for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-                if (fn.retry().nonRetryable().contains(c.getName())) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /** @return the event's partition key: {@code partitionkey}, else {@code subject}, else empty */

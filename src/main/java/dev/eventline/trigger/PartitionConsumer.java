@@ -25,7 +25,6 @@ import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
 import dev.eventline.fault.Dedup;
-import dev.eventline.fault.NonRetryableException;
 import dev.eventline.fault.RetryPolicy;
 import dev.eventline.metrics.PipelineMetrics;
 import io.quarkus.funqy.runtime.FunctionInvoker;
@@ -377,7 +376,7 @@ final class PartitionConsumer extends DefaultConsumer {
                 }
                 Instant now = Instant.now();
                 first = first == null ? now : first;
-                if (nonRetryable(t)) {
+                if (retry.nonRetryable(t)) {
                     deadLetter(tag, properties, body, id, key,
                             new DeadLetters.Failure("non-retryable: " + t, t, attempt, first, now));
                     return;
@@ -515,18 +514,6 @@ final class PartitionConsumer extends DefaultConsumer {
         } catch (java.time.DateTimeException | ArithmeticException e) {
             return java.util.Optional.empty(); // unparsable, or beyond what epoch milliseconds can hold
         }
-    }
-
-    private boolean nonRetryable(Throwable t) {
-        if (t instanceof NonRetryableException) {
-            return true;
-        }
-        for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-            if (fn.retry().nonRetryable().contains(c.getName())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The event with this tag is settled: acked with the next batch (every event before it is settled too). */
