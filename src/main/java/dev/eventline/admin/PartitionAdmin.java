@@ -17,10 +17,10 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
-import dev.eventline.backpressure.FunctionLoad;
 import dev.eventline.broker.Broker;
 import dev.eventline.config.DescriptionParser;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.FunctionLoad;
 import dev.eventline.metrics.QueueMonitor;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.Partitioning;

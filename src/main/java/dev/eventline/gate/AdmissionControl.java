@@ -6,7 +6,7 @@ import dev.eventline.config.FunctionDescription;
 
 /**
  * The gate asks this before publishing a request, and tells it what was accepted. The default admits
- * everything; {@code dev.eventline.backpressure.Backpressure} delays and refuses by depth and lag.
+ * everything; {@code dev.eventline.gate.Backpressure} delays and refuses by depth and lag.
  */
 public interface AdmissionControl {
 
@@ -15,7 +15,7 @@ public interface AdmissionControl {
      *
      * @param producer          who sent the request
      * @param eventsPerFunction how many events of the request go to each function
-     * @throws GateError (429 or 503) to refuse the whole request, before anything is published
+     * @throws HttpError (429 or 503) to refuse the whole request, before anything is published
      */
     void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction);
 

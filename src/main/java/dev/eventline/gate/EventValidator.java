@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.http.AttributeBounds;
+import dev.eventline.http.HttpError;
 
 /**
  * Checks one CloudEvent 1.0 against the spec and the function catalog, and finds its partition key:
@@ -38,14 +40,14 @@ final class EventValidator {
     ValidEvent validate(ObjectNode event, Integer index) {
         String specversion = required(event, "specversion", index);
         if (!"1.0".equals(specversion)) {
-            throw GateError.invalid("specversion " + AttributeBounds.quoted(specversion)
+            throw HttpError.invalid("specversion " + AttributeBounds.quoted(specversion)
                     + " is not supported; send 1.0", index, "specversion");
         }
         String id = bounded(event, "id", AttributeBounds.SHORT_STRING_BYTES, "the AMQP message-id", index);
         bounded(event, "source", AttributeBounds.SOURCE_BYTES, "part of the consumers' dedup key", index);
         String type = bounded(event, "type", AttributeBounds.SHORT_STRING_BYTES, "the AMQP type", index);
         checkAttributes(event, index);
-        FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> GateError.invalid(
+        FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> HttpError.invalid(
                 "unknown event type '" + type + "'; known types: " + catalog.eventTypes(), index, "type"));
         String key = partitionKey(event, index);
         return new ValidEvent(owner, id, type, key, encoded(event, id, index));
@@ -59,17 +61,17 @@ final class EventValidator {
                 continue;
             }
             if (!ATTRIBUTE.matcher(name).matches()) {
-                throw GateError.invalid("attribute name " + AttributeBounds.quoted(name)
+                throw HttpError.invalid("attribute name " + AttributeBounds.quoted(name)
                         + " is not allowed: CloudEvents attribute names are 1-20 lower-case letters or digits", index,
                         AttributeBounds.cut(name));
             }
             JsonNode value = attribute.getValue();
             if (!(value.isTextual() || value.isNumber() || value.isBoolean())) {
-                throw GateError.invalid("attribute '" + name + "' must be a string, number or boolean", index, name);
+                throw HttpError.invalid("attribute '" + name + "' must be a string, number or boolean", index, name);
             }
         }
         if (event.has("data") && event.has("data_base64")) {
-            throw GateError.invalid("an event carries data or data_base64, not both", index, "data_base64");
+            throw HttpError.invalid("an event carries data or data_base64, not both", index, "data_base64");
         }
         if (event.has("time")) {
             checkTime(event.get("time").asText(), index);
@@ -79,7 +81,7 @@ final class EventValidator {
     private byte[] encoded(ObjectNode event, String id, Integer index) {
         byte[] body = codec.encode(event);
         if (body.length > maxEventBytes) {
-            throw new GateError(413, "event-too-large", "event '" + id + "' is " + body.length
+            throw new HttpError(413, "event-too-large", "event '" + id + "' is " + body.length
                     + " bytes encoded; the limit is " + maxEventBytes + " (eventline.gate.max-event-bytes)", index, null);
         }
         return body;
@@ -95,7 +97,7 @@ final class EventValidator {
         } catch (DateTimeParseException e) {
             // reported below
         }
-        throw GateError.invalid("time " + AttributeBounds.quoted(time) + " is not an RFC 3339 timestamp", index,
+        throw HttpError.invalid("time " + AttributeBounds.quoted(time) + " is not an RFC 3339 timestamp", index,
                 "time");
     }
 
@@ -109,7 +111,7 @@ final class EventValidator {
                 return v.asText();
             }
         }
-        throw GateError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
+        throw HttpError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
                 + "(events with the same key are processed in order)", index, "partitionkey");
     }
 
@@ -122,10 +124,10 @@ final class EventValidator {
     private static String required(ObjectNode event, String name, Integer index) {
         JsonNode v = event.get(name);
         if (v == null || v.isNull()) {
-            throw GateError.invalid("required attribute '" + name + "' is missing", index, name);
+            throw HttpError.invalid("required attribute '" + name + "' is missing", index, name);
         }
         if (!v.isTextual() || v.asText().isEmpty()) {
-            throw GateError.invalid("attribute '" + name + "' must be a non-empty string", index, name);
+            throw HttpError.invalid("attribute '" + name + "' must be a non-empty string", index, name);
         }
         return v.asText();
     }

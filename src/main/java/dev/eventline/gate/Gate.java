@@ -16,7 +16,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.eventline.backpressure.ProducerAuth;
 import dev.eventline.broker.ConfirmingPublisher;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.broker.OutgoingMessage;
@@ -25,6 +24,8 @@ import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpError;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.Partitioning;
@@ -76,14 +77,14 @@ public class Gate {
      *
      * @param authorization the request's {@code Authorization} header, or null
      * @return the producer's name
-     * @throws GateError 401
+     * @throws HttpError 401
      */
     public String authenticate(String authorization) {
         return auth.authenticate(authorization);
     }
 
     /** Counts a request refused before it reached {@link #accept} (at the door), and answers it. */
-    public Reply refused(GateError e) {
+    public Reply refused(HttpError e) {
         metrics.gateRequest(outcome(e.status()));
         return new Reply(e.status(), e.body(), e.retryAfterSeconds());
     }
@@ -107,7 +108,7 @@ public class Gate {
                 events.add(event);
             }
             admission.admit(producer, countPerFunction(events));
-        } catch (GateError e) {
+        } catch (HttpError e) {
             return CompletableFuture.completedFuture(refused(e));
         }
         return publish(events);
@@ -193,7 +194,7 @@ public class Gate {
 
     private Reply unavailable(String message, ArrayNode failed) {
         metrics.gateRequest("unavailable");
-        ObjectNode body = new GateError(503, "unavailable", message, null, null).body();
+        ObjectNode body = new HttpError(503, "unavailable", message, null, null).body();
         if (failed != null) {
             body.set("failed", failed);
         }

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
+import dev.eventline.http.HttpError;
 
 /**
  * What {@code POST /events} checks before its body is read, and how the body is read. It is the first handler
@@ -54,7 +55,7 @@ final class GateDoor {
             long declared = declaredLength(ctx.request());
             ctx.addEndHandler(done -> held.release());
             held.cover(Math.max(0, declared));
-        } catch (GateError e) {
+        } catch (HttpError e) {
             refuse(ctx, e);
             return;
         }
@@ -73,7 +74,7 @@ final class GateDoor {
                 }
                 held.cover(body.length() + data.length());
                 body.appendBuffer(data);
-            } catch (GateError e) {
+            } catch (HttpError e) {
                 ctx.vertx().cancelTimer(deadline);
                 refuse(ctx, e); // replaces this handler: the rest is discarded
             }
@@ -91,8 +92,8 @@ final class GateDoor {
         request.resume();
     }
 
-    private GateError tooLarge() {
-        return new GateError(413, "request-too-large", "the request body exceeds " + maxRequestBytes
+    private HttpError tooLarge() {
+        return new HttpError(413, "request-too-large", "the request body exceeds " + maxRequestBytes
                 + " bytes (eventline.gate.max-request-bytes); nothing was accepted", null, null);
     }
 
@@ -103,7 +104,7 @@ final class GateDoor {
         try {
             declared = length == null ? -1 : Long.parseLong(length.trim());
         } catch (NumberFormatException e) {
-            throw GateError.invalid("Content-Length is not a number", null, null);
+            throw HttpError.invalid("Content-Length is not a number", null, null);
         }
         if (declared > maxRequestBytes) {
             throw tooLarge();
@@ -115,14 +116,14 @@ final class GateDoor {
     private final class Reservation {
         private long bytes;
 
-        /** @throws GateError 503 when the budget cannot cover a body of this size now */
+        /** @throws HttpError 503 when the budget cannot cover a body of this size now */
         synchronized void cover(long bodyBytes) {
             long more = budget.cost(bodyBytes) - bytes;
             if (more <= 0) {
                 return;
             }
             if (!budget.tryReserve(more)) {
-                throw GateError.unavailable("the gate is reading as many request bodies as its memory allows; "
+                throw HttpError.unavailable("the gate is reading as many request bodies as its memory allows; "
                         + "nothing was accepted, try again shortly", 1);
             }
             bytes += more;
@@ -137,12 +138,12 @@ final class GateDoor {
     private void tooSlow(RoutingContext ctx) {
         if (!ctx.response().ended()) {
             ctx.put(LingeringClose.DISCARD_LIMIT, 0L); // a slow sender is not waited for any longer
-            refuse(ctx, new GateError(408, "request-timeout", "the request body did not arrive within "
+            refuse(ctx, new HttpError(408, "request-timeout", "the request body did not arrive within "
                     + BODY_DEADLINE.toSeconds() + " s; nothing was accepted", null, null));
         }
     }
 
-    private void refuse(RoutingContext ctx, GateError e) {
+    private void refuse(RoutingContext ctx, HttpError e) {
         HttpAnswers.send(ctx, gate.refused(e));
     }
 }

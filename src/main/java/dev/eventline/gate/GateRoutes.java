@@ -9,6 +9,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import dev.eventline.config.EventlineConfig;
+import dev.eventline.http.HttpError;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -62,7 +63,7 @@ public class GateRoutes {
 
     private void failed(RoutingContext ctx, Throwable error) {
         LOG.error("gate failed unexpectedly", error);
-        HttpAnswers.send(ctx, 500, new GateError(500, "internal", "unexpected error; nothing was accepted", null, null)
+        HttpAnswers.send(ctx, 500, new HttpError(500, "internal", "unexpected error; nothing was accepted", null, null)
                 .body());
     }
 

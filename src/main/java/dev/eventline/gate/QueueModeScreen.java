@@ -9,8 +9,10 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
-import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
+import dev.eventline.config.EventlineConfig;
+import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpError;
 import io.quarkus.funqy.knative.events.CloudEventMapping;
 import io.quarkus.funqy.runtime.FunctionInvoker;
 import io.quarkus.funqy.runtime.FunctionRecorder;
@@ -61,14 +63,14 @@ public class QueueModeScreen {
             ctx.next();
         } else if (gate) {
             ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
-            HttpAnswers.send(ctx, 405, new GateError(405, "method-not-allowed", "the gate takes events with POST "
+            HttpAnswers.send(ctx, 405, new HttpError(405, "method-not-allowed", "the gate takes events with POST "
                     + "/events", null, null).body());
         } else if (cloudEvent(ctx.request())) {
-            HttpAnswers.send(ctx, 404, new GateError(404, "http-trigger-off", "this instance runs the queue trigger "
+            HttpAnswers.send(ctx, 404, new HttpError(404, "http-trigger-off", "this instance runs the queue trigger "
                     + "(eventline.trigger.mode=queue): producers post events to the gate, POST /events", null, null)
                     .body());
         } else {
-            HttpAnswers.send(ctx, 404, new GateError(404, "not-found", "nothing is served at this path: producers "
+            HttpAnswers.send(ctx, 404, new HttpError(404, "not-found", "nothing is served at this path: producers "
                     + "post events to POST /events; functions take them from their partitions, not over HTTP "
                     + "(eventline.trigger.mode=queue)", null, null).body());
         }

@@ -28,8 +28,8 @@ import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
-import dev.eventline.gate.EventReader;
-import dev.eventline.gate.GateError;
+import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpError;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
 import io.vertx.ext.web.RoutingContext;
@@ -119,7 +119,7 @@ class DeadLetterSink {
                 throw new Refused(problem + "; the dead letter was not stored");
             }
             return event;
-        } catch (GateError e) {
+        } catch (HttpError e) {
             throw new Refused(e.getMessage());
         }
     }

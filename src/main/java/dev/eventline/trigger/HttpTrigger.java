@@ -17,14 +17,14 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
+import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.Dedup;
 import dev.eventline.fault.RetryPolicy;
-import dev.eventline.gate.EventReader;
-import dev.eventline.gate.GateError;
+import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpError;
 import dev.eventline.metrics.PipelineMetrics;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -136,7 +136,7 @@ public class HttpTrigger {
         }
         try {
             return reader.read(contentType, ctx.request().headers(), body).get(0);
-        } catch (GateError e) {
+        } catch (HttpError e) {
             reply(ctx, e.status() == 413 ? 413 : 400, "invalid-event", e.getMessage());
             return null;
         }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.http.EventReader;
 import dev.eventline.testsupport.BrokerResource;
 import dev.eventline.testsupport.GateClient;
 import io.quarkus.test.common.QuarkusTestResource;

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.eventline.functions.notifications.NotificationSender;
 import dev.eventline.functions.orders.OrderLifecycle;
+import dev.eventline.http.EventReader;
 import dev.eventline.testsupport.BrokerResource;
 import io.quarkus.funqy.runtime.FunctionInvoker;
 import io.quarkus.funqy.runtime.FunctionRecorder;

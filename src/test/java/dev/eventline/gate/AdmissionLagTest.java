@@ -1,8 +1,9 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
+import dev.eventline.metrics.FunctionLoad;
 
 /** Admission judges lag as the wait a new event faces while events drain, and as age when nothing drains. */
 class AdmissionLagTest {

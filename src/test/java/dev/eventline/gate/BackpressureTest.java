@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,16 +1,16 @@
-package dev.eventline.gate;
+package dev.eventline.http;
 
 /**
  * Limits of the attributes that leave the event: those that become AMQP fields, where the broker counts
  * UTF-8 bytes, and {@code source}, which consumers keep in their dedup key. Checked before anything is
  * published, so that no event reaches a publisher that cannot encode it.
  */
-final class AttributeBounds {
+public final class AttributeBounds {
 
     /** AMQP short strings (message-id, type, routing key): at most 255 bytes of UTF-8. */
-    static final int SHORT_STRING_BYTES = 255;
+    public static final int SHORT_STRING_BYTES = 255;
     /** {@code source}: part of the dedup key consumers keep per event ({@code source} + {@code id}). */
-    static final int SOURCE_BYTES = 1024;
+    public static final int SOURCE_BYTES = 1024;
     /** Longest piece of a caller's value quoted back in an error message. */
     private static final int QUOTED = 64;
 
@@ -19,17 +19,17 @@ final class AttributeBounds {
 
     /**
      * @param becomes what the value becomes, for the message ("the AMQP message-id")
-     * @throws GateError 400 naming the attribute when the value is longer than {@code maxBytes} in UTF-8 or is
+     * @throws HttpError 400 naming the attribute when the value is longer than {@code maxBytes} in UTF-8 or is
      *                   not valid Unicode (an unpaired surrogate, which UTF-8 cannot carry)
      */
-    static void check(String attribute, String value, int maxBytes, String becomes, Integer index) {
+    public static void check(String attribute, String value, int maxBytes, String becomes, Integer index) {
         int bytes = utf8Length(value);
         if (bytes < 0) {
-            throw GateError.invalid("attribute '" + attribute + "' is not valid Unicode (it holds an unpaired "
+            throw HttpError.invalid("attribute '" + attribute + "' is not valid Unicode (it holds an unpaired "
                     + "surrogate, e.g. \\ud800)", index, attribute);
         }
         if (bytes > maxBytes) {
-            throw GateError.invalid("attribute '" + attribute + "' is " + bytes + " bytes in UTF-8; at most " + maxBytes
+            throw HttpError.invalid("attribute '" + attribute + "' is " + bytes + " bytes in UTF-8; at most " + maxBytes
                     + " are allowed, as it becomes " + becomes, index, attribute);
         }
     }
@@ -57,12 +57,12 @@ final class AttributeBounds {
     }
 
     /** A caller's value for an error message: quoted, and cut when long. */
-    static String quoted(String value) {
+    public static String quoted(String value) {
         return "'" + cut(value) + "'";
     }
 
     /** A caller's value for an error message, cut when long. */
-    static String cut(String value) {
+    public static String cut(String value) {
         if (value.length() <= QUOTED) {
             return value;
         }

@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -9,6 +9,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.metrics.FunctionLoad;
 import io.smallrye.health.api.HealthGroup;
 
 /**

@@ -1,4 +1,4 @@
-package dev.eventline.gate;
+package dev.eventline.http;
 
 import java.io.IOException;
 import java.net.URLDecoder;
@@ -73,7 +73,7 @@ public final class EventReader {
     /**
      * @param contentType the request's Content-Type, or null
      * @param headers     request headers, names in any case
-     * @throws GateError 400, 413 or 415
+     * @throws HttpError 400, 413 or 415
      */
     public Events events(String contentType, Iterable<Map.Entry<String, String>> headers, byte[] body) {
         String mediaType = mediaType(contentType);
@@ -87,7 +87,7 @@ public final class EventReader {
         if (header(headers, "ce-specversion") != null) {
             return new Single(binary(mediaType, contentType, headers, body));
         }
-        throw new GateError(415, "unsupported-media-type", "Content-Type " + AttributeBounds.quoted(String.valueOf(
+        throw new HttpError(415, "unsupported-media-type", "Content-Type " + AttributeBounds.quoted(String.valueOf(
                 contentType)) + " is not a CloudEvent: send " + STRUCTURED + ", " + BATCH
                 + ", or binary mode (ce-specversion, ce-id, ce-source, ce-type headers with a JSON or text body)",
                 null, null);
@@ -146,7 +146,7 @@ public final class EventReader {
         try (JsonParser p = json.getFactory().createParser(body)) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_ARRAY) {
-                throw GateError.invalid(first == null ? "the body is empty"
+                throw HttpError.invalid(first == null ? "the body is empty"
                         : "a batch must be a JSON array of CloudEvents", null, null);
             }
             List<Long> spans = new ArrayList<>();
@@ -162,30 +162,30 @@ public final class EventReader {
             }
             requireEnd(p);
             if (spans.isEmpty()) {
-                throw GateError.invalid("the batch is empty", null, null);
+                throw HttpError.invalid("the batch is empty", null, null);
             }
             return spans.stream().mapToLong(Long::longValue).toArray();
         } catch (JsonProcessingException e) {
             throw notJson(e);
         } catch (IOException e) {
-            throw GateError.invalid("the body cannot be read: " + e.getMessage(), null, null);
+            throw HttpError.invalid("the body cannot be read: " + e.getMessage(), null, null);
         }
     }
 
     private void checkNext(JsonToken t, int index) {
         if (index == maxBatchEvents) {
-            throw new GateError(413, "batch-too-large", "the batch has more than " + maxBatchEvents
+            throw new HttpError(413, "batch-too-large", "the batch has more than " + maxBatchEvents
                     + " events (eventline.gate.max-batch-events)", null, null);
         }
         if (t != JsonToken.START_OBJECT) {
-            throw GateError.invalid("a CloudEvent must be a JSON object", index, null);
+            throw HttpError.invalid("a CloudEvent must be a JSON object", index, null);
         }
     }
 
-    /** @throws GateError 413 when one event's JSON text is over the limit */
+    /** @throws HttpError 413 when one event's JSON text is over the limit */
     private void measure(long bytes, Integer index) {
         if (bytes > maxEventBytes) {
-            throw new GateError(413, "event-too-large", "an event of " + bytes + " bytes; the limit is "
+            throw new HttpError(413, "event-too-large", "an event of " + bytes + " bytes; the limit is "
                     + maxEventBytes + " (eventline.gate.max-event-bytes)", index, null);
         }
     }
@@ -203,7 +203,7 @@ public final class EventReader {
             return event;
         }
         if (mediaType == null) {
-            throw new GateError(415, "unsupported-media-type",
+            throw new HttpError(415, "unsupported-media-type",
                     "binary-mode event with a body needs a Content-Type (JSON or text)", null, null);
         }
         measure(body.length, null);
@@ -213,7 +213,7 @@ public final class EventReader {
         } else if (mediaType.startsWith("text/")) {
             event.put("data", new String(body, StandardCharsets.UTF_8));
         } else {
-            throw new GateError(415, "unsupported-media-type", "binary-mode data of type " + AttributeBounds.quoted(
+            throw new HttpError(415, "unsupported-media-type", "binary-mode data of type " + AttributeBounds.quoted(
                     mediaType) + " is not accepted: send JSON or text, or use structured mode with data_base64", null,
                     null);
         }
@@ -234,7 +234,7 @@ public final class EventReader {
         try {
             return URLDecoder.decode(value.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw GateError.invalid("header " + header + " is not correctly percent-encoded: " + e.getMessage(), null,
+            throw HttpError.invalid("header " + header + " is not correctly percent-encoded: " + e.getMessage(), null,
                     header.substring(3).toLowerCase(Locale.ROOT));
         }
     }
@@ -247,7 +247,7 @@ public final class EventReader {
     private JsonNode parse(byte[] body, int offset, int length) {
         try (JsonParser p = json.getFactory().createParser(body, offset, length)) {
             if (p.nextToken() == null) {
-                throw GateError.invalid("the body is empty", null, null);
+                throw HttpError.invalid("the body is empty", null, null);
             }
             JsonNode tree = json.readTree(p);
             requireEnd(p);
@@ -255,25 +255,25 @@ public final class EventReader {
         } catch (JsonProcessingException e) {
             throw notJson(e);
         } catch (IOException e) {
-            throw GateError.invalid("the body cannot be read: " + e.getMessage(), null, null);
+            throw HttpError.invalid("the body cannot be read: " + e.getMessage(), null, null);
         }
     }
 
     private static void requireEnd(JsonParser p) throws IOException {
         if (p.nextToken() != null) {
-            throw GateError.invalid("the body is not valid JSON: more than one JSON value", null, null);
+            throw HttpError.invalid("the body is not valid JSON: more than one JSON value", null, null);
         }
     }
 
-    private static GateError notJson(JsonProcessingException e) {
-        return GateError.invalid("the body is not valid JSON: " + e.getOriginalMessage(), null, null);
+    private static HttpError notJson(JsonProcessingException e) {
+        return HttpError.invalid("the body is not valid JSON: " + e.getOriginalMessage(), null, null);
     }
 
     private static ObjectNode object(JsonNode node, Integer index) {
         if (node instanceof ObjectNode o) {
             return o;
         }
-        throw GateError.invalid("a CloudEvent must be a JSON object", index, null);
+        throw HttpError.invalid("a CloudEvent must be a JSON object", index, null);
     }
 
     public static String mediaType(String contentType) {

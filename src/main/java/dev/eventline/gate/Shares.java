@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import java.util.HashMap;
 import java.util.Map;

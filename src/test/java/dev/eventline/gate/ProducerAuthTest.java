@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +12,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 import dev.eventline.config.EventlineConfig;
-import dev.eventline.gate.GateError;
+import dev.eventline.http.HttpError;
 
 /** Who may post: the gate refuses to start open by accident, and checks keys and types. */
 class ProducerAuthTest {
@@ -37,12 +37,12 @@ class ProducerAuthTest {
                 "crm", producer("crm-key-0123456789ab", null))));
         assertEquals("shop", auth.authenticate("Bearer shop-key-0123456789"));
         assertEquals("crm", auth.authenticate("Bearer crm-key-0123456789ab"));
-        assertEquals(401, assertThrows(GateError.class, () -> auth.authenticate(null)).status());
-        assertEquals(401, assertThrows(GateError.class, () -> auth.authenticate("Bearer nope")).status());
-        assertEquals(401, assertThrows(GateError.class, () -> auth.authenticate("Basic c2hvcA==")).status());
+        assertEquals(401, assertThrows(HttpError.class, () -> auth.authenticate(null)).status());
+        assertEquals(401, assertThrows(HttpError.class, () -> auth.authenticate("Bearer nope")).status());
+        assertEquals(401, assertThrows(HttpError.class, () -> auth.authenticate("Basic c2hvcA==")).status());
         auth.authorize("shop", "a.b", null);
         auth.authorize("crm", "anything", null);
-        assertEquals(403, assertThrows(GateError.class, () -> auth.authorize("shop", "c.d", 2)).status());
+        assertEquals(403, assertThrows(HttpError.class, () -> auth.authorize("shop", "c.d", 2)).status());
     }
 
     private static EventlineConfig.Producer producer(String key, List<String> types) {

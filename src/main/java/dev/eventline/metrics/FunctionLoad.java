@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.metrics;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -22,8 +22,6 @@ import dev.eventline.broker.StatusExchange;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.metrics.PipelineMetrics;
-import dev.eventline.metrics.QueueMonitor;
 import dev.eventline.topology.Names;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,6 +36,12 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 @ApplicationScoped
 public class FunctionLoad {
+
+    /**
+     * The fewest events a partition's window counts as while its consumer's rate is unknown (admission's cold
+     * window; a backlog below half of it is light traffic caught between deliveries, not a backlog).
+     */
+    public static final int MIN_COLD_WINDOW = 32;
 
     private static final Logger LOG = Logger.getLogger(FunctionLoad.class);
 
@@ -283,7 +287,7 @@ public class FunctionLoad {
         // time its partition needs to drain. (Nothing in hand and a few events ready is light traffic caught
         // between two deliveries: lag 0, however low the drain rate that traffic gave.)
         // (at least half the cold window: with a window of 1, one event caught ready is no backlog)
-        boolean backlog = reading.get().hottest() >= Math.max(window, Backpressure.MIN_COLD_WINDOW / 2);
+        boolean backlog = reading.get().hottest() >= Math.max(window, MIN_COLD_WINDOW / 2);
         double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
         double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
         return new View(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds(),

@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import java.time.Duration;
 import java.util.Map;
@@ -15,8 +15,8 @@ import jakarta.inject.Inject;
 import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.gate.AdmissionControl;
-import dev.eventline.gate.GateError;
+import dev.eventline.http.HttpError;
+import dev.eventline.metrics.FunctionLoad;
 import dev.eventline.metrics.PipelineMetrics;
 
 /**
@@ -50,7 +50,7 @@ public class Backpressure implements AdmissionControl {
     /** How often the longest-held request of a function looks again: the queue's drain opens room continuously. */
     private static final long HEAD_POLL_NANOS = Duration.ofMillis(2).toNanos();
     private static final int PAUSED_RETRY_SECONDS = 5;
-    static final int MIN_COLD_WINDOW = 32;
+    static final int MIN_COLD_WINDOW = FunctionLoad.MIN_COLD_WINDOW;
 
     enum Level { OK, SOFT, HARD }
 
@@ -75,7 +75,7 @@ public class Backpressure implements AdmissionControl {
     public void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction) {
         publishing.publisher().flatMap(p -> p.blocked()).ifPresent(alarm -> {
             eventsPerFunction.keySet().forEach(fn -> metrics.admission(fn.name(), "unavailable"));
-            throw new GateError(503, "unavailable", "the broker blocks publishing (" + alarm
+            throw new HttpError(503, "unavailable", "the broker blocks publishing (" + alarm
                     + "); nothing was published, try again later", null, null);
         });
         // shares count what producers ask for: a flood is recognised by its demand, even while it is refused
@@ -88,7 +88,7 @@ public class Backpressure implements AdmissionControl {
                 admit(producer, e.getKey(), e.getValue(), deadline);
                 reserved.put(e.getKey(), e.getValue());
             }
-        } catch (GateError refused) {
+        } catch (HttpError refused) {
             released(reserved); // the request is refused as a whole: give back what it reserved
             throw refused;
         }
@@ -101,7 +101,7 @@ public class Backpressure implements AdmissionControl {
     private void admit(String producer, FunctionDescription fn, int events, long deadline) {
         if (monitor.paused(fn.name())) {
             metrics.admission(fn.name(), "unavailable");
-            throw GateError.unavailable("intake of function " + fn.name() + " is paused by an operator (e.g. while "
+            throw HttpError.unavailable("intake of function " + fn.name() + " is paused by an operator (e.g. while "
                     + "its partition count changes); nothing was published, retry later", PAUSED_RETRY_SECONDS);
         }
         AtomicInteger waiting = held.computeIfAbsent(fn.name(), k -> new AtomicInteger());
@@ -152,7 +152,7 @@ public class Backpressure implements AdmissionControl {
                 synchronized (waiting) {
                     if (monitor.paused(fn.name())) {
                         metrics.admission(fn.name(), "unavailable");
-                        throw GateError.unavailable("intake of function " + fn.name() + " was paused while this "
+                        throw HttpError.unavailable("intake of function " + fn.name() + " was paused while this "
                                 + "request was held; nothing was published, retry later", PAUSED_RETRY_SECONDS);
                     }
                     view = load.view(fn);
@@ -285,10 +285,10 @@ public class Backpressure implements AdmissionControl {
         return v.backlog() ? projected : Math.min(v.lagSeconds(), projected);
     }
 
-    private GateError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
+    private HttpError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
         metrics.admission(fn.name(), "throttled");
         int retryAfter = retryAfter(fn, v);
-        return GateError.throttled("function " + fn.name() + " is " + why + " (latency target "
+        return HttpError.throttled("function " + fn.name() + " is " + why + " (latency target "
                 + fn.limits().latencyTarget().toMillis() + " ms, depth " + v.depth() + ", lag "
                 + String.format("%.1f", v.lagSeconds()) + " s, draining " + String.format("%.1f", v.drainPerSecond())
                 + "/s); nothing was published, retry after " + retryAfter + " s", retryAfter);

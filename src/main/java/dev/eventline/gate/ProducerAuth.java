@@ -1,4 +1,4 @@
-package dev.eventline.backpressure;
+package dev.eventline.gate;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.eventline.config.EventlineConfig;
-import dev.eventline.gate.GateError;
+import dev.eventline.http.HttpError;
 
 /**
  * Who may post to the gate: producers configured by name with an API key (sent as
@@ -55,7 +55,7 @@ public final class ProducerAuth {
     /**
      * @param authorization the request's {@code Authorization} header, or null
      * @return the producer's name
-     * @throws GateError 401 when the credential is missing or unknown (open gate: never)
+     * @throws HttpError 401 when the credential is missing or unknown (open gate: never)
      */
     public String authenticate(String authorization) {
         if (authorization != null && authorization.startsWith("Bearer ")) {
@@ -69,15 +69,15 @@ public final class ProducerAuth {
         if (open) {
             return ANONYMOUS;
         }
-        throw new GateError(401, "unauthorized", authorization == null
+        throw new HttpError(401, "unauthorized", authorization == null
                 ? "missing Authorization: Bearer <producer key>" : "unknown producer key", null, null);
     }
 
-    /** @throws GateError 403 when the producer may not send this type */
+    /** @throws HttpError 403 when the producer may not send this type */
     public void authorize(String producer, String type, Integer index) {
         for (Known p : producers) {
             if (p.name.equals(producer) && p.types.isPresent() && !p.types.get().contains(type)) {
-                throw new GateError(403, "forbidden", "producer '" + producer + "' may not send events of type '"
+                throw new HttpError(403, "forbidden", "producer '" + producer + "' may not send events of type '"
                         + type + "'; nothing was published", index, "type");
             }
         }

@@ -1,13 +1,14 @@
-package dev.eventline.gate;
+package dev.eventline.http;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * A request the gate refuses, with the HTTP status and a JSON body that names the problem:
- * {@code {"error": code, "message": text, "index": n, "field": name}} ({@code index}: position in a batch).
+ * A request an HTTP door (the gate, the HTTP trigger, its dead-letter sink) refuses, with the HTTP status and
+ * a JSON body that names the problem: {@code {"error": code, "message": text, "index": n, "field": name}}
+ * ({@code index}: position in a batch).
  */
-public final class GateError extends RuntimeException {
+public final class HttpError extends RuntimeException {
 
     private final int status;
     private final String code;
@@ -15,11 +16,11 @@ public final class GateError extends RuntimeException {
     private final String field;
     private final Integer retryAfterSeconds;
 
-    public GateError(int status, String code, String message, Integer index, String field) {
+    public HttpError(int status, String code, String message, Integer index, String field) {
         this(status, code, message, index, field, null);
     }
 
-    private GateError(int status, String code, String message, Integer index, String field,
+    private HttpError(int status, String code, String message, Integer index, String field,
             Integer retryAfterSeconds) {
         super(message);
         this.status = status;
@@ -30,13 +31,13 @@ public final class GateError extends RuntimeException {
     }
 
     /** {@code 429} with a {@code Retry-After} of this many seconds. */
-    public static GateError throttled(String message, int retryAfterSeconds) {
-        return new GateError(429, "throttled", message, null, null, retryAfterSeconds);
+    public static HttpError throttled(String message, int retryAfterSeconds) {
+        return new HttpError(429, "throttled", message, null, null, retryAfterSeconds);
     }
 
     /** {@code 503} with a {@code Retry-After} of this many seconds. */
-    public static GateError unavailable(String message, int retryAfterSeconds) {
-        return new GateError(503, "unavailable", message, null, null, retryAfterSeconds);
+    public static HttpError unavailable(String message, int retryAfterSeconds) {
+        return new HttpError(503, "unavailable", message, null, null, retryAfterSeconds);
     }
 
     /** @return seconds for the {@code Retry-After} header, or null */
@@ -44,8 +45,8 @@ public final class GateError extends RuntimeException {
         return retryAfterSeconds;
     }
 
-    public static GateError invalid(String message, Integer index, String field) {
-        return new GateError(400, "invalid-event", message, index, field);
+    public static HttpError invalid(String message, Integer index, String field) {
+        return new HttpError(400, "invalid-event", message, index, field);
     }
 
     public int status() {
