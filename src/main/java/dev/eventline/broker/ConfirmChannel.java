@@ -41,6 +41,10 @@ public final class ConfirmChannel {
     /** Sequence number of the next publish, counting only publishes that went out. Guarded by this. */
     private long next = 1;
     private volatile boolean broken;
+    /** Takes no new publishes, and closes once the broker settled those pending (see {@link #closeWhenSettled}). */
+    private volatile boolean retiring;
+    /** Publish calls under way on this channel. */
+    private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** @param batch the publish call it went out in, whose confirm deadline it shares */
@@ -96,9 +100,30 @@ public final class ConfirmChannel {
         return usable() && channel.getConnection() == connection;
     }
 
-    /** @return whether the channel can take more publishes: open and never broken or shut down */
+    /** @return whether the channel can take more publishes: open, never broken or shut down, not retiring */
     public boolean usable() {
-        return !broken && channel.isOpen();
+        return !broken && !retiring && channel.isOpen();
+    }
+
+    /**
+     * Takes no new publishes from now on, and closes the channel once every publish pending on it is settled
+     * (at once when none is): a channel replaced in the pool leaves without failing what it still awaits. A
+     * retiring channel whose confirms stop is broken by {@link #breakIfStuck} like any other.
+     */
+    public void closeWhenSettled() {
+        retiring = true;
+        closeIfSettled();
+    }
+
+    /** @return whether the channel is closed or closing, and nothing is pending on it */
+    public boolean done() {
+        return aborted.get() && pending.isEmpty();
+    }
+
+    private void closeIfSettled() {
+        if (retiring && calls.get() == 0 && pending.isEmpty() && aborted.compareAndSet(false, true)) {
+            Closer.close(channel);
+        }
     }
 
     /**
@@ -121,18 +146,24 @@ public final class ConfirmChannel {
     public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration confirmTimeout) {
         Batch batch = new Batch();
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
-        for (OutgoingMessage m : messages) {
-            CompletableFuture<Void> future = new CompletableFuture<>();
-            futures.add(future);
-            if (!usable()) {
-                future.completeExceptionally(unavailable("not published: the publishing channel closed"));
-            } else {
-                publish(m, future, batch);
+        calls.incrementAndGet(); // a retiring channel is not closed under a call: it finishes what it began
+        try {
+            for (OutgoingMessage m : messages) {
+                CompletableFuture<Void> future = new CompletableFuture<>();
+                futures.add(future);
+                if (broken || !channel.isOpen()) {
+                    future.completeExceptionally(unavailable("not published: the publishing channel closed"));
+                } else {
+                    publish(m, future, batch);
+                }
             }
+        } finally {
+            calls.decrementAndGet();
         }
         if (confirmTimeout != null) {
             batch.due(System.nanoTime() + confirmTimeout.toNanos());
         }
+        closeIfSettled();
         return futures;
     }
 
@@ -236,13 +267,23 @@ public final class ConfirmChannel {
         breakChannel("it was closed");
     }
 
+    /**
+     * Settles what a confirm covers. A nack also retires the channel: the broker refuses for a queue at its
+     * cap, but also, on RabbitMQ 3.10, for a quorum queue whose leader was lost while this channel published to
+     * it, and then for every later publish on this channel (the fault matrix saw a minute of refusals for an
+     * empty queue with a new leader); a fresh channel publishes again.
+     */
     private void settle(long tag, boolean multiple, PublishException failure) {
+        if (failure != null) {
+            retiring = true;
+        }
         Map<Long, Pending> done = multiple ? pending.headMap(tag, true) : pending.subMap(tag, true, tag, true);
         for (Map.Entry<Long, Pending> e : List.copyOf(done.entrySet())) {
             if (pending.remove(e.getKey(), e.getValue())) {
                 complete(e.getValue(), failure);
             }
         }
+        closeIfSettled();
     }
 
     private void complete(Pending p, PublishException failure) {

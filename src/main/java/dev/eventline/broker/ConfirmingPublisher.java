@@ -33,6 +33,8 @@ public final class ConfirmingPublisher implements AutoCloseable {
     private final PublisherConnection connection;
     private final BlockingQueue<ConfirmChannel> idle;
     private final Semaphore unconfirmed;
+    /** Channels replaced in the pool while publishes were still pending on them, until those are settled. */
+    private final java.util.Queue<ConfirmChannel> draining = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * A publisher on a connection of its own, without the client's automatic recovery, reopened by the
@@ -108,13 +110,22 @@ public final class ConfirmingPublisher implements AutoCloseable {
     }
 
     /**
-     * Breaks the idle channels whose confirms stopped, which fails their pending publishes and so gives their
-     * confirm capacity back; each is replaced when next taken. A channel is claimed from the pool before it is
+     * Breaks the idle channels whose confirms stopped, and the replaced ones still draining, which fails their
+     * pending publishes and so gives their confirm capacity back; an idle one is replaced when next taken. A channel is claimed from the pool before it is
      * broken, so a call that has just taken it never finds it broken under its hands; a channel in use now is
      * checked by a later call.
      */
     private void breakStuck() {
         long now = System.nanoTime();
+        for (ConfirmChannel channel : draining) {
+            if (channel.breakIfStuck(now)) {
+                LOG.warn("a replaced publishing channel left a publish unconfirmed past its confirm timeout: its "
+                        + "unconfirmed publishes are failed (senders resend them)");
+            }
+            if (channel.done()) {
+                draining.remove(channel);
+            }
+        }
         for (ConfirmChannel channel : idle) {
             if (channel.stuck(now) && idle.remove(channel)) {
                 try {
@@ -149,13 +160,19 @@ public final class ConfirmingPublisher implements AutoCloseable {
         }
     }
 
-    /** The channel taken, or a fresh one in its place when it broke, closed, or belongs to a lost connection. */
-    private static ConfirmChannel usable(ConfirmChannel taken, Connection c) throws IOException {
+    /**
+     * The channel taken, or a fresh one in its place when it broke, closed, retired (after a nack) or belongs
+     * to a lost connection. The one replaced closes once what is pending on it is settled.
+     */
+    private ConfirmChannel usable(ConfirmChannel taken, Connection c) throws IOException {
         if (taken.usableOn(c)) {
             return taken;
         }
         ConfirmChannel fresh = ConfirmChannel.open(c);
-        taken.close();
+        taken.closeWhenSettled();
+        if (!taken.done()) {
+            draining.add(taken);
+        }
         return fresh;
     }
 

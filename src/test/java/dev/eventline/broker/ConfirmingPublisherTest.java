@@ -244,6 +244,33 @@ class ConfirmingPublisherTest {
         assertEquals(quick.size(), drain(roomy).size());
     }
 
+    /**
+     * A nack retires the channel it came on (RabbitMQ 3.10 kept refusing every publish on a channel that had
+     * published to a quorum queue whose leader was killed, though the queue was empty under a new leader): it
+     * takes no new call, so the pool replaces it, and it closes once settled, without failing what it awaited.
+     */
+    @Test
+    void aNackRetiresItsChannelWhichClosesOnceSettled() throws Exception {
+        ConnectionFactory factory = TestBroker.get().connectionFactory();
+        factory.setAutomaticRecoveryEnabled(false);
+        try (Connection direct = factory.newConnection(run + "-direct")) {
+            ConfirmChannel channel = ConfirmChannel.open(direct);
+            await().atMost(Duration.ofSeconds(30)).until(() -> TestBroker.get().channelNumbers(run + "-direct"),
+                    numbers -> numbers.size() == 1);
+            List<CompletableFuture<Void>> confirms = channel.publish(
+                    List.of(message(full, run + "-f"), message(roomy, run + "-r")), Duration.ofSeconds(5));
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> confirms.get(0).get(10, TimeUnit.SECONDS));
+            assertEquals(PublishException.Kind.REFUSED, ((PublishException) refused.getCause()).kind());
+            confirms.get(1).get(10, TimeUnit.SECONDS); // the same call's other message is still confirmed
+            assertTrue(!channel.usable(), "a channel that got a nack takes no new call");
+            await().atMost(Duration.ofSeconds(30)).until(() -> TestBroker.get().channelNumbers(run + "-direct"),
+                    Set::isEmpty);
+            assertTrue(channel.done());
+        }
+        assertEquals(Set.of(run + "-r"), drain(roomy));
+    }
+
     /** What became of one message: null kind when confirmed. */
     record Outcome(PublishException.Kind kind) {
         boolean failed() {

@@ -61,6 +61,20 @@ final class ManagementApi {
         return closed;
     }
 
+    /** @return the numbers of the open channels of the connections with this client-provided name */
+    java.util.Set<Integer> channelNumbers(String clientProvidedName) {
+        java.util.Set<Integer> numbers = new java.util.TreeSet<>();
+        for (JsonNode connection : getJson("/api/connections")) {
+            if (clientProvidedName.equals(connection.path("client_properties").path("connection_name").textValue())) {
+                for (JsonNode channel : getJson("/api/connections/" + Urls.encodePathSegment(
+                        connection.path("name").textValue()) + "/channels")) {
+                    numbers.add(channel.path("number").asInt());
+                }
+            }
+        }
+        return numbers;
+    }
+
     /** Deletes the queues and exchanges of the vhost whose names start with prefix; @return how many */
     int deleteByPrefix(String vhost, String prefix) {
         int deleted = 0;

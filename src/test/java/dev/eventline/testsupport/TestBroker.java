@@ -196,6 +196,14 @@ public final class TestBroker {
     }
 
     /**
+     * @return the numbers of the open channels of the connections named so (the management API's view, which
+     *         lags by its statistics interval)
+     */
+    public java.util.Set<Integer> channelNumbers(String connectionName) {
+        return management.channelNumbers(connectionName);
+    }
+
+    /**
      * Closes every connection of one application instance (names end with {@code @<instance>}), as a network
      * blip or a proxy reset does, and nothing of other runs that share the broker.
      *
