@@ -125,6 +125,11 @@ public final class DeadLetters {
             Channel ch = channel();
             ch.basicPublish(exchange, routingKey, true, properties, body);
             boolean acked = ch.waitForConfirms(confirmTimeoutMillis);
+            if (!acked) {
+                // a nack: the target is at its cap, or (RabbitMQ 3.10) this channel lost track of a quorum queue
+                // whose leader died and will refuse it for good; the next copy goes out on a fresh channel
+                discardChannel();
+            }
             return acked && !returned ? Outcome.CONFIRMED : Outcome.REFUSED;
         } catch (IOException | TimeoutException | RuntimeException e) {
             discardChannel();
