@@ -43,8 +43,8 @@ public final class ConfirmChannel {
     private volatile boolean broken;
     /** Takes no new publishes, and closes once the broker settled those pending (see {@link #closeWhenSettled}). */
     private volatile boolean retiring;
-    /** Publish calls under way on this channel. */
-    private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    /** Given up by its owner ({@link #closeWhenSettled}): never published on again, closes once settled. */
+    private volatile boolean handedOff;
     private final java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** @param batch the publish call it went out in, whose confirm deadline it shares */
@@ -112,16 +112,21 @@ public final class ConfirmChannel {
      */
     public void closeWhenSettled() {
         retiring = true;
+        handedOff = true;
         closeIfSettled();
     }
 
-    /** @return whether the channel is closed or closing, and nothing is pending on it */
+    /** @return whether the channel is closed or closing (by this side or the broker's), and nothing is pending */
     public boolean done() {
-        return aborted.get() && pending.isEmpty();
+        return (aborted.get() || broken || !channel.isOpen()) && pending.isEmpty();
     }
 
+    /**
+     * Closes a channel its owner gave up once nothing is pending: only then, because until the owner has
+     * replaced it a call may still be starting on it (a nack does not close the channel, it retires it).
+     */
     private void closeIfSettled() {
-        if (retiring && calls.get() == 0 && pending.isEmpty() && aborted.compareAndSet(false, true)) {
+        if (handedOff && pending.isEmpty() && aborted.compareAndSet(false, true)) {
             Closer.close(channel);
         }
     }
@@ -146,24 +151,19 @@ public final class ConfirmChannel {
     public synchronized List<CompletableFuture<Void>> publish(List<OutgoingMessage> messages, Duration confirmTimeout) {
         Batch batch = new Batch();
         List<CompletableFuture<Void>> futures = new ArrayList<>(messages.size());
-        calls.incrementAndGet(); // a retiring channel is not closed under a call: it finishes what it began
-        try {
-            for (OutgoingMessage m : messages) {
-                CompletableFuture<Void> future = new CompletableFuture<>();
-                futures.add(future);
-                if (broken || !channel.isOpen()) {
-                    future.completeExceptionally(unavailable("not published: the publishing channel closed"));
-                } else {
-                    publish(m, future, batch);
-                }
+        for (OutgoingMessage m : messages) {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            futures.add(future);
+            // not usable(): a nack for an earlier message retires the channel, and this call still finishes
+            if (broken || !channel.isOpen()) {
+                future.completeExceptionally(unavailable("not published: the publishing channel closed"));
+            } else {
+                publish(m, future, batch);
             }
-        } finally {
-            calls.decrementAndGet();
         }
         if (confirmTimeout != null) {
             batch.due(System.nanoTime() + confirmTimeout.toNanos());
         }
-        closeIfSettled();
         return futures;
     }
 
@@ -268,10 +268,11 @@ public final class ConfirmChannel {
     }
 
     /**
-     * Settles what a confirm covers. A nack also retires the channel: the broker refuses for a queue at its
-     * cap, but also, on RabbitMQ 3.10, for a quorum queue whose leader was lost while this channel published to
-     * it, and then for every later publish on this channel (the fault matrix saw a minute of refusals for an
-     * empty queue with a new leader); a fresh channel publishes again.
+     * Settles what a confirm covers. A nack also retires the channel (no new call; its owner replaces it): the
+     * broker refuses for a queue at its cap, but also, on RabbitMQ 3.10, when this channel's first publish to a
+     * quorum queue finds the leader it has on record down, and then for every later publish to that queue on
+     * this channel (the fault matrix saw two minutes of refusals for an empty queue with a new leader); a fresh
+     * channel reads the current leader.
      */
     private void settle(long tag, boolean multiple, PublishException failure) {
         if (failure != null) {

@@ -245,29 +245,69 @@ class ConfirmingPublisherTest {
     }
 
     /**
-     * A nack retires the channel it came on (RabbitMQ 3.10 kept refusing every publish on a channel that had
-     * published to a quorum queue whose leader was killed, though the queue was empty under a new leader): it
-     * takes no new call, so the pool replaces it, and it closes once settled, without failing what it awaited.
+     * A nack retires the channel it came on (RabbitMQ 3.10 kept refusing every publish on a channel whose first
+     * publish to a quorum queue found the leader it had on record down, though the queue was empty under a new
+     * leader): it takes no new call, the rest of its own call still goes out, and it closes once its owner gave
+     * it up.
      */
     @Test
-    void aNackRetiresItsChannelWhichClosesOnceSettled() throws Exception {
+    void aNackRetiresItsChannelWhichClosesOnceGivenUpAndSettled() throws Exception {
         ConnectionFactory factory = TestBroker.get().connectionFactory();
         factory.setAutomaticRecoveryEnabled(false);
         try (Connection direct = factory.newConnection(run + "-direct")) {
             ConfirmChannel channel = ConfirmChannel.open(direct);
-            await().atMost(Duration.ofSeconds(30)).until(() -> TestBroker.get().channelNumbers(run + "-direct"),
-                    numbers -> numbers.size() == 1);
             List<CompletableFuture<Void>> confirms = channel.publish(
                     List.of(message(full, run + "-f"), message(roomy, run + "-r")), Duration.ofSeconds(5));
             ExecutionException refused = assertThrows(ExecutionException.class,
                     () -> confirms.get(0).get(10, TimeUnit.SECONDS));
             assertEquals(PublishException.Kind.REFUSED, ((PublishException) refused.getCause()).kind());
-            confirms.get(1).get(10, TimeUnit.SECONDS); // the same call's other message is still confirmed
+            confirms.get(1).get(10, TimeUnit.SECONDS);
             assertTrue(!channel.usable(), "a channel that got a nack takes no new call");
-            await().atMost(Duration.ofSeconds(30)).until(() -> TestBroker.get().channelNumbers(run + "-direct"),
-                    Set::isEmpty);
-            assertTrue(channel.done());
+            assertTrue(!channel.done(), "it stays open until its owner gives it up");
+            channel.closeWhenSettled();
+            await().atMost(Duration.ofSeconds(30)).until(channel::done);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> TestBroker.get().channelNumbers(run + "-direct"), Set::isEmpty);
         }
+        assertEquals(Set.of(run + "-r"), drain(roomy));
+    }
+
+    /**
+     * The pool replaces a retired channel while a publish is still pending on it: the next call goes out on a
+     * fresh channel at once, the pending publish is confirmed (not failed) when the broker gets to it, and then
+     * the old channel closes.
+     */
+    @Test
+    void aRetiredChannelStillAwaitingConfirmsDrainsThenCloses() throws Exception {
+        TestBroker.get().assumePrivate("suspends a queue's process");
+        String slow = run + ".drain";
+        setup.queueDeclare(slow, true, false, false, Map.of("x-queue-type", "quorum"));
+        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 100,
+                Duration.ofSeconds(1));
+        // registers this channel with the queue first, so that later publishes to it are asynchronous
+        assertEquals(null, settle(List.of(message(slow, "d0"))).get("d0").kind());
+        TestBroker.get().suspendQueue(slow, true);
+        CompletableFuture<Void> waiting;
+        try {
+            List<CompletableFuture<Void>> call = publisher.publish(
+                    List.of(message(slow, "d1"), message(full, run + "-f")), Duration.ofSeconds(60));
+            waiting = call.get(0);
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> call.get(1).get(10, TimeUnit.SECONDS));
+            assertEquals(PublishException.Kind.REFUSED, ((PublishException) refused.getCause()).kind());
+            assertEquals(null, settle(List.of(message(roomy, run + "-r"))).get(run + "-r").kind(),
+                    "the next call goes out on a fresh channel while the old one awaits d1");
+            assertTrue(!waiting.isDone(), "d1 still awaits the suspended queue");
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> TestBroker.get().channelNumbers(run), numbers -> numbers.size() == 2);
+        } finally {
+            TestBroker.get().suspendQueue(slow, false);
+        }
+        waiting.get(30, TimeUnit.SECONDS); // confirmed, not failed
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> TestBroker.get().channelNumbers(run), numbers -> numbers.size() == 1);
+        assertEquals(Set.of("d0", "d1"), drain(slow));
+        setup.queueDelete(slow);
         assertEquals(Set.of(run + "-r"), drain(roomy));
     }
 
