@@ -21,7 +21,8 @@ import com.rabbitmq.client.Connection;
  * call's order) and returns one future per message that completes when the broker confirms it, or fails with a
  * {@link PublishException} on a nack, a return (unroutable), a publish that throws, or a closed channel. A
  * channel that broke is replaced by a fresh one before its next use, and so is a channel whose confirms stopped
- * coming (see {@link ConfirmChannel#breakIfStuck}). The number of unconfirmed publishes is bounded.
+ * coming (see {@link ConfirmChannel#breakIfStuck}) and one that got a nack (it closes once what it awaits is
+ * settled). The number of unconfirmed publishes is bounded.
  * <p>
  * {@link #open} owns a connection without automatic recovery and reopens it itself (see
  * {@link PublisherConnection}): while it is down, {@link #publish} refuses at once.
