@@ -112,9 +112,9 @@ public final class ConfirmingPublisher implements AutoCloseable {
 
     /**
      * Breaks the idle channels whose confirms stopped, and the replaced ones still draining, which fails their
-     * pending publishes and so gives their confirm capacity back; an idle one is replaced when next taken. A channel is claimed from the pool before it is
-     * broken, so a call that has just taken it never finds it broken under its hands; a channel in use now is
-     * checked by a later call.
+     * pending publishes and so gives their confirm capacity back; an idle one is replaced when next taken. An
+     * idle channel is claimed from the pool before it is broken, so a call that has just taken it never finds
+     * it broken under its hands; a channel in use now is checked by a later call.
      */
     private void breakStuck() {
         long now = System.nanoTime();
