@@ -44,7 +44,8 @@ import dev.eventline.testsupport.TcpProxy;
  * The exit status is 1 when a row lost or reordered an event, throughput was not back within 120 s of the
  * fault's end, or the gate gave an answer other than 202/429/503 or hung past the request timeout.
  * <p>
- * Options: {@code --only <substring>} runs the rows whose name contains it.
+ * Options: {@code --only <substring>} runs the rows whose name contains it; {@code --stuck-channel-probe} runs
+ * {@link StuckChannelProbe} instead.
  */
 public final class FaultMatrix {
 
@@ -71,6 +72,10 @@ public final class FaultMatrix {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length >= 1 && args[0].equals("--stuck-channel-probe")) {
+            StuckChannelProbe.main(new String[0]);
+            System.exit(0);
+        }
         String only = args.length >= 2 && args[0].equals("--only") ? args[1] : "";
         int status = new FaultMatrix(only).run();
         System.exit(status);
