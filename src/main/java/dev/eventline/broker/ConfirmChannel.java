@@ -13,6 +13,9 @@ import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jboss.logging.Logger;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -45,7 +48,7 @@ public final class ConfirmChannel {
     private volatile boolean retiring;
     /** Given up by its owner ({@link #closeWhenSettled}): never published on again, closes once settled. */
     private volatile boolean handedOff;
-    private final java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean aborted = new AtomicBoolean();
 
     /** @param batch the publish call it went out in, whose confirm deadline it shares */
     private record Pending(String messageId, CompletableFuture<Void> future, Batch batch) {
@@ -209,7 +212,7 @@ public final class ConfirmChannel {
      * left open, unused, until its connection closes, and that is logged.
      */
     private static final class Closer {
-        private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ConfirmChannel.class);
+        private static final Logger LOG = Logger.getLogger(ConfirmChannel.class);
         private static final ThreadPoolExecutor EXECUTOR = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(256), r -> {
                     Thread t = new Thread(r, "eventline-channel-closer");

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,7 +37,7 @@ public final class ConfirmingPublisher implements AutoCloseable {
     private final BlockingQueue<ConfirmChannel> idle;
     private final Semaphore unconfirmed;
     /** Channels replaced in the pool while publishes were still pending on them, until those are settled. */
-    private final java.util.Queue<ConfirmChannel> draining = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Queue<ConfirmChannel> draining = new ConcurrentLinkedQueue<>();
 
     /**
      * A publisher on a connection of its own, without the client's automatic recovery, reopened by the

@@ -1,6 +1,9 @@
 package dev.eventline.fault;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.eventline.config.FunctionDescription;
@@ -27,7 +30,7 @@ public record RetryPolicy(FunctionDescription.Retry retry) {
      * inside another exception is still a refusal.
      */
     public boolean nonRetryable(Throwable failure) {
-        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
             if (t instanceof NonRetryableException) {
                 return true;

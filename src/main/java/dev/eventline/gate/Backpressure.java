@@ -50,7 +50,6 @@ public class Backpressure implements AdmissionControl {
     /** How often the longest-held request of a function looks again: the queue's drain opens room continuously. */
     private static final long HEAD_POLL_NANOS = Duration.ofMillis(2).toNanos();
     private static final int PAUSED_RETRY_SECONDS = 5;
-    static final int MIN_COLD_WINDOW = FunctionLoad.MIN_COLD_WINDOW;
 
     enum Level { OK, SOFT, HARD }
 
@@ -227,7 +226,7 @@ public class Backpressure implements AdmissionControl {
 
     /**
      * Events the fullest partition may hold while what its consumer can take is not known: two windows, and at
-     * least {@link #MIN_COLD_WINDOW} (a window of 1 or 2 would hold every start to a few events); but no more
+     * least {@link FunctionLoad#MIN_COLD_WINDOW} (a window of 1 or 2 would hold every start to a few events); but no more
      * than half the latency target of calls at the time per event its consumers report (they measure it from
      * their first event on). Two windows of a 5 ms handler, 64 events, were 430 ms: a flood's first second went
      * past twice the target before the first drain rate came in. (The call time alone does not bound a fast
@@ -242,7 +241,7 @@ public class Backpressure implements AdmissionControl {
     }
 
     /**
-     * Two windows of the fullest partition's consumer, at least {@link #MIN_COLD_WINDOW}; but a window its
+     * Two windows of the fullest partition's consumer, at least {@link FunctionLoad#MIN_COLD_WINDOW}; but a window its
      * consumer narrowed for a slow handler (to a quarter of the target of calls, see {@code AckWindow}) counts
      * as it is, without that floor: two of them are half the target of calls, where 32 events of a 5 ms
      * handler were 160 ms and let a flood's held requests in together.
@@ -251,7 +250,7 @@ public class Backpressure implements AdmissionControl {
         if (v.window() > 0 && v.window() < fn.prefetch()) {
             return 2L * v.window();
         }
-        return Math.max(MIN_COLD_WINDOW, 2 * fn.prefetch());
+        return Math.max(FunctionLoad.MIN_COLD_WINDOW, 2 * fn.prefetch());
     }
 
     /** @return the function's latency target, seconds */

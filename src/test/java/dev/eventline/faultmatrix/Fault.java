@@ -137,7 +137,7 @@ abstract class Fault {
         private static int follower(Target t, int leaderOfFirst, int n) {
             for (int i = 0; i < n; i++) {
                 int node = i;
-                boolean leadsAny = IntStream.range(0, 4).anyMatch(p -> t.cluster()
+                boolean leadsAny = IntStream.range(0, FaultMatrix.PARTITIONS).anyMatch(p -> t.cluster()
                         .leaderOf(t.queuePrefix() + "bench-" + p).orElse(-1) == node);
                 if (!leadsAny) {
                     return i;

@@ -54,6 +54,8 @@ public final class FaultMatrix {
     /** Longest a request may take: the gate's confirm timeout and longest hold, plus slack. */
     private static final Duration HANG = Duration.ofSeconds(12);
     private static final int PRODUCERS = 4;
+    /** Partitions of the matrix's {@code bench} function. */
+    static final int PARTITIONS = 4;
     private static final int KEYS_EACH = 40;
     /** Events per second offered: about half of what this setup drains on a busy 2-CPU machine. */
     private static final double RATE = 300;
@@ -146,7 +148,7 @@ public final class FaultMatrix {
         Files.writeString(fnDir.resolve("function.yaml"), String.join("\n",
                 "name: bench",
                 "eventTypes: [bench.noop]",
-                "partitions: 4",
+                "partitions: " + PARTITIONS,
                 "concurrency: 4",
                 "timeoutMs: 2000",
                 "retry:",
@@ -190,7 +192,7 @@ public final class FaultMatrix {
         long over = recovered < 0 ? now() : Math.max(recovered, cleared);
         List<String> stuckQueues = new ArrayList<>();
         if (recovered < 0) { // what the partitions looked like while throughput stayed down, before restore()
-            for (int p = 0; p < 4; p++) {
+            for (int p = 0; p < PARTITIONS; p++) {
                 String queue = queuePrefix + "bench-" + p;
                 stuckQueues.add(queue + ": " + cluster.describeQueue(queue));
             }
