@@ -21,6 +21,7 @@ import com.rabbitmq.client.GetResponse;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.Headers;
 import dev.eventline.broker.OutgoingMessage;
 import dev.eventline.broker.PublishException;
 import dev.eventline.config.FunctionDescription;
@@ -182,8 +183,7 @@ public class DeadLetterAdmin {
             });
             headers.put(EventCodec.PARTITION_KEY, original.getHeaders().get(EventCodec.PARTITION_KEY));
         }
-        headers.put(DeadLetters.REPLAYS, DeadLetterEntry.number(
-                original.getHeaders() == null ? null : original.getHeaders().get(DeadLetters.REPLAYS)) + 1);
+        headers.put(DeadLetters.REPLAYS, Headers.count(original, DeadLetters.REPLAYS) + 1L);
         headers.put(EventCodec.ACCEPTED_AT, System.currentTimeMillis());
         headers.remove(TopologySpec.DELAY_LEVEL);
         return original.builder().headers(headers).deliveryMode(2).expiration(null).build();

@@ -72,8 +72,6 @@ public final class EventCodec {
 
     /** @return when the gate accepted the message, or -1 when the header is absent (published around the gate) */
     public static long acceptedAt(AMQP.BasicProperties properties) {
-        Map<String, Object> headers = properties.getHeaders();
-        Object v = headers == null ? null : headers.get(ACCEPTED_AT);
-        return v instanceof Number n ? n.longValue() : -1;
+        return Headers.millis(properties, ACCEPTED_AT);
     }
 }
