@@ -4,26 +4,22 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
 
 import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.broker.FunctionProgress;
-import dev.eventline.broker.ProgressReport;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.Dedup;
 import dev.eventline.metrics.PipelineMetrics;
@@ -43,14 +39,9 @@ import dev.eventline.util.Daemons;
  * consumer. Nothing is recovered in place: when the session is lost, this instance forgets every partition
  * at once and, on its next tick, opens a new session and takes its share again, from free locks, like a
  * newcomer. So after any fault each owned partition has exactly one consumer, the one that holds its lock.
- * A partition is handed back in order: consuming stops, the call in progress finishes, every settled event is
- * acked, the channel closes (the rest of its window returns to the head of the queue, in order), and only then
- * is the lock released. The
- * partition queues keep single active consumer as a second guard.
- * <p>
- * Every tick also checks that each owned partition drains: one whose consumer has held nothing for
- * {@link #stallAfter()} while the queue has events ready (a consumer the broker no longer feeds) is reported
- * as stalled (readiness) and taken anew.
+ * Partitions are taken and handed back in order by {@link OwnedPartitions}, which also takes anew those that
+ * stopped draining; the partition queues keep single active consumer as a second guard. Progress goes out
+ * through {@link ProgressReporter}.
  */
 final class FunctionConsumers {
 
@@ -61,37 +52,23 @@ final class FunctionConsumers {
     private final Broker broker;
     private final Names names;
     private final Membership membership;
+    private final PipelineMetrics metrics;
     private final ExecutorService pool;
     private final HandlerCalls calls;
-    private final Dedup dedup;
-    private final AttemptLog attemptLog = new AttemptLog();
-    private final FunctionInvokers invokers;
-    private final PipelineMetrics metrics;
-    private final ObjectMapper json;
-    private final EventCodec codec;
     private final Duration interval;
     private final FunctionProgress progress = new FunctionProgress();
-    private final TreeMap<Integer, PartitionConsumer> owned = new TreeMap<>();
-    /** One per partition, for good: handling never overlaps across consumers of the same partition. */
-    private final Map<Integer, ReentrantLock> handling = new ConcurrentHashMap<>();
-    /** Partitions seen stalled, until they drain again (readiness). */
-    private final Map<Integer, Stall> stalled = new ConcurrentHashMap<>();
-
-    /** What the stall check saw: the queue, in words, and when (nanoTime). */
-    private record Stall(String queue, String seen, long at) {
-    }
+    private final OwnedPartitions owned;
+    private final ProgressReporter reporter;
     /** Rebalancing waits for calls in progress: a thread of its own, not the shared report scheduler. */
     private final ScheduledExecutorService balancer;
-    /** Sends the partitions' batched acks that no later event carried out (PartitionConsumer.ACK_DELAY). */
+    /** Sends the partitions' batched acks that no later event carried out (PartitionAcks.ACK_DELAY). */
     private final ScheduledExecutorService acks;
+    private final IntSupplier ownedGauge;
     private ConsumerSession session;
-    private volatile ConsumerSession reporting;
     private long sessionLostAt;
     private ScheduledFuture<?> reports;
     private ScheduledFuture<?> balancing;
     private volatile boolean stopping;
-    private volatile int ownedNow;
-    private final java.util.function.IntSupplier ownedGauge = this::ownedCount;
 
     private FunctionConsumers(FunctionDescription fn, String instance, Broker broker, Names names,
             Membership membership, FunctionInvokers invokers, PipelineMetrics metrics, ObjectMapper json,
@@ -101,16 +78,17 @@ final class FunctionConsumers {
         this.broker = broker;
         this.names = names;
         this.membership = membership;
-        this.invokers = invokers;
         this.metrics = metrics;
-        this.json = json;
-        this.codec = codec;
         this.interval = interval;
         this.pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
-        this.dedup = new Dedup(fn.dedup());
+        Dedup dedup = new Dedup(fn.dedup());
         this.calls = new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics);
         this.balancer = Daemons.scheduler("eventline-balance-" + fn.name());
         this.acks = Daemons.scheduler("eventline-acks-" + fn.name());
+        this.owned = new OwnedPartitions(fn, instance, names, new FunctionHandling(invokers, calls, dedup,
+                new AttemptLog(), metrics, json, codec, progress, acks), interval);
+        this.ownedGauge = owned::count;
+        this.reporter = new ProgressReporter(fn, instance, names, json, progress, ownedGauge);
     }
 
     static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,
@@ -126,7 +104,7 @@ final class FunctionConsumers {
             synchronized (started) {
                 started.rebalance(); // alone as far as it knows yet: takes every free partition at once
             }
-            started.reports = scheduler.scheduleAtFixedRate(() -> started.report(false), 0, every.toMillis(),
+            started.reports = scheduler.scheduleAtFixedRate(started.reporter::report, 0, every.toMillis(),
                     TimeUnit.MILLISECONDS);
             started.balancing = started.balancer.scheduleWithFixedDelay(started::rebalanceSafely, every.toMillis(),
                     every.toMillis(), TimeUnit.MILLISECONDS);
@@ -141,24 +119,21 @@ final class FunctionConsumers {
 
     /** Whether this instance is connected (false from a lost connection until the next session is open). */
     boolean isOpen() {
-        ConsumerSession s = reporting;
-        return s != null && s.isOpen();
+        return reporter.connected();
     }
 
     /** Lock-free: progress reports must not wait behind a hand-over that waits for a slow call. */
     int ownedCount() {
-        return ownedNow;
+        return owned.count();
     }
 
-    synchronized List<Integer> ownedPartitions() {
-        return List.copyOf(owned.keySet());
+    List<Integer> ownedPartitions() {
+        return owned.partitions();
     }
 
     /** @return partition queue → what was seen, for partitions that hold events and do not drain */
     Map<String, String> stalled() {
-        Map<String, String> all = new TreeMap<>();
-        stalled.values().forEach(st -> all.put(st.queue(), st.seen()));
-        return all;
+        return owned.stalled();
     }
 
     FunctionDescription description() {
@@ -187,27 +162,20 @@ final class FunctionConsumers {
                 return;
             }
         }
-        for (Integer p : List.copyOf(owned.keySet())) {
-            PartitionConsumer c = owned.get(p);
-            if (c.cancelledByBroker() || !c.getChannel().isOpen()) {
-                LOG.warnf("function %s instance %s: the consumer of partition %d is gone; taking it anew", fn.name(),
-                        instance, p);
-                handBack(p, true);
-            }
-        }
-        checkDraining();
+        owned.dropGone(session);
+        owned.checkDraining(session);
         List<String> members = membership.members(fn.name(), instance);
         int n = members.size();
         int rank = members.indexOf(instance);
         int p = fn.partitions();
         int share = p / n + (rank < p % n ? 1 : 0);
-        while (owned.size() > share) {
-            handBack(owned.lastKey(), true);
+        while (owned.count() > share) {
+            owned.handBack(session, owned.last());
         }
-        for (int k = 0; k < p && owned.size() < share; k++) {
+        for (int k = 0; k < p && owned.count() < share; k++) {
             int partition = (rank * p / n + k) % p; // start where this rank's share would lie: fewer collisions
-            if (!owned.containsKey(partition)) {
-                take(partition);
+            if (!owned.owns(partition)) {
+                owned.take(session, partition);
             }
         }
     }
@@ -231,7 +199,7 @@ final class FunctionConsumers {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sessionLostAt));
             sessionLostAt = 0;
         }
-        reporting = session;
+        reporter.on(session);
         return true;
     }
 
@@ -241,7 +209,7 @@ final class FunctionConsumers {
             if (!stopping) {
                 balancer.execute(this::rebalanceSafely);
             }
-        } catch (java.util.concurrent.RejectedExecutionException stoppedMeanwhile) {
+        } catch (RejectedExecutionException stoppedMeanwhile) {
             // stopping: nothing to rebuild
         }
     }
@@ -252,141 +220,16 @@ final class FunctionConsumers {
      * them) and forget the partitions.
      */
     private void forget(String why) {
-        LOG.warnf("function %s instance %s: %s; dropping %d partitions, taking them anew once connected",
-                fn.name(), instance, why, owned.size());
         sessionLostAt = System.nanoTime();
-        owned.values().forEach(c -> c.stop(Duration.ZERO));
-        if (!owned.isEmpty()) {
+        int forgotten = owned.forget();
+        LOG.warnf("function %s instance %s: %s; dropped %d partitions, taking them anew once connected",
+                fn.name(), instance, why, forgotten);
+        if (forgotten > 0) {
             metrics.handover(fn.name(), "lost");
         }
-        owned.clear();
-        ownedNow = 0;
-        stalled.clear();
         session.abort();
         session = null;
-        reporting = null;
-    }
-
-    /** Takes the partition if its lock is free: lock first, then consume. */
-    private void take(int partition) throws IOException {
-        if (!session.lock(partition)) {
-            return;
-        }
-        String queue = names.partition(fn.name(), partition);
-        Channel channel = null;
-        PartitionConsumer consumer;
-        try {
-            channel = session.consumerChannel();
-            channel.basicQos(fn.prefetch());
-            consumer = new PartitionConsumer(channel, handling.computeIfAbsent(partition, k -> new ReentrantLock()),
-                    fn, queue, invokers, session.deadLetters(), calls, dedup, attemptLog, metrics, json, codec,
-                    progress, acks);
-            channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
-        } catch (IOException | RuntimeException e) {
-            if (channel != null) {
-                Broker.closeQuietly(channel);
-            }
-            session.unlock(partition);
-            throw e;
-        }
-        owned.put(partition, consumer);
-        ownedNow = owned.size();
-        metrics.handover(fn.name(), "taken");
-        LOG.infof("function %s instance %s: took partition %s (owns %d of %d)", fn.name(), instance, queue,
-                owned.size(), fn.partitions());
-    }
-
-    /**
-     * Hands the partition back in order: stop handling, let the call in progress finish and ack, close the
-     * channel (anything prefetched returns to the head of the queue), then release the lock. No basic.cancel
-     * first: with single active consumer a cancel would let a waiting consumer start while our call runs.
-     */
-    private void handBack(int partition, boolean releaseLock) {
-        PartitionConsumer consumer = owned.remove(partition);
-        if (consumer == null) {
-            return;
-        }
-        ownedNow = owned.size();
-        consumer.stop(handOverWait());
-        Broker.closeQuietly(consumer.getChannel());
-        if (releaseLock) {
-            session.unlock(partition);
-        }
-        metrics.handover(fn.name(), "handed-back");
-        LOG.infof("function %s instance %s: handed partition %s back (owns %d of %d)", fn.name(), instance,
-                names.partition(fn.name(), partition), owned.size(), fn.partitions());
-    }
-
-    /**
-     * A partition whose consumer holds nothing while its queue has events ready is not being fed: it is
-     * reported (readiness) and taken anew, so no fault can leave it orphaned for longer than one check. The
-     * report stays until the partition's consumer gets an event again or its queue is empty.
-     */
-    private void checkDraining() {
-        stalled.keySet().removeIf(p -> !owned.containsKey(p));
-        Duration limit = stallAfter();
-        for (Integer p : List.copyOf(owned.keySet())) {
-            PartitionConsumer c = owned.get(p);
-            String queue = names.partition(fn.name(), p);
-            Stall stall = stalled.get(p);
-            if (stall != null && c.deliveredSince(stall.at())) {
-                LOG.infof("function %s instance %s: partition %s drains again", fn.name(), instance, queue);
-                stalled.remove(p);
-            }
-            Duration idle = c.idle();
-            if (idle.compareTo(limit) < 0) {
-                continue;
-            }
-            AMQP.Queue.DeclareOk state = session.inspect(queue);
-            if (state == null || state.getMessageCount() == 0) {
-                stalled.remove(p);
-                continue;
-            }
-            String seen = "holds " + state.getMessageCount() + " events, nothing delivered for " + idle.toSeconds()
-                    + " s";
-            stalled.put(p, new Stall(queue, seen, System.nanoTime()));
-            metrics.handover(fn.name(), "stalled");
-            LOG.warnf("function %s instance %s: partition %s %s; taking it anew", fn.name(), instance, queue, seen);
-            handBack(p, true);
-            try {
-                take(p);
-            } catch (IOException | RuntimeException e) {
-                LOG.debugf("function %s: retaking %s failed: %s", fn.name(), queue, Broker.reason(e));
-            }
-        }
-    }
-
-    /** How long a consumer may hold nothing while its queue has events before it counts as stalled. */
-    private Duration stallAfter() {
-        return Duration.ofSeconds(10).plus(interval.multipliedBy(4));
-    }
-
-    /** A call in progress ends within its timeout (then it is abandoned); retries stop at once when stopping. */
-    private Duration handOverWait() {
-        return fn.timeout().plusSeconds(5);
-    }
-
-    /**
-     * Publishes this instance's progress for the function to the status exchange (not persistent, not
-     * confirmed: a lost report is replaced by the next one). Gates derive drain rates and lag from these
-     * reports, and instances of the function learn from them who runs it. Without a session nothing is sent,
-     * so the others stop counting this instance and take its partitions, which its lost session released.
-     */
-    private void report(boolean leaving) {
-        ConsumerSession s = reporting;
-        if ((stopping && !leaving) || s == null) {
-            return; // a late regular report must not follow the 'leaving' one
-        }
-        try {
-            AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder().contentType("application/json")
-                    .deliveryMode(1).expiration("5000").build();
-            byte[] body = json.writeValueAsBytes(new ProgressReport(fn.name(), instance, progress.completedTotal(),
-                    progress.oldestInHand(), System.currentTimeMillis(), ownedCount(), leaving, progress.window(),
-                    progress.callMicros()));
-            s.report(names.statusExchange(), properties, body);
-        } catch (IOException | RuntimeException e) {
-            LOG.debugf("function %s: progress report not sent: %s", fn.name(), e);
-        }
+        reporter.on(null);
     }
 
     /**
@@ -397,17 +240,13 @@ final class FunctionConsumers {
         stopping = true;
         endSchedules();
         synchronized (this) {
-            long deadline = System.nanoTime() + wait.toNanos();
-            for (PartitionConsumer consumer : owned.values()) {
-                consumer.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-            }
-            owned.clear();
-            ownedNow = 0;
+            owned.stopAll(System.nanoTime() + wait.toNanos());
             if (session != null) {
-                report(true);
+                reporter.leaving();
                 session.close(); // releases every lock held
                 session = null;
             }
+            reporter.on(null);
         }
         pool.shutdownNow();
         calls.shutdown();
@@ -422,7 +261,8 @@ final class FunctionConsumers {
         stopping = true;
         endSchedules();
         synchronized (this) {
-            owned.values().forEach(c -> c.crash(Duration.ofSeconds(30)));
+            owned.crashAll(Duration.ofSeconds(30));
+            reporter.on(null);
             if (session != null) {
                 session.abort();
                 session = null;

@@ -33,11 +33,13 @@ final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
             "dataschema", "datacontenttype", "data", "data_base64");
 
     private final RequestContextImpl context = new RequestContextImpl();
+    private final FunctionInvoker invoker;
     private final Object input;
     private Uni<?> output;
 
     /** @throws IllegalArgumentException when the data does not fit the method's input type (never retried) */
     FunqyCall(FunctionInvoker invoker, ObjectNode event, ObjectMapper json) {
+        this.invoker = invoker;
         this.input = invoker.hasInput() ? input(invoker, event, json) : null;
         context.setContextData(CloudEvent.class, cloudEvent(event));
     }
@@ -46,7 +48,7 @@ final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
      * @return normally when the method returned
      * @throws Throwable what the method threw
      */
-    void run(FunctionInvoker invoker, Duration timeout) throws Throwable {
+    void run(Duration timeout) throws Throwable {
         try {
             invoker.invoke(this, this);
             output.await().atMost(timeout);

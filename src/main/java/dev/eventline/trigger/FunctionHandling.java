@@ -1,0 +1,20 @@
+package dev.eventline.trigger;
+
+import java.util.concurrent.ScheduledExecutorService;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.FunctionProgress;
+import dev.eventline.fault.Dedup;
+import dev.eventline.metrics.PipelineMetrics;
+
+/**
+ * What the consumers of one function's partitions work with in this instance, shared by all of them: the
+ * handler methods and their calls, what was done and tried, the metrics and progress, and the thread that
+ * sends batched acks no later event carried out ({@link PartitionAcks#ACK_DELAY}).
+ */
+record FunctionHandling(FunctionInvokers invokers, HandlerCalls calls, Dedup dedup, AttemptLog attemptLog,
+        PipelineMetrics metrics, ObjectMapper json, EventCodec codec, FunctionProgress progress,
+        ScheduledExecutorService flusher) {
+}
