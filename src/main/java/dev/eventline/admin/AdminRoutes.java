@@ -22,7 +22,8 @@ import dev.eventline.broker.Broker;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
-import io.vertx.core.buffer.Buffer;
+import dev.eventline.http.HttpAnswer;
+import dev.eventline.http.HttpError;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -104,14 +105,14 @@ public class AdminRoutes {
                 : new byte[0];
         if (!MessageDigest.isEqual(given, token)) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"eventline-admin\"");
-            send(ctx, 401, error("unauthorized", header == null ? "missing Authorization: Bearer <token>"
+            HttpAnswer.refuse(ctx, new HttpError(401, "unauthorized", header == null ? "missing Authorization: Bearer <token>"
                     : "the admin token does not match"));
             return;
         }
         ctx.next();
     }
 
-    /** One admin request for one function: its answer, or a {@link BadRequest}. */
+    /** One admin request for one function: its answer, or an {@link HttpError} (see {@link #badRequest}). */
     private interface Action {
         ObjectNode answer(FunctionDescription fn) throws Exception;
     }
@@ -123,14 +124,12 @@ public class AdminRoutes {
             return;
         }
         try {
-            send(ctx, 200, action.answer(fn.get()));
-        } catch (BadRequest e) {
-            send(ctx, 400, error("invalid-request", e.getMessage()));
-        } catch (Conflict e) {
-            send(ctx, 409, error("conflict", e.getMessage()));
+            HttpAnswer.send(ctx, 200, action.answer(fn.get()));
+        } catch (HttpError e) {
+            HttpAnswer.refuse(ctx, e);
         } catch (Exception e) {
             LOG.warnf("admin request failed: %s", Broker.reason(e));
-            send(ctx, 503, error("unavailable", "the broker could not be used: " + Broker.reason(e)));
+            HttpAnswer.refuse(ctx, new HttpError(503, "unavailable", "the broker could not be used: " + Broker.reason(e)));
         }
     }
 
@@ -155,7 +154,7 @@ public class AdminRoutes {
             JsonNode request = body(ctx);
             Selection selection = selection(request);
             if (partitions.paused(fn)) {
-                throw new Conflict("intake of " + fn.name() + " is paused (the partition count may be changing): "
+                throw conflict("intake of " + fn.name() + " is paused (the partition count may be changing): "
                         + "replay after resuming");
             }
             int rate = bounded(request, "ratePerSecond", config.admin().replayRate(), 1, config.admin().replayRate());
@@ -169,7 +168,7 @@ public class AdminRoutes {
             JsonNode request = body(ctx);
             Selection selection = selection(request);
             if (!fn.name().equals(request.path("confirm").asText(null))) {
-                throw new BadRequest("purging deletes events for good: add \"confirm\": \"" + fn.name()
+                throw badRequest("purging deletes events for good: add \"confirm\": \"" + fn.name()
                         + "\" to the request");
             }
             int max = bounded(request, "max", config.admin().maxBatch(), 1, config.admin().maxBatch());
@@ -181,7 +180,7 @@ public class AdminRoutes {
         serve(ctx, fn -> {
             JsonNode request = body(ctx);
             if (!request.path("paused").isBoolean()) {
-                throw new BadRequest("expected {\"paused\": true} or {\"paused\": false}");
+                throw badRequest("expected {\"paused\": true} or {\"paused\": false}");
             }
             partitions.pause(fn, request.get("paused").asBoolean());
             return json.createObjectNode().put("function", fn.name()).put("paused", request.get("paused").asBoolean());
@@ -204,12 +203,12 @@ public class AdminRoutes {
         serve(ctx, fn -> {
             JsonNode request = body(ctx);
             if (!fn.name().equals(request.path("confirm").asText(null))) {
-                throw new BadRequest("repartitioning replaces the partition queues: add \"confirm\": \"" + fn.name()
+                throw badRequest("repartitioning replaces the partition queues: add \"confirm\": \"" + fn.name()
                         + "\" to the request");
             }
             int count = bounded(request, "partitions", -1, 1, dev.eventline.config.DescriptionParser.MAX_PARTITIONS);
             if (count < 0) {
-                throw new BadRequest("'partitions' is required");
+                throw badRequest("'partitions' is required");
             }
             try {
                 List<String> differences = partitions.repartition(fn, count);
@@ -217,7 +216,7 @@ public class AdminRoutes {
                 body.set("differences", json.valueToTree(differences));
                 return body;
             } catch (IllegalStateException e) {
-                throw new Conflict(e.getMessage());
+                throw conflict(e.getMessage());
             }
         });
     }
@@ -233,7 +232,7 @@ public class AdminRoutes {
         String name = ctx.pathParam("fn");
         Optional<FunctionDescription> fn = catalog.byName(name);
         if (fn.isEmpty()) {
-            send(ctx, 404, error("unknown-function", "no function '" + name + "'; known: "
+            HttpAnswer.refuse(ctx, new HttpError(404, "unknown-function", "no function '" + name + "'; known: "
                     + catalog.all().stream().map(FunctionDescription::name).toList()));
         }
         return fn;
@@ -243,11 +242,11 @@ public class AdminRoutes {
         try {
             JsonNode node = ctx.body().buffer() == null ? null : json.readTree(ctx.body().buffer().getBytes());
             if (node == null || !node.isObject()) {
-                throw new BadRequest("expected a JSON object with a selection: ids, type, key, error or all");
+                throw badRequest("expected a JSON object with a selection: ids, type, key, error or all");
             }
             return node;
         } catch (java.io.IOException e) {
-            throw new BadRequest("the body is not JSON: " + e.getMessage());
+            throw badRequest("the body is not JSON: " + e.getMessage());
         }
     }
 
@@ -255,14 +254,14 @@ public class AdminRoutes {
         Set<String> ids = new LinkedHashSet<>();
         if (request.has("ids")) {
             if (!request.get("ids").isArray()) {
-                throw new BadRequest("'ids' must be a list of event ids");
+                throw badRequest("'ids' must be a list of event ids");
             }
             request.get("ids").forEach(id -> ids.add(id.asText()));
         }
         Selection s = new Selection(Set.copyOf(ids), text(request, "type"), text(request, "key"),
                 text(request, "error"), request.path("all").asBoolean(false));
         if (s.isEmpty()) {
-            throw new BadRequest("say which events: \"ids\", \"type\", \"key\", \"error\", or \"all\": true");
+            throw badRequest("say which events: \"ids\", \"type\", \"key\", \"error\", or \"all\": true");
         }
         return s;
     }
@@ -278,7 +277,7 @@ public class AdminRoutes {
             return fallback;
         }
         if (!v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-            throw new BadRequest("'" + field + "' must be a whole number in " + min + ".." + max);
+            throw badRequest("'" + field + "' must be a whole number in " + min + ".." + max);
         }
         return v.asInt();
     }
@@ -297,39 +296,20 @@ public class AdminRoutes {
             }
             return n;
         } catch (NumberFormatException e) {
-            throw new BadRequest("'" + name + "' must be a whole number in " + min + ".." + max);
+            throw badRequest("'" + name + "' must be a whole number in " + min + ".." + max);
         }
     }
 
-    private ObjectNode error(String code, String message) {
-        return json.createObjectNode().put("error", code).put("message", message);
+    private static HttpError badRequest(String message) {
+        return new HttpError(400, "invalid-request", message);
     }
 
-    private static void send(RoutingContext ctx, int status, ObjectNode body) {
-        if (!ctx.response().ended()) {
-            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                    .end(Buffer.buffer(body.toString()));
-        }
+    private static HttpError conflict(String message) {
+        return new HttpError(409, "conflict", message);
     }
 
     @PreDestroy
     void close() {
         admin.close();
-    }
-
-    private static final class Conflict extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Conflict(String message) {
-            super(message);
-        }
-    }
-
-    private static final class BadRequest extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        BadRequest(String message) {
-            super(message);
-        }
     }
 }

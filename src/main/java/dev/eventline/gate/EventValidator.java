@@ -4,12 +4,14 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.broker.EventCodec;
+import dev.eventline.cloudevents.PartitionKey;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.http.AttributeBounds;
@@ -103,13 +105,12 @@ final class EventValidator {
 
     /** The routing key: bounded as an AMQP short string, and named by the attribute it came from. */
     private static String partitionKey(ObjectNode event, Integer index) {
-        for (String attribute : new String[] { "partitionkey", "subject" }) {
-            JsonNode v = event.get(attribute);
-            if (v != null && !v.asText().isEmpty()) {
-                AttributeBounds.check(attribute, v.asText(), AttributeBounds.SHORT_STRING_BYTES,
-                        "the AMQP routing key (the partition key)", index);
-                return v.asText();
-            }
+        Optional<String> attribute = PartitionKey.attribute(event);
+        if (attribute.isPresent()) {
+            String key = event.get(attribute.get()).asText();
+            AttributeBounds.check(attribute.get(), key, AttributeBounds.SHORT_STRING_BYTES,
+                    "the AMQP routing key (the partition key)", index);
+            return key;
         }
         throw HttpError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
                 + "(events with the same key are processed in order)", index, "partitionkey");

@@ -194,7 +194,7 @@ public class Gate {
 
     private Reply unavailable(String message, ArrayNode failed) {
         metrics.gateRequest("unavailable");
-        ObjectNode body = new HttpError(503, "unavailable", message, null, null).body();
+        ObjectNode body = new HttpError(503, "unavailable", message).body();
         if (failed != null) {
             body.set("failed", failed);
         }

@@ -1,7 +1,6 @@
 package dev.eventline.gate;
 
 import java.time.Duration;
-import java.util.function.BiConsumer;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

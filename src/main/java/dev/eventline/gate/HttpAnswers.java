@@ -2,14 +2,14 @@ package dev.eventline.gate;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
+import dev.eventline.http.HttpAnswer;
+
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Writes the JSON answers of the gate's routes. An answer given before the request's body was read (a refusal at
+ * Writes the JSON answers of the gate's routes (through {@link HttpAnswer}, as every route). An answer given before the request's body was read (a refusal at
  * the door) ends an HTTP/1.x connection with a {@link LingeringClose}: the rest of the body is never kept.
  * (HTTP/2 flow control stops a stream's sender by itself when nobody reads.)
  */
@@ -37,7 +37,6 @@ final class HttpAnswers {
         } else if (!request.isEnded()) {
             request.resume(); // only the end of an empty body is pending: let the connection go on
         }
-        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end(Buffer.buffer(body.toString()));
+        HttpAnswer.send(ctx, status, body);
     }
 }

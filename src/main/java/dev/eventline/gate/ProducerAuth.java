@@ -70,7 +70,7 @@ public final class ProducerAuth {
             return ANONYMOUS;
         }
         throw new HttpError(401, "unauthorized", authorization == null
-                ? "missing Authorization: Bearer <producer key>" : "unknown producer key", null, null);
+                ? "missing Authorization: Bearer <producer key>" : "unknown producer key");
     }
 
     /** @throws HttpError 403 when the producer may not send this type */

@@ -64,10 +64,10 @@ public class QueueModeScreen {
         } else if (gate) {
             ctx.response().putHeader(HttpHeaders.ALLOW, "POST");
             HttpAnswers.send(ctx, 405, new HttpError(405, "method-not-allowed", "the gate takes events with POST "
-                    + "/events", null, null).body());
+                    + "/events").body());
         } else if (cloudEvent(ctx.request())) {
             HttpAnswers.send(ctx, 404, new HttpError(404, "http-trigger-off", "this instance runs the queue trigger "
-                    + "(eventline.trigger.mode=queue): producers post events to the gate, POST /events", null, null)
+                    + "(eventline.trigger.mode=queue): producers post events to the gate, POST /events")
                     .body());
         } else {
             HttpAnswers.send(ctx, 404, new HttpError(404, "not-found", "nothing is served at this path: producers "

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * A request an HTTP door (the gate, the HTTP trigger, its dead-letter sink) refuses, with the HTTP status and
- * a JSON body that names the problem: {@code {"error": code, "message": text, "index": n, "field": name}}
- * ({@code index}: position in a batch).
+ * A request an HTTP route (the gate, the HTTP trigger, its dead-letter sink, admin) refuses, with the HTTP status
+ * and a JSON body that names the problem: {@code {"error": code, "message": text, "index": n, "field": name}}
+ * ({@code index}: position in a batch), the one error shape of every route ({@link HttpAnswer} writes it).
  */
 public final class HttpError extends RuntimeException {
 
@@ -15,6 +15,10 @@ public final class HttpError extends RuntimeException {
     private final Integer index;
     private final String field;
     private final Integer retryAfterSeconds;
+
+    public HttpError(int status, String code, String message) {
+        this(status, code, message, null, null, null);
+    }
 
     public HttpError(int status, String code, String message, Integer index, String field) {
         this(status, code, message, index, field, null);

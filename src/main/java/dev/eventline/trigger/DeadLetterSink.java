@@ -29,6 +29,7 @@ import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
 import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpAnswer;
 import dev.eventline.http.HttpError;
 import dev.eventline.metrics.PipelineMetrics;
 import dev.eventline.topology.Names;
@@ -69,23 +70,6 @@ class DeadLetterSink {
     @Inject
     PipelineMetrics metrics;
 
-    /** What the sink refuses before publishing, with its status and error code. */
-    private static final class Refused extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final int status;
-        final String code;
-
-        Refused(int status, String code, String message) {
-            super(message, null, false, false);
-            this.status = status;
-            this.code = code;
-        }
-
-        Refused(String message) {
-            this(400, "invalid-event", message);
-        }
-    }
-
     /** @param served the service's functions by event type */
     void handle(RoutingContext ctx, Map<String, FunctionDescription> served) {
         ObjectNode event;
@@ -95,8 +79,8 @@ class DeadLetterSink {
             event = read(ctx);
             fn = owner(event, served);
             headers = history(event, fn);
-        } catch (Refused e) {
-            Replies.send(ctx, e.status, e.code, e.getMessage());
+        } catch (HttpError e) {
+            HttpAnswer.refuse(ctx, e);
             return;
         }
         publish(ctx, fn, event, headers);
@@ -105,22 +89,22 @@ class DeadLetterSink {
     private ObjectNode read(RoutingContext ctx) {
         String contentType = ctx.request().getHeader("Content-Type");
         if (EventReader.BATCH.equals(EventReader.mediaType(contentType))) {
-            throw new Refused(400, "batch-not-supported", "a dead-letter sink takes one CloudEvent per request");
+            throw new HttpError(400, "batch-not-supported", "a dead-letter sink takes one CloudEvent per request");
         }
         byte[] body = HttpTrigger.bytes(ctx);
         if (body.length > config.gate().maxEventBytes()) {
-            throw new Refused(413, "event-too-large", "the dead letter is " + body.length + " bytes; the limit is "
+            throw new HttpError(413, "event-too-large", "the dead letter is " + body.length + " bytes; the limit is "
                     + config.gate().maxEventBytes() + " (eventline.gate.max-event-bytes)");
         }
         try {
             ObjectNode event = new EventReader(json).read(contentType, ctx.request().headers(), body).get(0);
             String problem = EventAttributes.problem(event);
             if (problem != null) {
-                throw new Refused(problem + "; the dead letter was not stored");
+                throw HttpError.invalid(problem + "; the dead letter was not stored", null, null);
             }
             return event;
         } catch (HttpError e) {
-            throw new Refused(e.getMessage());
+            throw HttpError.invalid(e.getMessage(), null, null);
         }
     }
 
@@ -132,8 +116,8 @@ class DeadLetterSink {
         }
         String id = FunqyCall.text(event, "id");
         if (fn == null || id == null || id.isEmpty()) {
-            throw new Refused("a dead letter needs an id and a type this service handles: "
-                    + served.keySet().stream().sorted().toList());
+            throw HttpError.invalid("a dead letter needs an id and a type this service handles: "
+                    + served.keySet().stream().sorted().toList(), null, null);
         }
         return fn;
     }
@@ -144,11 +128,11 @@ class DeadLetterSink {
         String destination = FunqyCall.text(event, "knativeerrordest");
         String data = FunqyCall.text(event, "knativeerrordata");
         if (code != null && !STATUS.matcher(code).matches()) {
-            throw new Refused("extension knativeerrorcode must be an HTTP status code (100-599)");
+            throw HttpError.invalid("extension knativeerrorcode must be an HTTP status code (100-599)", null, null);
         }
         if (destination != null && (destination.length() > MAX_DESTINATION || destination.chars().anyMatch(c -> c < 0x20))) {
-            throw new Refused("extension knativeerrordest must be a URL of at most " + MAX_DESTINATION
-                    + " characters");
+            throw HttpError.invalid("extension knativeerrordest must be a URL of at most " + MAX_DESTINATION
+                    + " characters", null, null);
         }
         KNATIVE_ERROR.forEach(event::remove);
         Map<String, Object> headers = new HashMap<>();
@@ -198,7 +182,7 @@ class DeadLetterSink {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             if (cause == null) {
                 metrics.processed(fn.name(), "dead-lettered");
-                Replies.send(ctx, 202, "dead-lettered", "stored in " + names.deadLetterQueue(fn.name()));
+                HttpAnswer.done(ctx, 202, "dead-lettered", "stored in " + names.deadLetterQueue(fn.name()));
             } else {
                 notStored(ctx, fn, cause instanceof TimeoutException ? new TimeoutException("no confirm from the broker "
                         + "within " + timeout + " ms (eventline.trigger.confirm-timeout)") : cause);
@@ -209,7 +193,8 @@ class DeadLetterSink {
     private void notStored(RoutingContext ctx, FunctionDescription fn, Throwable error) {
         String why = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
         LOG.warnf("%s: a dead letter was not stored: %s", fn.name(), why);
-        Replies.send(ctx, 503, "not-stored", "the broker did not take the dead letter (" + why + "); try again later. "
-                + "The dead-letter queue " + names.deadLetterQueue(fn.name()) + " may be full");
+        HttpAnswer.refuse(ctx, new HttpError(503, "not-stored", "the broker did not take the dead letter (" + why
+                + "); try again later. The dead-letter queue " + names.deadLetterQueue(fn.name()) + " may be full", null,
+                null));
     }
 }

@@ -17,6 +17,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.cloudevents.PartitionKey;
 import dev.eventline.config.EventlineConfig.TriggerSettings.Mode;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionCatalog;
@@ -24,6 +25,7 @@ import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.Dedup;
 import dev.eventline.fault.RetryPolicy;
 import dev.eventline.http.EventReader;
+import dev.eventline.http.HttpAnswer;
 import dev.eventline.http.HttpError;
 import dev.eventline.metrics.PipelineMetrics;
 import io.vertx.core.buffer.Buffer;
@@ -264,13 +266,7 @@ public class HttpTrigger {
 
     /** @return the event's partition key: {@code partitionkey}, else {@code subject}, else empty */
     static String partitionKey(ObjectNode event) {
-        for (String attribute : new String[] { "partitionkey", "subject" }) {
-            String v = FunqyCall.text(event, attribute);
-            if (v != null && !v.isEmpty()) {
-                return v;
-            }
-        }
-        return "";
+        return PartitionKey.of(event).orElse("");
     }
 
     static byte[] bytes(RoutingContext ctx) {
@@ -283,6 +279,10 @@ public class HttpTrigger {
     }
 
     private static void reply(RoutingContext ctx, int status, String code, String message) {
-        Replies.send(ctx, status, code, message);
+        if (status < 400) {
+            HttpAnswer.done(ctx, status, code, message);
+        } else {
+            HttpAnswer.refuse(ctx, new HttpError(status, code, message));
+        }
     }
 }

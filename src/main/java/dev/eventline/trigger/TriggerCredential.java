@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 import dev.eventline.config.EventlineConfig;
+import dev.eventline.http.HttpAnswer;
+import dev.eventline.http.HttpError;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -89,8 +91,8 @@ final class TriggerCredential implements Handler<RoutingContext> {
         LOG.debugf("HTTP trigger: 401 for %s %s from %s", ctx.request().method(), ctx.normalizedPath(),
                 ctx.request().remoteAddress());
         ctx.response().putHeader("WWW-Authenticate", REALM).putHeader("Connection", "close");
-        Replies.send(ctx, 401, "unauthorized", "the HTTP trigger requires its token: Authorization: Basic with the "
-                + "token as password, or Authorization: Bearer <token> (eventline.trigger.token)");
+        HttpAnswer.refuse(ctx, new HttpError(401, "unauthorized", "the HTTP trigger requires its token: Authorization: "
+                + "Basic with the token as password, or Authorization: Bearer <token> (eventline.trigger.token)"));
     }
 
     /** @return whether the trigger or Funqy would serve this path, so that it needs the token */

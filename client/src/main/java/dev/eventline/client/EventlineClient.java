@@ -12,6 +12,8 @@ import java.util.function.BiConsumer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.cloudevents.PartitionKey;
+
 /**
  * A producer for the gate ({@code POST /events}) that never loses an event: each event it takes leaves it
  * either <b>delivered</b> (the gate answered {@code 202}, or a {@code 503} that did not list it as failed)
