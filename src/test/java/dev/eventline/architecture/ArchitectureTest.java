@@ -15,7 +15,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
  * <p>
  * Floors, lowest first; a floor uses only floors below it:
  * <ol>
- * <li>{@code config}, {@code util}: descriptions, settings, small helpers;</li>
+ * <li>{@code config}, {@code util}, {@code cloudevents}: descriptions, settings, small helpers, the CloudEvents
+ * rules the producer client shares (its sources, compiled in);</li>
  * <li>{@code broker}: connections, confirms, the message format;</li>
  * <li>{@code topology}: names and the declared topology;</li>
  * <li>{@code fault}, {@code metrics}, {@code http}: retry and dead-letter rules, what the pipeline measures
@@ -24,7 +25,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
  * <li>{@code app}: start-up and wiring.</li>
  * </ol>
  * The functions ({@code functions.*}) are plain Java for the triggers to call: they use {@code fault}'s
- * {@code NonRetryableException} at most, and nothing uses them by name.
+ * {@code NonRetryableException} at most, and nothing uses them by name. The benchmark's functions are not
+ * product: {@code src/bench/java}, built into the application only by {@code -Pbench} and {@code -Pfaults}.
  */
 class ArchitectureTest {
 
@@ -40,7 +42,7 @@ class ArchitectureTest {
     @Test
     void floorsUseOnlyTheFloorsBelowThem() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("foundation").definedBy("dev.eventline.config..", "dev.eventline.util..")
+                .layer("foundation").definedBy("dev.eventline.config..", "dev.eventline.util..", "dev.eventline.cloudevents..")
                 .layer("broker").definedBy("dev.eventline.broker..")
                 .layer("topology").definedBy("dev.eventline.topology..")
                 .layer("services").definedBy("dev.eventline.fault..", "dev.eventline.metrics..", "dev.eventline.http..")
@@ -74,5 +76,11 @@ class ArchitectureTest {
                         "dev.eventline.http..", "dev.eventline.gate..", "dev.eventline.trigger..", "dev.eventline.admin..",
                         "dev.eventline.app..", "dev.eventline.config..", "dev.eventline.util..")
                 .check(product);
+    }
+
+    @Test
+    void theProductShipsNoBenchmarkCode() {
+        // the benchmark's functions live in src/bench/java, built in only by -Pbench and -Pfaults
+        noClasses().should().resideInAPackage("dev.eventline.functions.bench..").check(product);
     }
 }

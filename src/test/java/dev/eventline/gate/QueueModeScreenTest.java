@@ -84,10 +84,9 @@ class QueueModeScreenTest {
         given().get("/q/metrics").then().statusCode(200);
         given().contentType(EventReader.STRUCTURED).body("{}").post("/events").then().statusCode(401);
         given().get("/events").then().statusCode(405).header("Allow", "POST");
-        assertEquals(Map.of("orderReport", 200, "notificationReport", 200, "benchReport", 200),
+        assertEquals(Map.of("orderReport", 200, "notificationReport", 200),
                 Map.of("orderReport", given().get("/orderReport").statusCode(),
-                        "notificationReport", given().get("/notificationReport").statusCode(),
-                        "benchReport", given().get("/benchReport").statusCode()));
+                        "notificationReport", given().get("/notificationReport").statusCode()));
     }
 
     /** The screen's own answer: 404 and one of its two error codes, so no route behind it answered. */
