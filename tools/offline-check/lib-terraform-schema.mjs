@@ -1,4 +1,4 @@
-// The cyrilgdn/rabbitmq provider's resources and arguments, as /work/shared/reference/terraform-rabbitmq-provider.md
+// The cyrilgdn/rabbitmq provider's resources and arguments, as ../shared/reference/terraform-rabbitmq-provider.md (beside this repository)
 // lists them (read from the provider's source at v1.10.1). The module may use nothing else.
 //
 // An argument: { required, type, sensitive, oneOf, env }. Types: string, bool, number, int, list(string),
