@@ -11,10 +11,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.broker.EventCodec;
+import dev.eventline.cloudevents.AttributeBounds;
 import dev.eventline.cloudevents.PartitionKey;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.http.AttributeBounds;
 import dev.eventline.http.HttpError;
 
 /**
@@ -45,9 +45,9 @@ final class EventValidator {
             throw HttpError.invalid("specversion " + AttributeBounds.quoted(specversion)
                     + " is not supported; send 1.0", index, "specversion");
         }
-        String id = bounded(event, "id", AttributeBounds.SHORT_STRING_BYTES, "the AMQP message-id", index);
-        bounded(event, "source", AttributeBounds.SOURCE_BYTES, "part of the consumers' dedup key", index);
-        String type = bounded(event, "type", AttributeBounds.SHORT_STRING_BYTES, "the AMQP type", index);
+        String id = bounded(event, "id", index);
+        bounded(event, "source", index);
+        String type = bounded(event, "type", index);
         checkAttributes(event, index);
         FunctionDescription owner = catalog.ownerOf(type).orElseThrow(() -> HttpError.invalid(
                 "unknown event type '" + type + "'; known types: " + catalog.eventTypes(), index, "type"));
@@ -108,18 +108,25 @@ final class EventValidator {
         Optional<String> attribute = PartitionKey.attribute(event);
         if (attribute.isPresent()) {
             String key = event.get(attribute.get()).asText();
-            AttributeBounds.check(attribute.get(), key, AttributeBounds.SHORT_STRING_BYTES,
-                    "the AMQP routing key (the partition key)", index);
+            check(attribute.get(), key, index);
             return key;
         }
         throw HttpError.invalid("no partition key: set the 'partitionkey' extension attribute or 'subject' "
                 + "(events with the same key are processed in order)", index, "partitionkey");
     }
 
-    private static String bounded(ObjectNode event, String name, int maxBytes, String becomes, Integer index) {
+    private static String bounded(ObjectNode event, String name, Integer index) {
         String value = required(event, name, index);
-        AttributeBounds.check(name, value, maxBytes, becomes, index);
+        check(name, value, index);
         return value;
+    }
+
+    /** 400 naming the attribute when the value breaks its bound ({@link AttributeBounds}). */
+    private static void check(String attribute, String value, Integer index) {
+        String problem = AttributeBounds.problem(attribute, value);
+        if (problem != null) {
+            throw HttpError.invalid(problem, index, attribute);
+        }
     }
 
     private static String required(ObjectNode event, String name, Integer index) {

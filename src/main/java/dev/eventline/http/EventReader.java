@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.cloudevents.AttributeBounds;
+
 /**
  * Turns an HTTP request into structured CloudEvents (JSON objects), following the CloudEvents HTTP binding:
  * <ul>

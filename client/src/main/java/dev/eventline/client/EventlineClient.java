@@ -12,6 +12,7 @@ import java.util.function.BiConsumer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.cloudevents.AttributeBounds;
 import dev.eventline.cloudevents.PartitionKey;
 
 /**
@@ -150,9 +151,12 @@ public final class EventlineClient implements AutoCloseable {
         String id = event.path("id").isTextual() ? event.get("id").asText() : null;
         Optional<String> key = PartitionKey.of(event);
         Pending p = new Pending(json, key.orElse(""), id);
+        String outOfBounds = AttributeBounds.problem(event);
         if (key.isEmpty()) {
             settlement.handOver(List.of(p), "no partition key: set the 'partitionkey' attribute or 'subject' "
                     + "(the gate refuses such events); not sent");
+        } else if (outOfBounds != null) {
+            settlement.handOver(List.of(p), outOfBounds + " (the gate refuses such events); not sent");
         } else if (!buffer.canHold(p)) {
             settlement.handOver(List.of(p), "the event (" + json.length + " bytes) is larger than the client's "
                     + "buffer (bufferBytes " + settings.bufferBytes + "); not sent");

@@ -366,6 +366,23 @@ class HostileGateTest {
     }
 
     @Test
+    void rejectsEventsWhoseAttributesBreakTheGatesBoundsAtOnceAndNeverSendsThem() throws Exception {
+        FakeGate gate = gate((n, x) -> Reply.accepted(x.ids.size()));
+        EventlineClient client = started(client(gate, 1));
+        client.send(event("i".repeat(256), "k"));
+        client.send(event("lone-\ud800", "k"));
+        client.send(event("long-key", "k".repeat(300)));
+        client.send(event("long-source", "k").put("source", "/" + "s".repeat(1024)));
+        assertEquals(4, rejectedIds.size(), "rejected in the calling thread: " + reasons);
+        assertTrue(reasons.stream().allMatch(r -> r.contains("the gate refuses such events")), reasons.toString());
+        assertTrue(reasons.stream().anyMatch(r -> r.contains("not valid Unicode")), reasons.toString());
+        client.send(event("fits-" + "é".repeat(100), "k".repeat(255)));
+        assertTrue(client.flush(Duration.ofSeconds(20)));
+        assertEquals(new EventlineClient.Stats(1, 0, 0, 4), client.stats());
+        assertEquals(List.of(List.of("fits-" + "é".repeat(100))), gate.exchanges().stream().map(x -> x.ids).toList());
+    }
+
+    @Test
     void theBufferIsBoundedInEventsAndInBytes() throws Exception {
         FakeGate gate = gate((n, x) -> Reply.rawThenSilence(""));
         EventlineClient byCount = started(client(gate, 1).bufferCapacity(2).requestTimeout(Duration.ofSeconds(30))
