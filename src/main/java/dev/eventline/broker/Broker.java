@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeoutException;
 
+import javax.net.SocketFactory;
+
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Channel;
@@ -28,6 +30,12 @@ public final class Broker {
     private final ConnectionFactory factory;
     private final List<Address> addresses;
     private final String redactedUrl;
+
+    private Broker(ConnectionFactory factory, List<Address> addresses, String redactedUrl) {
+        this.factory = factory;
+        this.addresses = addresses;
+        this.redactedUrl = redactedUrl;
+    }
 
     public Broker(BrokerConfig config) {
         BrokerUrl url = BrokerUrl.parse(config.url());
@@ -52,6 +60,22 @@ public final class Broker {
         factory.setHandshakeTimeout((int) config.connectTimeout().toMillis());
         factory.setRequestedHeartbeat(15);
         this.redactedUrl = url.redacted() + (config.addresses().isPresent() ? " via " + addresses : "");
+    }
+
+    /**
+     * The same broker, reached through these sockets: a SOCKS or other proxy's socket factory, or a network a
+     * test controls (it can then cut this broker's connections as a dead process or a lost network would).
+     * Plain AMQP only: TLS brings its own socket factory.
+     *
+     * @throws IllegalStateException for an {@code amqps} URL
+     */
+    public Broker through(SocketFactory sockets) {
+        if (factory.isSSL()) {
+            throw new IllegalStateException("a socket factory of one's own is for plain AMQP; this URL uses TLS");
+        }
+        ConnectionFactory routed = factory.clone();
+        routed.setSocketFactory(sockets);
+        return new Broker(routed, addresses, redactedUrl);
     }
 
     /** A connection the client recovers on its own (for observers: listeners, readers). */

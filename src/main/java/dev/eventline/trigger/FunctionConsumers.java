@@ -253,26 +253,6 @@ final class FunctionConsumers {
         acks.shutdown();
     }
 
-    /**
-     * Ends this instance as a crash would, at the worst moment for duplicates: handler calls in progress
-     * finish but are not acked, and the connections are dropped without a goodbye (for tests of take-over).
-     */
-    void abort() {
-        stopping = true;
-        endSchedules();
-        synchronized (this) {
-            owned.crashAll(Duration.ofSeconds(30));
-            reporter.on(null);
-            if (session != null) {
-                session.abort();
-                session = null;
-            }
-        }
-        pool.shutdownNow();
-        calls.shutdown();
-        acks.shutdown();
-    }
-
     private void endSchedules() {
         if (reports != null) {
             reports.cancel(false);

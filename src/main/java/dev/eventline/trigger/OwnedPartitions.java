@@ -204,13 +204,6 @@ final class OwnedPartitions {
         count = 0;
     }
 
-    /** As {@link #stopAll} after a crash: calls in progress finish, but nothing more is acked. */
-    synchronized void crashAll(Duration wait) {
-        owned.values().forEach(c -> c.crash(wait));
-        owned.clear();
-        count = 0;
-    }
-
     /** How long a consumer may hold nothing while its queue has events before it counts as stalled. */
     private Duration stallAfter() {
         return Duration.ofSeconds(10).plus(interval.multipliedBy(4));

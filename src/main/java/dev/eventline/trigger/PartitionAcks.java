@@ -37,7 +37,7 @@ final class PartitionAcks {
     private final String queue;
     private final FunctionProgress progress;
     private final ScheduledExecutorService flusher;
-    /** Whether the consumer may still ack (its channel is open and it did not crash). */
+    /** Whether the consumer may still ack (its channel is open). */
     private final BooleanSupplier current;
     private final BooleanSupplier stopping;
     /** Settled events not yet acked, and how many of them to keep so while a call is in progress. */

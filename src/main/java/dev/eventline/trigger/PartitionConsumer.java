@@ -48,7 +48,6 @@ final class PartitionConsumer extends DefaultConsumer {
     private final ReentrantLock handling;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final PartitionAcks acks;
-    private volatile boolean crashed;
     private volatile boolean cancelledByBroker;
     /** nanoTime of the last delivery this consumer got; 0 before the first. */
     private volatile long lastDelivery;
@@ -71,7 +70,7 @@ final class PartitionConsumer extends DefaultConsumer {
      * attempt log.
      */
     private boolean current() {
-        return !crashed && getChannel().isOpen();
+        return getChannel().isOpen();
     }
 
     /** @return whether this consumer got a delivery after the given nanoTime */
@@ -160,15 +159,6 @@ final class PartitionConsumer extends DefaultConsumer {
             Thread.currentThread().interrupt();
             return true;
         }
-    }
-
-    /**
-     * Behaves as a process that dies right after its handler returned and before it acked: the call in
-     * progress finishes, nothing more is acked, and closing the connection returns the event to the queue.
-     */
-    void crash(Duration wait) {
-        crashed = true;
-        stop(wait);
     }
 
     /**

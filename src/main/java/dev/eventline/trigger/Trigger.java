@@ -56,11 +56,20 @@ public class Trigger {
      */
     public Running launch(String instance, Collection<FunctionDescription> functions)
             throws IOException, TimeoutException {
+        return launch(instance, functions, broker);
+    }
+
+    /**
+     * The same, with the consumers' connections opened on this broker (e.g. {@link Broker#through} a network
+     * of one's own); progress reports are still read on the application's.
+     */
+    public Running launch(String instance, Collection<FunctionDescription> functions, Broker on)
+            throws IOException, TimeoutException {
         Running running = new Running();
         try {
             Membership members = functions.isEmpty() ? null : membership(instance);
             for (FunctionDescription fn : functions) {
-                running.functions.add(FunctionConsumers.start(broker, instance, fn, names, invokers(), metrics, json,
+                running.functions.add(FunctionConsumers.start(on, instance, fn, names, invokers(), metrics, json,
                         codec, reports, config.monitor().interval(), members));
             }
         } catch (IOException | TimeoutException | RuntimeException e) {
@@ -136,11 +145,6 @@ public class Trigger {
         /** Graceful: hands partitions over, lets calls in progress finish (bounded by {@code wait}). */
         public void stop(Duration wait) {
             functions.forEach(f -> f.stop(wait));
-        }
-
-        /** Abrupt, as a crashed process: the connection is dropped, unacked events return to their queues. */
-        public void abort() {
-            functions.forEach(FunctionConsumers::abort);
         }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 import jakarta.inject.Inject;
 
@@ -15,8 +14,10 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.CuttableNetwork;
 import dev.eventline.testsupport.TestBroker;
 import dev.eventline.trigger.Trigger;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -36,6 +37,8 @@ class TimeoutAndCrashTest extends FaultTestBase {
     dev.eventline.app.Lifecycle lifecycle;
     @Inject
     Trigger trigger;
+    @Inject
+    Broker broker;
     @Inject
     FunctionCatalog catalog;
 
@@ -105,15 +108,16 @@ class TimeoutAndCrashTest extends FaultTestBase {
     @Test
     void attemptsMadeByACrashedInstanceCountThroughTheQueuesDeliveryCount() throws Exception {
         List<dev.eventline.config.FunctionDescription> crashy = List.of(catalog.byName("crashy").orElseThrow());
-        Trigger.Running first = trigger.launch("crash-first-" + run, crashy);
+        CuttableNetwork network = new CuttableNetwork();
+        Trigger.Running first = trigger.launch("crash-first-" + run, crashy, broker.through(network));
         Trigger.Running second = trigger.launch("crash-second-" + run, crashy);
         try {
             String id = "crash-" + run;
             faults.send("fault.crashy", id, "k-" + id, Script.failing(99).holding(1, false));
             await().atMost(Duration.ofSeconds(30)).until(() -> ledger.calls(id) == 1);
-            CompletableFuture<Void> dying = CompletableFuture.runAsync(first::abort);
-            ledger.release(id); // attempt 1 fails as the first instance dies; the second takes the event over
-            dying.get();
+            network.cut(); // the first instance dies as far as the broker can tell: its connections drop
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.owned("crashy") == 0);
+            ledger.release(id); // attempt 1 fails after the first instance died; the second takes the event over
             JsonNode dead = Faults.awaitDeadLetter("crashy", id);
             assertEquals(3, dead.path("attempts").asInt());
             assertEquals(3, ledger.calls(id), ledger.log().toString());

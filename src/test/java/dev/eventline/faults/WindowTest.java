@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 import jakarta.inject.Inject;
@@ -17,9 +16,11 @@ import org.junit.jupiter.api.Test;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.CuttableNetwork;
 import dev.eventline.testsupport.TestBroker;
 import dev.eventline.topology.Names;
 import dev.eventline.trigger.Trigger;
@@ -45,6 +46,8 @@ class WindowTest extends FaultTestBase {
 
     @Inject
     Trigger trigger;
+    @Inject
+    Broker broker;
     @Inject
     FunctionCatalog catalog;
     @Inject
@@ -76,16 +79,17 @@ class WindowTest extends FaultTestBase {
 
     @Test
     void aCrashWithAFullWindowLosesNothingAndKeepsOrder() throws Exception {
-        Trigger.Running first = trigger.launch("window-first-" + run, List.of(crashy()));
+        CuttableNetwork network = new CuttableNetwork();
+        Trigger.Running first = trigger.launch("window-first-" + run, List.of(crashy()), broker.through(network));
         Trigger.Running second = null;
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> first.owned("crashy") == 1);
             second = trigger.launch("window-second-" + run, List.of(crashy()));
             List<String> ids = fillWindowBehindAHeldCall("crash");
-            CompletableFuture<Void> dying = CompletableFuture.runAsync(first::abort);
-            ledger.release(ids.get(HELD - 1)); // its call finishes as the process dies, unacked
+            network.cut(); // the process dies as far as the broker can tell: its connections drop
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.owned("crashy") == 0); // and it settles nothing more
+            ledger.release(ids.get(HELD - 1)); // its call finishes after the process died, unacked
 
-            dying.get();
             awaitAllApplied(ids);
             // the dying instance applied the held event, and maybe a few after it, without acking them; the next
             // owner cannot know that and applies them again: the dying instance's run, in order, then the next

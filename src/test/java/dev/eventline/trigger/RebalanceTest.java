@@ -19,10 +19,12 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.functions.orders.OrderLifecycle;
 import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.CuttableNetwork;
 import dev.eventline.testsupport.OrderScenario;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -51,6 +53,8 @@ class RebalanceTest {
     @Inject
     Trigger trigger;
     @Inject
+    Broker broker;
+    @Inject
     FunctionCatalog catalog;
     @Inject
     OrderLifecycle orders;
@@ -68,6 +72,13 @@ class RebalanceTest {
 
     private Trigger.Running launch(String name) throws Exception {
         Trigger.Running r = trigger.launch(name, List.of(orders()));
+        instances.add(r);
+        return r;
+    }
+
+    /** An instance whose network to the broker the test can cut, as if its process died. */
+    private Trigger.Running launch(String name, CuttableNetwork network) throws Exception {
+        Trigger.Running r = trigger.launch(name, List.of(orders()), broker.through(network));
         instances.add(r);
         return r;
     }
@@ -105,7 +116,8 @@ class RebalanceTest {
         String run = UUID.randomUUID().toString().substring(0, 6);
         Trigger.Running a = launch("a-" + run);
         Trigger.Running b = launch("b-" + run);
-        Trigger.Running c = launch("c-" + run);
+        CuttableNetwork toC = new CuttableNetwork();
+        Trigger.Running c = launch("c-" + run, toC);
         Trigger.Running d = launch("d-" + run);
         awaitSplit(List.of(a, b, c, d), List.of(2, 2, 2, 2));
 
@@ -116,8 +128,8 @@ class RebalanceTest {
         b.stop(Duration.ofSeconds(30)); // graceful: finishes its calls, hands its partitions back
         instances.remove(b);
         await().atMost(Duration.ofSeconds(60)).until(() -> orders.report().applied() - before > 1500);
-        c.abort(); // crash: its partitions are free once its ownership connection is gone
-        instances.remove(c);
+        toC.cut(); // c dies as far as the broker can tell: its partitions are free once its connections are gone
+        await().atMost(Duration.ofSeconds(30)).until(() -> c.owned("orders") == 0);
         long appliedAtKill = orders.report().applied() - before;
         assertTrue(appliedAtKill < scenario.totalEvents(), "the kill happened mid-stream: " + appliedAtKill);
         Trigger.Running e = launch("e-" + run); // and one joins

@@ -15,9 +15,11 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.functions.orders.OrderLifecycle;
 import dev.eventline.testsupport.BrokerResource;
+import dev.eventline.testsupport.CuttableNetwork;
 import dev.eventline.testsupport.OrderScenario;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -46,6 +48,8 @@ class TakeoverTest {
     @Inject
     Trigger trigger;
     @Inject
+    Broker broker;
+    @Inject
     FunctionCatalog catalog;
     @Inject
     OrderLifecycle orders;
@@ -55,17 +59,23 @@ class TakeoverTest {
 
     @Test
     void survivorTakesOverWhenAnInstanceStops() throws Exception {
-        runWithTwoInstances("stop", first -> first.stop(Duration.ofSeconds(30)));
+        runWithTwoInstances("stop", new CuttableNetwork(), first -> first.stop(Duration.ofSeconds(30)));
     }
 
     @Test
     void survivorTakesOverWhenAnInstanceDies() throws Exception {
-        runWithTwoInstances("die", Trigger.Running::abort);
+        CuttableNetwork network = new CuttableNetwork();
+        runWithTwoInstances("die", network, first -> {
+            network.cut(); // its connections drop as a dead process's do
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.owned("orders") == 0);
+        });
     }
 
-    private void runWithTwoInstances(String name, java.util.function.Consumer<Trigger.Running> end) throws Exception {
+    /** @param network the first instance's way to the broker */
+    private void runWithTwoInstances(String name, CuttableNetwork network,
+            java.util.function.Consumer<Trigger.Running> end) throws Exception {
         List<dev.eventline.config.FunctionDescription> fns = List.of(catalog.byName("orders").orElseThrow());
-        Trigger.Running first = trigger.launch(name + "-first", fns);
+        Trigger.Running first = trigger.launch(name + "-first", fns, broker.through(network));
         Trigger.Running second = trigger.launch(name + "-second", fns);
         try {
             OrderScenario scenario = new OrderScenario(name + "-" + UUID.randomUUID(), 500, 6, 11);
