@@ -2,9 +2,7 @@ package dev.eventline.admin;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
@@ -20,15 +18,12 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 
 import dev.eventline.broker.Broker;
-import dev.eventline.broker.EventCodec;
-import dev.eventline.broker.Headers;
 import dev.eventline.broker.OutgoingMessage;
 import dev.eventline.broker.PublishException;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.DeadLetterFormat;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.Partitioning;
-import dev.eventline.topology.TopologySpec;
 
 /**
  * Lists, replays and purges a function's dead-lettered events. The dead-letter queue is read by getting
@@ -174,19 +169,7 @@ public class DeadLetterAdmin {
 
     /** The replayed copy: same id, body and type; failure history dropped; replay counted; accepted now. */
     static AMQP.BasicProperties replayed(AMQP.BasicProperties original) {
-        Map<String, Object> headers = new HashMap<>();
-        if (original.getHeaders() != null) {
-            original.getHeaders().forEach((k, v) -> {
-                if (!k.startsWith("x-") && !k.startsWith("eventline-")) {
-                    headers.put(k, v);
-                }
-            });
-            headers.put(EventCodec.PARTITION_KEY, original.getHeaders().get(EventCodec.PARTITION_KEY));
-        }
-        headers.put(DeadLetters.REPLAYS, Headers.count(original, DeadLetters.REPLAYS) + 1L);
-        headers.put(EventCodec.ACCEPTED_AT, System.currentTimeMillis());
-        headers.remove(TopologySpec.DELAY_LEVEL);
-        return original.builder().headers(headers).deliveryMode(2).expiration(null).build();
+        return original.builder().headers(DeadLetterFormat.replayed(original)).deliveryMode(2).expiration(null).build();
     }
 
     private Channel channel() throws IOException, TimeoutException {

@@ -2,7 +2,6 @@ package dev.eventline.fault;
 
 import java.io.IOException;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
@@ -24,18 +23,6 @@ import dev.eventline.topology.TopologySpec;
  * be matched to what was sent.
  */
 public final class DeadLetters {
-
-    public static final String ATTEMPTS = "eventline-attempts";
-    public static final String REASON = "eventline-reason";
-    public static final String ERROR_CLASS = "eventline-error-class";
-    public static final String ERROR_MESSAGE = "eventline-error-message";
-    public static final String FIRST_FAILURE = "eventline-first-failure";
-    public static final String LAST_FAILURE = "eventline-last-failure";
-    public static final String ORIGINAL_QUEUE = "eventline-original-queue";
-    /** How many times an operator replayed the event from the dead-letter queue. */
-    public static final String REPLAYS = "eventline-replays";
-
-    private static final int MAX_MESSAGE = 1000;
 
     /** What became of a copy. */
     public enum Outcome {
@@ -69,8 +56,8 @@ public final class DeadLetters {
 
     /** Sends the event to the dead-letter queue. */
     public Outcome send(String queue, AMQP.BasicProperties original, byte[] body, Failure failure) {
-        Map<String, Object> headers = history(queue, original, failure);
-        headers.put(REASON, failure.reason());
+        Map<String, Object> headers = DeadLetterFormat.withHistory(original,
+                DeadLetterFormat.History.of(queue, failure));
         return publish(deadLetterExchange, queue, original.builder().headers(headers).deliveryMode(2).build(), body);
     }
 
@@ -80,39 +67,15 @@ public final class DeadLetters {
      */
     public Outcome delay(String queue, AMQP.BasicProperties original, byte[] body, Failure failure, int level,
             long delayMillis) {
-        Map<String, Object> headers = history(queue, original, failure);
-        headers.remove(REASON);
+        Map<String, Object> headers = DeadLetterFormat.withHistory(original,
+                DeadLetterFormat.History.of(queue, failure));
+        headers.remove(DeadLetterFormat.REASON); // a reason is given only when it is dead-lettered for good
         headers.put(TopologySpec.DELAY_LEVEL, String.valueOf(level));
         // back in its partition it counts as new for lag and latency, not as old as its first acceptance
         headers.put(EventCodec.ACCEPTED_AT, System.currentTimeMillis() + Math.max(1, delayMillis));
         AMQP.BasicProperties properties = original.builder().headers(headers).deliveryMode(2)
                 .expiration(String.valueOf(Math.max(1, delayMillis))).build();
         return publish(retryExchange, queue, properties, body);
-    }
-
-    private static Map<String, Object> history(String queue, AMQP.BasicProperties original, Failure failure) {
-        Map<String, Object> headers = new HashMap<>();
-        if (original.getHeaders() != null) {
-            headers.putAll(original.getHeaders());
-        }
-        headers.remove("x-death");
-        headers.remove("x-first-death-exchange");
-        headers.remove("x-first-death-queue");
-        headers.remove("x-first-death-reason");
-        headers.remove("x-last-death-exchange");
-        headers.remove("x-last-death-queue");
-        headers.remove("x-last-death-reason");
-        headers.remove("x-delivery-count");
-        headers.put(ATTEMPTS, failure.attempts());
-        headers.put(ORIGINAL_QUEUE, queue);
-        headers.putIfAbsent(FIRST_FAILURE, failure.first().toString());
-        headers.put(LAST_FAILURE, failure.last().toString());
-        if (failure.error() != null) {
-            headers.put(ERROR_CLASS, failure.error().getClass().getName());
-            String message = String.valueOf(failure.error().getMessage());
-            headers.put(ERROR_MESSAGE, message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message);
-        }
-        return headers;
     }
 
     private synchronized Outcome publish(String exchange, String routingKey, AMQP.BasicProperties properties,

@@ -3,7 +3,6 @@ package dev.eventline.trigger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +26,7 @@ import dev.eventline.broker.OutgoingMessage;
 import dev.eventline.broker.Publishing;
 import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
-import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.DeadLetterFormat;
 import dev.eventline.http.EventReader;
 import dev.eventline.http.HttpAnswer;
 import dev.eventline.http.HttpError;
@@ -74,16 +73,16 @@ class DeadLetterSink {
     void handle(RoutingContext ctx, Map<String, FunctionDescription> served) {
         ObjectNode event;
         FunctionDescription fn;
-        Map<String, Object> headers;
+        DeadLetterFormat.History history;
         try {
             event = read(ctx);
             fn = owner(event, served);
-            headers = history(event, fn);
+            history = history(event, fn);
         } catch (HttpError e) {
             HttpAnswer.refuse(ctx, e);
             return;
         }
-        publish(ctx, fn, event, headers);
+        publish(ctx, fn, event, history);
     }
 
     private ObjectNode read(RoutingContext ctx) {
@@ -122,8 +121,8 @@ class DeadLetterSink {
         return fn;
     }
 
-    /** The dead-letter headers from Knative's extensions, which leave the event; checked, since a sender sets them. */
-    private static Map<String, Object> history(ObjectNode event, FunctionDescription fn) {
+    /** The failure history from Knative's extensions, which leave the event; checked, since a sender sets them. */
+    private static DeadLetterFormat.History history(ObjectNode event, FunctionDescription fn) {
         String code = FunqyCall.text(event, "knativeerrorcode");
         String destination = FunqyCall.text(event, "knativeerrordest");
         String data = FunqyCall.text(event, "knativeerrordata");
@@ -135,17 +134,10 @@ class DeadLetterSink {
                     + " characters", null, null);
         }
         KNATIVE_ERROR.forEach(event::remove);
-        Map<String, Object> headers = new HashMap<>();
-        headers.put(DeadLetters.REASON, "knative-delivery-failed" + (code == null ? "" : " (HTTP " + code + ")"));
-        headers.put(DeadLetters.ATTEMPTS, fn.retry().maxAttempts());
-        headers.put(DeadLetters.ORIGINAL_QUEUE, destination == null ? "knative" : "knative:" + destination);
-        String now = Instant.now().toString();
-        headers.put(DeadLetters.FIRST_FAILURE, now);
-        headers.put(DeadLetters.LAST_FAILURE, now);
-        if (data != null) {
-            headers.put(DeadLetters.ERROR_MESSAGE, decoded(data));
-        }
-        return headers;
+        Instant now = Instant.now();
+        return new DeadLetterFormat.History("knative-delivery-failed" + (code == null ? "" : " (HTTP " + code + ")"),
+                fn.retry().maxAttempts(), destination == null ? "knative" : "knative:" + destination, now, now, null,
+                data == null ? null : decoded(data));
     }
 
     /** @return the delivery's error text: Base64 as Knative sends it (else as given), at most MAX_ERROR characters */
@@ -160,11 +152,12 @@ class DeadLetterSink {
         return text.length() > MAX_ERROR ? text.substring(0, MAX_ERROR) : text;
     }
 
-    private void publish(RoutingContext ctx, FunctionDescription fn, ObjectNode event, Map<String, Object> headers) {
+    private void publish(RoutingContext ctx, FunctionDescription fn, ObjectNode event,
+            DeadLetterFormat.History history) {
         String key = HttpTrigger.partitionKey(event);
-        headers.put(EventCodec.PARTITION_KEY, key);
-        AMQP.BasicProperties properties = codec.properties(FunqyCall.text(event, "id"), FunqyCall.text(event, "type"),
-                key, System.currentTimeMillis()).builder().headers(headers).build();
+        AMQP.BasicProperties plain = codec.properties(FunqyCall.text(event, "id"), FunqyCall.text(event, "type"), key,
+                System.currentTimeMillis());
+        AMQP.BasicProperties properties = plain.builder().headers(DeadLetterFormat.withHistory(plain, history)).build();
         OutgoingMessage message = new OutgoingMessage(names.deadLetterExchange(fn.name()), key, properties,
                 codec.encode(event));
         CompletableFuture<Void> confirm;

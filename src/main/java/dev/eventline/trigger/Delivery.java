@@ -9,7 +9,7 @@ import com.rabbitmq.client.AMQP;
 
 import dev.eventline.broker.EventCodec;
 import dev.eventline.broker.Headers;
-import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.DeadLetterFormat;
 import dev.eventline.fault.Dedup;
 
 /**
@@ -30,8 +30,8 @@ record Delivery(long tag, boolean redelivered, AMQP.BasicProperties properties, 
     /** What the headers say, for a message whose body could not be read (or that failed outside any rule). */
     static Delivery unread(long tag, boolean redelivered, AMQP.BasicProperties properties, byte[] body) {
         return new Delivery(tag, redelivered, properties, body, properties.getMessageId(), null, null, null,
-                Headers.count(properties, DeadLetters.ATTEMPTS), Headers.count(properties, "x-delivery-count"),
-                Headers.instant(properties, DeadLetters.FIRST_FAILURE));
+                Headers.count(properties, DeadLetterFormat.ATTEMPTS), Headers.count(properties, "x-delivery-count"),
+                Headers.instant(properties, DeadLetterFormat.FIRST_FAILURE));
     }
 
     /**

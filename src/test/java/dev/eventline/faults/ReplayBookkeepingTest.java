@@ -19,7 +19,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
 import dev.eventline.broker.EventCodec;
-import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.DeadLetterFormat;
 import dev.eventline.testsupport.BrokerResource;
 import dev.eventline.testsupport.GateClient;
 import dev.eventline.testsupport.TestBroker;
@@ -74,7 +74,7 @@ class ReplayBookkeepingTest extends FaultTestBase {
     private void deadLetter(Channel ch, String id, String key) throws Exception {
         AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(id).type("fault.strict")
                 .contentType(EventCodec.CONTENT_TYPE).deliveryMode(2)
-                .headers(Map.of(EventCodec.PARTITION_KEY, key, DeadLetters.REASON, "test")).build();
+                .headers(Map.of(EventCodec.PARTITION_KEY, key, DeadLetterFormat.REASON, "test")).build();
         byte[] body = GateClient.event(id, "fault.strict", key, Script.ok()).toString().getBytes(StandardCharsets.UTF_8);
         ch.basicPublish("", names.deadLetterQueue("flaky"), props, body);
     }

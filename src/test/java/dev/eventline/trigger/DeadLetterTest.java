@@ -21,7 +21,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 
-import dev.eventline.fault.DeadLetters;
+import dev.eventline.fault.DeadLetterFormat;
 import dev.eventline.functions.notifications.NotificationSender;
 import dev.eventline.functions.orders.OrderLifecycle;
 import dev.eventline.testsupport.BrokerResource;
@@ -58,12 +58,12 @@ class DeadLetterTest {
                     "{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"/t\",\"type\":\"order.unknown\"}"
                             .getBytes(StandardCharsets.UTF_8));
             GetResponse first = awaitDeadLetter(ch, marker);
-            assertTrue(String.valueOf(first.getProps().getHeaders().get(DeadLetters.REASON)).contains("not JSON"),
+            assertTrue(String.valueOf(first.getProps().getHeaders().get(DeadLetterFormat.REASON)).contains("not JSON"),
                     String.valueOf(first.getProps().getHeaders()));
             assertEquals(names.partition("orders", 0),
-                    String.valueOf(first.getProps().getHeaders().get(DeadLetters.ORIGINAL_QUEUE)));
+                    String.valueOf(first.getProps().getHeaders().get(DeadLetterFormat.ORIGINAL_QUEUE)));
             GetResponse second = awaitDeadLetter(ch, marker + "-2");
-            assertTrue(String.valueOf(second.getProps().getHeaders().get(DeadLetters.REASON)).contains("not owned"));
+            assertTrue(String.valueOf(second.getProps().getHeaders().get(DeadLetterFormat.REASON)).contains("not owned"));
         }
         // the partition still consumes: a valid event behind the bad ones is processed
         String order = "after-garbage-" + UUID.randomUUID();
@@ -96,8 +96,8 @@ class DeadLetterTest {
             for (int i = 0; i < bodies.length; i++) {
                 java.util.Map<String, Object> headers = new java.util.HashMap<>();
                 headers.put("eventline-accepted-ms", i % 2 == 0 ? "not a number" : Long.MAX_VALUE);
-                headers.put(DeadLetters.ATTEMPTS, i % 2 == 0 ? "x" : -7);
-                headers.put(DeadLetters.FIRST_FAILURE, "garbage");
+                headers.put(DeadLetterFormat.ATTEMPTS, i % 2 == 0 ? "x" : -7);
+                headers.put(DeadLetterFormat.FIRST_FAILURE, "garbage");
                 ch.basicPublish("", queue, new AMQP.BasicProperties.Builder().messageId(marker + "-" + i)
                         .headers(headers).build(), bodies[i].getBytes(StandardCharsets.UTF_8));
             }
@@ -106,9 +106,9 @@ class DeadLetterTest {
                     continue; // a valid event from the far future: processed
                 }
                 GetResponse dead = awaitDeadLetter(ch, marker + "-" + i);
-                assertTrue(String.valueOf(dead.getProps().getHeaders().get(DeadLetters.REASON)).startsWith("rejected"),
+                assertTrue(String.valueOf(dead.getProps().getHeaders().get(DeadLetterFormat.REASON)).startsWith("rejected"),
                         i + ": " + dead.getProps().getHeaders());
-                assertEquals(queue, String.valueOf(dead.getProps().getHeaders().get(DeadLetters.ORIGINAL_QUEUE)));
+                assertEquals(queue, String.valueOf(dead.getProps().getHeaders().get(DeadLetterFormat.ORIGINAL_QUEUE)));
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> orders.order(marker + "-far") != null);
             assertEquals(1, ch.queueDeclarePassive(queue).getConsumerCount(), "the consumer survived");
@@ -135,12 +135,12 @@ class DeadLetterTest {
             Channel ch = c.createChannel();
             GetResponse dead = awaitDeadLetter(ch, names.deadLetterQueue("notifications"), id);
             Map<String, Object> h = dead.getProps().getHeaders();
-            assertEquals(3, ((Number) h.get(DeadLetters.ATTEMPTS)).intValue(), "maxAttempts of notifications is 3");
-            assertEquals("retries exhausted", String.valueOf(h.get(DeadLetters.REASON)));
-            assertEquals(IllegalArgumentException.class.getName(), String.valueOf(h.get(DeadLetters.ERROR_CLASS)));
-            assertTrue(String.valueOf(h.get(DeadLetters.ERROR_MESSAGE)).contains("invalid email address"));
-            assertNotNull(h.get(DeadLetters.FIRST_FAILURE));
-            assertNotNull(h.get(DeadLetters.LAST_FAILURE));
+            assertEquals(3, ((Number) h.get(DeadLetterFormat.ATTEMPTS)).intValue(), "maxAttempts of notifications is 3");
+            assertEquals("retries exhausted", String.valueOf(h.get(DeadLetterFormat.REASON)));
+            assertEquals(IllegalArgumentException.class.getName(), String.valueOf(h.get(DeadLetterFormat.ERROR_CLASS)));
+            assertTrue(String.valueOf(h.get(DeadLetterFormat.ERROR_MESSAGE)).contains("invalid email address"));
+            assertNotNull(h.get(DeadLetterFormat.FIRST_FAILURE));
+            assertNotNull(h.get(DeadLetterFormat.LAST_FAILURE));
         }
         assertEquals(sentBefore, notifications.report().sent());
     }
