@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Limits of the attributes that leave an event's body, the one copy the gate, the HTTP trigger and the producer
- * client use: {@code id}, {@code type} and the partition key ({@code partitionkey}, {@code subject}) become AMQP
- * short strings (message-id, type, routing key), where the broker counts at most {@value #SHORT_STRING_BYTES}
- * bytes of UTF-8; {@code source} is part of the dedup key consumers keep per event, at most
- * {@value #SOURCE_BYTES} bytes. Text that is not valid Unicode (an unpaired surrogate, which UTF-8 cannot
+ * client use: {@code id}, {@code type} and the partition key (the attribute {@link PartitionKey} takes it from,
+ * {@code partitionkey} or {@code subject}) become AMQP short strings (message-id, type, routing key), where the
+ * broker counts at most {@value #SHORT_STRING_BYTES} bytes of UTF-8; {@code source} is part of the dedup key
+ * consumers keep per event, at most {@value #SOURCE_BYTES} bytes. A {@code subject} that is not the key stays
+ * in the body and is not bounded. Text that is not valid Unicode (an unpaired surrogate, which UTF-8 cannot
  * carry) is refused too: encoding would change it. Checked before anything is published, so that no event
  * reaches a publisher that cannot encode it.
  */
@@ -17,8 +18,8 @@ public final class AttributeBounds {
     public static final int SHORT_STRING_BYTES = 255;
     /** {@code source}: part of the dedup key consumers keep per event ({@code source} + {@code id}). */
     public static final int SOURCE_BYTES = 1024;
-    /** The bounded attributes, in the order they are checked. */
-    public static final String[] BOUNDED = { "id", "source", "type", "partitionkey", "subject" };
+    /** The attributes bounded whenever present, in the order they are checked; then the partition key's. */
+    public static final String[] ALWAYS_BOUNDED = { "id", "source", "type" };
     /** Longest piece of a caller's value quoted back in an error message. */
     private static final int QUOTED = 64;
 
@@ -66,11 +67,12 @@ public final class AttributeBounds {
     }
 
     /**
-     * @return what is wrong with the event's bounded attributes that are strings, or null when nothing is (the
-     *         doors decide themselves what other kinds of value they take)
+     * @return what is wrong with the event's bounded attributes, or null when nothing is: {@code id},
+     *         {@code source} and {@code type} when they are strings (the doors decide themselves what other kinds
+     *         of value they take), and the partition key as the text it is routed by
      */
     public static String problem(JsonNode event) {
-        for (String attribute : BOUNDED) {
+        for (String attribute : ALWAYS_BOUNDED) {
             JsonNode value = event.get(attribute);
             if (value != null && value.isTextual()) {
                 String problem = problem(attribute, value.asText());
@@ -79,7 +81,7 @@ public final class AttributeBounds {
                 }
             }
         }
-        return null;
+        return PartitionKey.attribute(event).map(key -> problem(key, event.get(key).asText())).orElse(null);
     }
 
     /** @return the length of the text in UTF-8, or -1 when it holds an unpaired surrogate */
