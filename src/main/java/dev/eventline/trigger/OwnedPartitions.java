@@ -180,15 +180,15 @@ final class OwnedPartitions {
     }
 
     /**
-     * The session is gone, and with it every lock and consumer: stops the consumers without waiting (their
-     * calls finish on their own and cannot ack; the partition's handling lock keeps the next consumer behind
-     * them) and forgets the partitions.
+     * The session is gone, and with it every lock and consumer: abandons the consumers without waiting (their
+     * calls finish on their own and settle nothing; the partition's handling lock keeps the next consumer in this
+     * process behind them) and forgets the partitions.
      *
      * @return how many partitions were forgotten
      */
     synchronized int forget() {
         int forgotten = owned.size();
-        owned.values().forEach(c -> c.stop(Duration.ZERO));
+        owned.values().forEach(PartitionConsumer::abandon);
         owned.clear();
         count = 0;
         stalled.clear();

@@ -49,6 +49,8 @@ final class PartitionConsumer extends DefaultConsumer {
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final PartitionAcks acks;
     private volatile boolean cancelledByBroker;
+    /** Its session is gone: nothing more is settled here, whatever the channel still says (see {@link #abandon}). */
+    private volatile boolean abandoned;
     /** nanoTime of the last delivery this consumer got; 0 before the first. */
     private volatile long lastDelivery;
 
@@ -70,7 +72,7 @@ final class PartitionConsumer extends DefaultConsumer {
      * attempt log.
      */
     private boolean current() {
-        return getChannel().isOpen();
+        return !abandoned && getChannel().isOpen();
     }
 
     /** @return whether this consumer got a delivery after the given nanoTime */
@@ -159,6 +161,17 @@ final class PartitionConsumer extends DefaultConsumer {
             Thread.currentThread().interrupt();
             return true;
         }
+    }
+
+    /**
+     * Its session is gone (a connection was lost, or dropped by the owner): nothing more is settled or acked
+     * here, also before the client has marked the channel closed (an aborted connection's channels close only
+     * when its reader thread notices), and a call in progress finishes on its own without an ack. The broker
+     * gives back everything unacked, to whichever instance takes the partition next.
+     */
+    void abandon() {
+        abandoned = true;
+        stop(Duration.ZERO);
     }
 
     /**

@@ -84,15 +84,17 @@ class WindowTest extends FaultTestBase {
         Trigger.Running second = null;
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> first.owned("crashy") == 1);
-            second = trigger.launch("window-second-" + run, List.of(crashy()));
             List<String> ids = fillWindowBehindAHeldCall("crash");
+            String held = ids.get(HELD - 1);
             network.cut(); // the process dies as far as the broker can tell: its connections drop
             await().atMost(Duration.ofSeconds(30)).until(() -> first.owned("crashy") == 0); // and it settles nothing more
-            ledger.release(ids.get(HELD - 1)); // its call finishes after the process died, unacked
+            ledger.release(held); // its call finishes after the process died, unacked
+            await().atMost(Duration.ofSeconds(30)).until(() -> ledger.applied(held) == 1);
+            second = trigger.launch("window-second-" + run, List.of(crashy())); // its replacement comes up
 
             awaitAllApplied(ids);
-            // the dying instance applied the held event, and maybe a few after it, without acking them; the next
-            // owner cannot know that and applies them again: the dying instance's run, in order, then the next
+            // the dying instance applied the held event without acking it (and settled nothing after it); the next
+            // owner cannot know that and applies it again: the dying instance's run, in order, then the next
             // owner's, in order from at most one ack batch back, and nothing missing
             List<String> applied = appliedOf(ids);
             int twice = applied.size() - ids.size();

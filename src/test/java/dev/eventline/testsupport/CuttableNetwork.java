@@ -18,10 +18,10 @@ import javax.net.SocketFactory;
 public final class CuttableNetwork extends SocketFactory {
 
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-    private volatile boolean cut;
+    private boolean cut;
 
     /** Closes every socket opened through this network, and refuses new ones from now on. */
-    public void cut() {
+    public synchronized void cut() {
         cut = true;
         for (Socket s : sockets) {
             try {
@@ -32,7 +32,7 @@ public final class CuttableNetwork extends SocketFactory {
         }
     }
 
-    private Socket tracked(Socket s) throws IOException {
+    private synchronized Socket tracked(Socket s) throws IOException {
         if (cut) {
             s.close();
             throw new IOException("the test cut this network: the broker cannot be reached");
