@@ -15,10 +15,10 @@ How the executable is built, first that applies:
   2. A Docker or Podman engine answers: Quarkus' container build (Mandrel in a builder image).
   3. --toolchain DIR: the unofficial SubstrateVM toolchain assembled from Maven Central
      (for verification on machines without GraalVM or an engine; its executables need the
-     toolchain's lib/*.so next to them and are not packaged into images). DIR is assembled on
-     first use from the toolchain's sources: NATIVE_TOOLCHAIN_SRC, else ../shared/native-toolchain
-     beside this repository. It needs a JDK 25: TOOLCHAIN_JDK, else the first JDK 25 found in
-     JAVA_HOME or among the system's JVMs (update-java-alternatives, /usr/lib/jvm).
+     toolchain's lib/*.so next to them and are not packaged into images). Its sources are needed:
+     NATIVE_TOOLCHAIN_SRC, else ../shared/native-toolchain beside this repository; DIR is assembled
+     from them on first use. It needs a JDK 25: TOOLCHAIN_JDK, else the one the toolchain's setup
+     script names, else the copy in an assembled DIR.
   Otherwise it stops and says so; with --jvm-only it builds the JVM images instead.
 
 Options:
@@ -34,7 +34,8 @@ Options:
   --toolchain DIR   use (and if needed assemble) the unofficial toolchain in DIR
   --test            run the @QuarkusIntegrationTest suite (src/test/.../*IT.java) against the
                     native executable; starts its own RabbitMQ like the other tests
-  --find-jdk25      print the JDK 25 --toolchain would use and exit (1 when there is none)
+  --find-jdk25      print the JDK 25 --toolchain would use and exit (1 when there is none);
+                    give --toolchain DIR first to count an assembled toolchain
   --dry-run         print what would run, run nothing
   -h, --help        this text
 
@@ -48,26 +49,25 @@ EOF
 
 die() { echo "native-build.sh: $*" >&2; exit 2; }
 
-# The JDK 25 the unofficial toolchain runs Quarkus' build with (see --help); prints nothing when none is found.
+# The JDK 25 the unofficial toolchain works with (see --help): TOOLCHAIN_JDK; else the one its setup script
+# names (its JDK= line); else the copy inside an assembled toolchain (DIR/home). Prints nothing when none is there.
 find_jdk25() {
   is25() { [ -x "$1/bin/java" ] && "$1/bin/java" -version 2>&1 | head -1 | grep -q '"25[".]'; }
   if [ -n "${TOOLCHAIN_JDK:-}" ]; then
     is25 "$TOOLCHAIN_JDK" || die "TOOLCHAIN_JDK=$TOOLCHAIN_JDK is not a JDK 25"
     echo "$TOOLCHAIN_JDK"; return 0
   fi
-  local candidates=("${JAVA_HOME:-}") dir
-  if command -v update-java-alternatives >/dev/null 2>&1; then
-    while read -r _ _ dir; do candidates+=("$dir"); done < <(update-java-alternatives -l 2>/dev/null)
-  fi
-  candidates+=(/usr/lib/jvm/*)
-  for dir in "${candidates[@]}"; do
+  local named dir
+  named=$(sed -n 's/^JDK=\([^;[:space:]]*\).*/\1/p' "$SRC/setup-toolchain.sh" 2>/dev/null | head -1)
+  for dir in "$named" "${TOOLCHAIN:+$TOOLCHAIN/home}"; do
     if [ -n "$dir" ] && is25 "$dir"; then echo "$dir"; return 0; fi
   done
   return 0
 }
 run() { echo "+ $*"; [ "$DRY_RUN" = 1 ] || "$@"; }
 
-FUNCTIONS=() ALL=0 IMAGE=eventline TAG="" PUSH=0 IMAGES=1 JVM_ONLY=0 ENGINE=auto TOOLCHAIN="" TEST=0 DRY_RUN=0
+FUNCTIONS=() ALL=0 IMAGE=eventline TAG="" PUSH=0 IMAGES=1 JVM_ONLY=0 ENGINE=auto TOOLCHAIN="" TEST=0 DRY_RUN=0 FIND_JDK=0
+SRC=${NATIVE_TOOLCHAIN_SRC:-$(cd .. && pwd)/shared/native-toolchain}
 while [ $# -gt 0 ]; do
   case "$1" in
     --function) [ $# -ge 2 ] || die "--function needs a name"; FUNCTIONS+=("$2"); shift 2 ;;
@@ -78,7 +78,7 @@ while [ $# -gt 0 ]; do
     --no-images) IMAGES=0; shift ;;
     --jvm-only) JVM_ONLY=1; shift ;;
     --engine) [ $# -ge 2 ] || die "--engine needs docker, podman or none"; ENGINE=$2; shift 2 ;;
-    --find-jdk25) jdk=$(find_jdk25); [ -n "$jdk" ] && echo "$jdk" && exit 0; exit 1 ;;
+    --find-jdk25) FIND_JDK=1; shift ;;
     --toolchain) [ $# -ge 2 ] || die "--toolchain needs a directory"; TOOLCHAIN=$2; shift 2 ;;
     --test) TEST=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
@@ -86,6 +86,12 @@ while [ $# -gt 0 ]; do
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
+
+if [ "$FIND_JDK" = 1 ]; then
+  jdk=$(find_jdk25)
+  [ -n "$jdk" ] && echo "$jdk" && exit 0
+  exit 1
+fi
 
 VERSION=$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' pom.xml | head -1)
 [ -n "$VERSION" ] || die "cannot read the project version from pom.xml"
@@ -157,7 +163,7 @@ elif [ "$ENGINE" != none ] && [ -z "$TOOLCHAIN" ]; then
   else run ./mvnw -B package "${ARGS[@]}" -DskipTests; fi
   build_images Dockerfile.native
 elif [ -n "$TOOLCHAIN" ]; then
-  SRC=${NATIVE_TOOLCHAIN_SRC:-$(cd .. && pwd)/shared/native-toolchain}
+  [ -f "$SRC/ni-args.py" ] || die "no toolchain sources in $SRC (set NATIVE_TOOLCHAIN_SRC): its ni-args.py is needed"
   JDK25=$(find_jdk25)
   [ -n "$JDK25" ] || die "the toolchain needs a JDK 25: set TOOLCHAIN_JDK"
   if [ ! -x "$TOOLCHAIN/run-builder.sh" ]; then
