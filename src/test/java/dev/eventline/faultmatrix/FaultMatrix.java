@@ -79,7 +79,13 @@ public final class FaultMatrix {
             System.exit(0);
         }
         String only = args.length >= 2 && args[0].equals("--only") ? args[1] : "";
-        int status = new FaultMatrix(only).run();
+        int status;
+        try {
+            status = new FaultMatrix(only).run();
+        } catch (Throwable t) { // the matrix could not run to its end: say why, and end (no thread may hold the VM)
+            t.printStackTrace();
+            status = 2;
+        }
         System.exit(status);
     }
 
@@ -186,7 +192,12 @@ public final class FaultMatrix {
         double baseline = journals.countBetween(keys, measured - 5000, measured) / 5.0;
         double acceptedBaseline = sum(load.acceptedPerTenthOfASecond(measured - 5000, measured)) / 5.0;
         long injected = now();
-        fault.inject(target);
+        try {
+            fault.inject(target);
+        } catch (RuntimeException e) {
+            load.stop(); // the row ends here; its producers must not outlive it
+            throw e;
+        }
         long cleared = now();
         long recovered = awaitThroughput(keys, load, baseline, acceptedBaseline, injected, cleared);
         long over = recovered < 0 ? now() : Math.max(recovered, cleared);

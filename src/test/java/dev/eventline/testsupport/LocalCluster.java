@@ -236,7 +236,39 @@ public final class LocalCluster implements AutoCloseable {
         return false;
     }
 
+    /** Boots in a second or third try a node whose VM ended during its boot. */
+    private static final int BOOT_ATTEMPTS = 3;
+
+    /**
+     * Starts the node's VM and waits until RabbitMQ runs in it. A VM that ends during its boot is started again,
+     * at most {@value #BOOT_ATTEMPTS} times in all: RabbitMQ 3.10 nodes of a cluster that boot at once can fail
+     * while syncing feature flags with a peer that is itself still booting ({@code incompatible_feature_flags},
+     * {@code badmap undefined} in the startup log); the failed attempt's log is kept as
+     * {@code startup-attempt-<n>.log}.
+     */
     private void boot(Node n) {
+        for (int attempt = 1;; attempt++) {
+            try {
+                bootOnce(n);
+                return;
+            } catch (IllegalStateException e) {
+                boolean ended = awaitExit(n.server.toHandle(), Duration.ofSeconds(10));
+                if (!ended || attempt >= BOOT_ATTEMPTS) {
+                    throw e;
+                }
+                try {
+                    Files.move(n.dir.resolve("startup.log"), n.dir.resolve("startup-attempt-" + attempt + ".log"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (IOException moveFailed) {
+                    // the next attempt writes over it
+                }
+                log(n.name + " ended during its boot (attempt " + attempt + ": " + e.getMessage() + "); starting it "
+                        + "again");
+            }
+        }
+    }
+
+    private void bootOnce(Node n) {
         try {
             Files.deleteIfExists(n.dir.resolve("pid"));
         } catch (IOException e) {
