@@ -49,7 +49,6 @@ abstract class Fault {
         return false;
     }
 
-    /** Holds a fault for a while: the load runs meanwhile (not test synchronisation). */
     /**
      * Runs the action for every node at once, each on a thread of its own, and waits for all of them. Not a
      * parallel stream: on two cores that runs two at a time, and a node restarted after a full stop waits for
@@ -74,6 +73,7 @@ abstract class Fault {
         }
     }
 
+    /** Holds a fault for a while: the load runs meanwhile (not test synchronisation). */
     static void hold(Duration d) {
         java.util.concurrent.locks.LockSupport.parkNanos(d.toNanos());
     }
