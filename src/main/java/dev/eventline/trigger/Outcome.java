@@ -12,7 +12,7 @@ import dev.eventline.fault.DeadLetters;
 sealed interface Outcome {
 
     /** The handler returned: the event is recorded as done (dedup), acked and measured. */
-    record Applied(long callNanos) implements Outcome {
+    record Applied() implements Outcome {
     }
 
     /** Done before, as this process remembers ({@code Dedup}): acked without a call. */

@@ -144,7 +144,7 @@ final class PartitionEvents {
                 return new Outcome.Left(); // stopping before the call could start: back to the queue in place
             }
             metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));
-            return new Outcome.Applied(System.nanoTime() - start);
+            return new Outcome.Applied();
         } catch (Throwable t) {
             if (!(t instanceof HandlerCalls.StillRunning)) {
                 metrics.handlerTime(fn.name(), Duration.ofNanos(System.nanoTime() - start));

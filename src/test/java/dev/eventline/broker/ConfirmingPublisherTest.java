@@ -82,8 +82,7 @@ class ConfirmingPublisherTest {
     @ValueSource(strings = { "message-id", "routing-key", "header" })
     void aPublishThatThrowsNeverShiftsConfirmsOntoOtherMessages(String kind) throws Exception {
         // one channel: every call after the failed publish needs the channel it broke, or its replacement
-        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 1000,
-                Duration.ofSeconds(1));
+        publisher = open(1000);
         Map<String, Outcome> outcomes = new HashMap<>();
         outcomes.putAll(settle(List.of(message(roomy, run + "-before"), unpublishable(kind, run + "-bad"),
                 message(roomy, run + "-after"))));
@@ -106,6 +105,12 @@ class ConfirmingPublisherTest {
                 assertTrue(!stored.contains(o.getKey()), o.getKey() + " was reported refused but is stored");
             }
         }
+    }
+
+    /** A publisher of one channel with room for this many unconfirmed publishes, each confirmed within 1 s. */
+    private ConfirmingPublisher open(int maxUnconfirmed) throws Exception {
+        return ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1,
+                maxUnconfirmed, Duration.ofSeconds(1));
     }
 
     @Test
@@ -175,8 +180,7 @@ class ConfirmingPublisherTest {
         String stuck = run + ".stuck";
         setup.queueDeclare(stuck, true, false, false, Map.of("x-queue-type", "quorum"));
         // one channel, room for four unconfirmed publishes: the stuck ones take all of it
-        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 4,
-                Duration.ofSeconds(1));
+        publisher = open(4);
         TestBroker.get().suspendQueue(stuck, true);
         AtomicInteger attempts = new AtomicInteger();
         try {
@@ -216,8 +220,7 @@ class ConfirmingPublisherTest {
         TestBroker.get().assumePrivate("suspends a queue's process");
         String stuck = run + ".slow";
         setup.queueDeclare(stuck, true, false, false, Map.of("x-queue-type", "quorum"));
-        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 100,
-                Duration.ofSeconds(1));
+        publisher = open(100);
         TestBroker.get().suspendQueue(stuck, true);
         List<CompletableFuture<Void>> held;
         List<CompletableFuture<Void>> quick = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -282,8 +285,7 @@ class ConfirmingPublisherTest {
         TestBroker.get().assumePrivate("suspends a queue's process");
         String slow = run + ".drain";
         setup.queueDeclare(slow, true, false, false, Map.of("x-queue-type", "quorum"));
-        publisher = ConfirmingPublisher.open(new Broker(BrokerSettings.of(TestBroker.get().amqpUrl())), run, 1, 100,
-                Duration.ofSeconds(1));
+        publisher = open(100);
         // registers this channel with the queue first, so that later publishes to it are asynchronous
         assertEquals(null, settle(List.of(message(slow, "d0"))).get("d0").kind());
         TestBroker.get().suspendQueue(slow, true);
