@@ -15,7 +15,7 @@ output "exchanges" {
 
 output "partition_queues" {
   description = "Per function: its partition queues, in index order."
-  value       = { for name, n in local.names : name => [for i, q in n.partitions : rabbitmq_queue.partition["${name}-${i}"].name] }
+  value       = { for name, f in local.topology.functions : name => [for key in f.partitions : rabbitmq_queue.partition[key].name] }
 }
 
 output "dead_letter_exchanges" {
@@ -36,7 +36,7 @@ output "retry_exchanges" {
 output "delay_queues" {
   description = "Per function in retry mode relaxed: its delay queues, level 1 first."
   value = {
-    for name, f in local.relaxed : name => [for k, q in local.names[name].delay_queues : rabbitmq_queue.delay["${name}.retry-${k + 1}"].name]
+    for name, f in local.topology.functions : name => [for key in f.delay_queues : rabbitmq_queue.delay[key].name] if length(f.delay_queues) > 0
   }
 }
 
@@ -65,7 +65,7 @@ output "runtime_settings" {
       }
     },
     {
-      for name, f in local.functions : "fn-${name}" => {
+      for name, f in local.topology.functions : "fn-${name}" => {
         user = local.user_names["fn-${name}"]
         environment = merge({
           EVENTLINE_TOPOLOGY_DECLARE  = "false"

@@ -25,64 +25,27 @@
 # the gate cannot consume partitions (unless gate_may_repartition).
 
 locals {
-  # Every name that goes into a regex, quoted: each RE2 metacharacter escaped (Terraform has no quoting function;
-  # the backslash goes first). Function names follow the runtime's rule, checked in main.tf: words of [a-z0-9]
-  # joined by single '-', never ending in -<digits> (the name of another function's partition queue) and without
-  # '.' (the separator of <fn>.dlx and the like); the prefix holds only [A-Za-z0-9._-] (variables.tf). So today
-  # only the prefix's '.' changes, and every regex below is anchored at both ends: one function's regexes cannot
-  # match another's names, even where one name starts with the other (pay, pay-out).
-  quoted = {
-    for s in distinct(concat([var.prefix], keys(local.functions))) : s => replace(replace(replace(replace(replace(
-      replace(replace(replace(replace(replace(replace(replace(replace(replace(s, "\\", "\\\\"), ".", "\\."),
-      "+", "\\+"), "*", "\\*"), "?", "\\?"), "(", "\\("), ")", "\\)"), "|", "\\|"), "[", "\\["), "]", "\\]"),
-      "{", "\\{"), "}", "\\}"), "^", "\\^"), "$", "\\$")
+  # The names each role may configure, write and read come from topology.json, as regexes relative to the prefix
+  # and by grant: always, or only with the variable of that name (src/test/java/dev/eventline/deploy/TopologyFile.java
+  # writes them from the list above). Function names there are already quoted; the prefix holds only
+  # [A-Za-z0-9._-] (variables.tf), so '.' is its only regex metacharacter. Every regex is anchored at both ends:
+  # one function's regexes cannot match another's names, even where one name starts with the other (pay, pay-out).
+  prefix_re = replace(var.prefix, ".", "\\.")
+  granted = {
+    always                    = true
+    admin_enabled             = var.admin_enabled
+    gate_may_repartition      = var.gate_may_repartition
+    runtime_verifies_topology = var.runtime_verifies_topology
   }
-  prefix_re    = local.quoted[var.prefix]
-  fn_re        = { for name in keys(local.functions) : name => local.quoted[name] }
-  any_function = "(?:${join("|", values(local.fn_re))})"
 
-  # every exchange and queue of a function's topology, as a regex relative to the prefix
-  topology_re = {
-    for name, f in local.functions : name => (
-      f.mode == "relaxed" ? "${local.fn_re[name]}(?:-\\d+|\\.dlx|\\.dlq|\\.retry|\\.retry-\\d+)?" : "${local.fn_re[name]}(?:-\\d+|\\.dlx|\\.dlq)?"
-    )
-  }
-  verify_topology = var.runtime_verifies_topology ? values(local.topology_re) : []
-  repartition     = var.gate_may_repartition ? values(local.topology_re) : []
-
-  # Names each role may configure, write and read, relative to the prefix.
-  access = merge(
-    {
-      gate = {
-        configure = concat(
-          var.admin_enabled ? ["${local.any_function}\\.paused"] : [],
-          distinct(concat(local.verify_topology, local.repartition)),
-        )
-        write = concat([local.any_function], local.repartition)
-        read = concat(
-          ["eventline\\.status"],
-          var.admin_enabled ? ["${local.any_function}\\.dlq"] : [],
-          local.repartition,
-        )
-      }
-    },
-    {
-      for name, f in local.functions : "fn-${name}" => {
-        configure = concat(["${local.fn_re[name]}-\\d+\\.owner"], local.verify_topology)
-        write     = concat(["eventline\\.status", "${local.fn_re[name]}\\.dlx"], f.mode == "relaxed" ? ["${local.fn_re[name]}\\.retry"] : [])
-        read      = ["eventline\\.status", "${local.fn_re[name]}-\\d+"]
-      }
-    }
-  )
-
-  # One anchored regex per operation: a prefixed name of the list, or a server-named queue.
+  # One anchored regex per operation: a prefixed name of the granted pieces, or a server-named queue.
   permissions = {
-    for role, a in local.access : role => {
-      for op, names in a : op => "^(?:${local.prefix_re}(?:${join("|", names)})|amq\\.gen-.*)$"
+    for role, ops in local.topology.permissions : role => {
+      for op, grants in ops : op => "^(?:${local.prefix_re}(?:${join("|", distinct(flatten([for grant, names in grants : names if local.granted[grant]])))})|amq\\.gen-.*)$"
     }
   }
 
-  user_names = { for role, a in local.access : role => "${var.user_name_prefix}${role}" }
+  user_names = { for role in keys(local.topology.permissions) : role => "${var.user_name_prefix}${role}" }
 }
 
 resource "rabbitmq_user" "gate" {
@@ -111,7 +74,7 @@ resource "rabbitmq_permissions" "gate" {
 }
 
 resource "rabbitmq_user" "function" {
-  for_each = { for name, f in local.functions : name => f if var.create_users }
+  for_each = { for name, f in local.topology.functions : name => f if var.create_users }
   name     = local.user_names["fn-${each.key}"]
   password = lookup(var.function_passwords, each.key, null)
 
@@ -124,7 +87,7 @@ resource "rabbitmq_user" "function" {
 }
 
 resource "rabbitmq_permissions" "function" {
-  for_each = { for name, f in local.functions : name => f if var.create_users }
+  for_each = { for name, f in local.topology.functions : name => f if var.create_users }
   user     = rabbitmq_user.function[each.key].name
   vhost    = local.vhost
 

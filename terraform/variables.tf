@@ -1,5 +1,5 @@
-variable "functions_dir" {
-  description = "Directory of the function descriptions, <dir>/<name>/function.yaml (read, never restated); null: the repository's functions/ folder (../functions from this module). A relative path is relative to the directory Terraform runs in."
+variable "topology_file" {
+  description = "The topology to create: a JSON file written by ./mvnw -q -Pmanifests process-test-classes from the function descriptions (functions/<name>/function.yaml); null: topology.json beside this module, the repository's functions. A relative path is relative to the directory Terraform runs in."
   type        = string
   default     = null
 }

@@ -3,8 +3,8 @@
 //
 // An argument: { required, type, sensitive, oneOf, env }. Types: string, bool, number, int, list(string),
 // map(string), json-object (a string holding a JSON object), any. A block: { min, max, args, exclusive }.
-
-import { Num, TObj, TSet, kindOf } from "./lib-terraform-values.mjs";
+// terraform-check.mjs checks names, required arguments, block counts, exclusive pairs and literal oneOf values;
+// the types say what the provider takes (values are computed by Terraform, which is not run here).
 
 export const PROVIDER = {
   localName: "rabbitmq",
@@ -107,66 +107,6 @@ export const RESOURCES = {
 export const RESOURCE_META_ARGS = ["count", "for_each", "depends_on", "provider"];
 export const RESOURCE_META_BLOCKS = ["lifecycle"];
 
-/** Problems with one evaluated argument value (after Terraform's conversion to the argument's type). */
-function typeProblems(spec, v) {
-  const k = kindOf(v);
-  const primitive = (want) => (k === want || (k === "number" && want === "string") || (k === "bool" && want === "string") ? [] : [`must be a ${want}, not a ${k}`]);
-  switch (spec.type) {
-    case "any":
-      return [];
-    case "string":
-      return primitive("string");
-    case "bool":
-      return k === "bool" || v === "true" || v === "false" ? [] : [`must be a bool, not ${k === "string" ? JSON.stringify(v) : `a ${k}`}`];
-    case "number":
-      return k === "number" ? [] : [`must be a number, not a ${k}`];
-    case "int":
-      return k === "number" && v.isInt() ? [] : ["must be a whole number"];
-    case "list(string)":
-      return (Array.isArray(v) || v instanceof TSet) && (Array.isArray(v) ? v : v.items).every((e) => ["string", "number", "bool"].includes(kindOf(e)))
-        ? [] : ["must be a list of strings"];
-    case "map(string)":
-      return v instanceof TObj && v.entries().every(([, e]) => ["string", "number", "bool"].includes(kindOf(e)))
-        ? [] : ["must be a map of strings"];
-    case "json-object": {
-      if (k !== "string") return [`must be a string of JSON, not a ${k}`];
-      try {
-        const o = JSON.parse(v);
-        return o && typeof o === "object" && !Array.isArray(o) ? [] : ["must hold a JSON object"];
-      } catch (e) {
-        return [`must hold JSON: ${e.message}`];
-      }
-    }
-    default:
-      throw new Error(`schema type ${spec.type}`);
-  }
-}
-
-/** Checks an evaluated body (attributes as a TObj, blocks as arrays of TObj) against a schema. */
-export function bodyProblems(where, schemaArgs, schemaBlocks, exclusive, values) {
-  const problems = [];
-  for (const [name, spec] of Object.entries(schemaArgs)) {
-    const v = values.has(name) ? values.get(name) : null;
-    if (v === null) {
-      if (spec.required) problems.push(`${where}: the argument "${name}" is required`);
-      continue;
-    }
-    for (const p of typeProblems(spec, v)) problems.push(`${where}: "${name}" ${p}`);
-    if (spec.oneOf && !spec.oneOf.includes(v)) problems.push(`${where}: "${name}" must be one of ${spec.oneOf.join(", ")}, not ${JSON.stringify(v)}`);
-  }
-  for (const set of exclusive || []) {
-    const given = set.filter((n) => values.has(n) && values.get(n) !== null);
-    if (given.length > 1) problems.push(`${where}: only one of ${given.join(", ")} may be set`);
-  }
-  for (const [name, spec] of Object.entries(schemaBlocks || {})) {
-    const blocks = values.has(name) ? values.get(name) : [];
-    if (blocks.length < spec.min) problems.push(`${where}: the block "${name}" is required`);
-    if (blocks.length > spec.max) problems.push(`${where}: at most ${spec.max} "${name}" block(s)`);
-    blocks.forEach((b, i) => problems.push(...bodyProblems(`${where}.${name}[${i}]`, spec.args, spec.blocks, spec.exclusive, b)));
-  }
-  return problems;
-}
-
 /** Terraform's version constraint syntax, checked against a version: "~> 1.10", ">= 1.3, < 2.0.0". */
 export function satisfies(version, constraints) {
   const parse = (v) => {
@@ -209,4 +149,3 @@ export function satisfies(version, constraints) {
   });
 }
 
-export { Num };

@@ -21,8 +21,8 @@ terraform {
 # that no credential is written into the configuration.
 provider "rabbitmq" {}
 
-variable "functions_dir" {
-  description = "Directory of <name>/function.yaml; null: the repository's functions/ folder."
+variable "topology_file" {
+  description = "The topology file (./mvnw -q -Pmanifests process-test-classes writes it); null: the module's topology.json, the repository's functions."
   type        = string
   default     = null
 }
@@ -87,7 +87,7 @@ variable "runtime_verifies_topology" {
 module "eventline" {
   source = "../.."
 
-  functions_dir      = var.functions_dir
+  topology_file      = var.topology_file
   prefix             = var.prefix
   vhost              = var.vhost
   create_vhost       = var.create_vhost

@@ -8,10 +8,11 @@ import java.util.List;
 import java.util.SortedMap;
 
 /**
- * Rewrites the Kubernetes files from the function descriptions ({@link Manifests}): {@code ./mvnw -q -Pmanifests
- * process-test-classes}, after a {@code function.yaml} changed. Deletes generated files whose function is gone,
- * and prints what it wrote, changed or deleted; review the diff and commit it ({@code ManifestsTest} fails while
- * the committed files differ from the generator's output).
+ * Rewrites what is generated from the function descriptions: the Kubernetes files ({@link Manifests}) and the
+ * Terraform module's {@link TopologyFile}. {@code ./mvnw -q -Pmanifests process-test-classes}, after a
+ * {@code function.yaml} changed. Deletes generated files whose function is gone, and prints what it wrote,
+ * changed or deleted; review the diff and commit it ({@code ManifestsTest} and {@code TerraformTopologyTest} fail
+ * while the committed files differ from the generator's output).
  */
 public final class ManifestsCommand {
 
@@ -22,6 +23,7 @@ public final class ManifestsCommand {
         Path root = Path.of(args.length > 0 ? args[0] : "").toAbsolutePath();
         Manifests manifests = Manifests.forRepository(root);
         SortedMap<String, String> rendered = manifests.render();
+        rendered.put(TopologyFile.PATH, TopologyFile.render(manifests.catalog().all()));
         List<String> changed = new ArrayList<>();
         for (var file : rendered.entrySet()) {
             Path path = root.resolve(file.getKey());

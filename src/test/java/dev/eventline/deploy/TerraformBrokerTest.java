@@ -43,8 +43,8 @@ import dev.eventline.topology.TopologyManager;
 import dev.eventline.topology.TopologySpec;
 
 /**
- * The Terraform module's plan applied to a real broker, as the provider applies it (through the management API,
- * {@link TerraformApply}), in a vhost of its own: the runtime's verification (what it does with
+ * What the Terraform module creates from the topology file ({@link TerraformPlan}) applied to a real broker, as the
+ * provider applies it (through the management API, {@link TerraformApply}), in a vhost of its own: the runtime's verification (what it does with
  * {@code EVENTLINE_TOPOLOGY_DECLARE=false}) finds nothing to report, also when it runs as the planned users, and
  * each user can do its job and is refused ({@code ACCESS_REFUSED}) everything else. Creates users and a vhost,
  * so it runs only on a broker this JVM started ({@link TestBroker#isPrivate()}).
@@ -75,9 +75,8 @@ class TerraformBrokerTest {
         stem = "tf-" + id + "-";
         names = new Names("tf." + id + "-");
         functions = List.copyOf(FunctionCatalog.fromDirectory(FAULTS).all());
-        TerraformPlan plan = TerraformPlan.forFunctions(FAULTS, names.prefix(), functionNames(),
-                Map.of("create_vhost", "true", "vhost", vhost, "user_name_prefix", stem, "create_keda_user", "true",
-                        "keda_password", TerraformPlan.password("keda")));
+        TerraformPlan plan = TerraformPlan.forFunctions(FAULTS, names.prefix(),
+                Map.of("create_vhost", "true", "vhost", vhost, "user_name_prefix", stem, "create_keda_user", "true"));
         remember(plan);
         terraform = new TerraformApply(broker);
         terraform.apply(plan, passwords::get);
@@ -158,7 +157,7 @@ class TerraformBrokerTest {
     void whereOneFunctionsNameStartsAnothersNeitherUserReachesTheOthersQueues() throws Exception {
         String own = vhost + "-prefix";
         String users = stem + "p-";
-        TerraformPlan plan = TerraformPlan.forFunctions(PREFIXED, names.prefix(), List.of("pay", "pay-out"),
+        TerraformPlan plan = TerraformPlan.forFunctions(PREFIXED, names.prefix(),
                 Map.of("create_vhost", "true", "vhost", own, "user_name_prefix", users));
         Map<String, String> theirPasswords = new HashMap<>(); // apart: the other tests connect as every user they know
         plan.output("users").fields().forEachRemaining(u -> theirPasswords.put(u.getValue().asText(),
@@ -232,7 +231,7 @@ class TerraformBrokerTest {
     @Test
     void withTheVerificationGrantTheRuntimeAlsoComparesArguments() throws Exception {
         String grantedStem = stem + "s-";
-        TerraformPlan granted = TerraformPlan.forFunctions(FAULTS, names.prefix(), functionNames(),
+        TerraformPlan granted = TerraformPlan.forFunctions(FAULTS, names.prefix(),
                 Map.of("vhost", vhost, "user_name_prefix", grantedStem, "runtime_verifies_topology", "true"));
         remember(granted);
         terraform.apply(granted, passwords::get);
@@ -368,10 +367,6 @@ class TerraformBrokerTest {
     private static void remember(TerraformPlan plan) {
         plan.output("users").fields().forEachRemaining(u -> passwords.put(u.getValue().asText(),
                 TerraformPlan.password(u.getKey())));
-    }
-
-    private static List<String> functionNames() {
-        return functions.stream().map(FunctionDescription::name).sorted().toList();
     }
 
     private static FunctionDescription function(String name) {

@@ -1,0 +1,188 @@
+package dev.eventline.deploy;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.eventline.config.FunctionDescription;
+import dev.eventline.topology.Names;
+import dev.eventline.topology.TopologySpec;
+
+/**
+ * {@code terraform/topology.json}: what the Terraform module iterates over, written from the runtime's own
+ * {@link TopologySpec} of every function, so that the module computes nothing: each resource is a
+ * {@code for_each} over one of its maps, and the module only puts its {@code prefix} before the names and picks
+ * the permission pieces its variables grant. Names are relative to that prefix.
+ *
+ * <p>Written by {@link ManifestsCommand} ({@value Manifests#REGENERATE}); {@code TerraformTopologyTest} fails while
+ * the committed file differs. The users' permission regexes are built here too, from what the runtime does with
+ * each name (terraform/users.tf lists it).
+ */
+final class TopologyFile {
+
+    static final String PATH = "terraform/topology.json";
+    /** Raised when the file's layout changes; the module refuses a file of another format. */
+    static final int FORMAT = 1;
+    /** The cyrilgdn/rabbitmq provider decodes arguments_json into float64: larger whole numbers would change. */
+    static final long MAX_EXACT = 1L << 53;
+
+    /** Grants: the names every user of a role holds, and those only some of the module's variables grant. */
+    static final String ALWAYS = "always";
+    static final String ADMIN = "admin_enabled";
+    static final String VERIFY = "runtime_verifies_topology";
+    static final String REPARTITION = "gate_may_repartition";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Names RELATIVE = new Names("");
+
+    private TopologyFile() {
+    }
+
+    /** The file's text for these descriptions (validated by the runtime's parser already). */
+    static String render(Collection<FunctionDescription> all) {
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no function descriptions (<name>/function.yaml): nothing for Terraform to create");
+        }
+        Map<String, FunctionDescription> functions = new TreeMap<>();
+        all.forEach(fn -> functions.put(fn.name(), fn));
+        ObjectNode root = JSON.createObjectNode();
+        root.put("about", "GENERATED from functions/*/function.yaml by " + Manifests.REGENERATE
+                + " (src/test/java/dev/eventline/deploy/TopologyFile.java): do not edit. The runtime's topology"
+                + " (TopologySpec), names relative to the module's prefix; the module adds the prefix, the partitions'"
+                + " x-dead-letter-exchange (a name) and the grants its variables choose.");
+        root.put("format", FORMAT);
+        root.put("status_exchange", RELATIVE.statusExchange());
+        ObjectNode index = root.putObject("functions");
+        ObjectNode exchanges = root.putObject("exchanges");
+        ObjectNode deadLetterExchanges = root.putObject("dead_letter_exchanges");
+        ObjectNode retryExchanges = root.putObject("retry_exchanges");
+        ObjectNode partitions = root.putObject("partitions");
+        ObjectNode deadLetterQueues = root.putObject("dead_letter_queues");
+        ObjectNode delayQueues = root.putObject("delay_queues");
+        for (FunctionDescription fn : functions.values()) {
+            String f = fn.name();
+            TopologySpec spec = TopologySpec.of(fn, RELATIVE);
+            Map<String, TopologySpec.Queue> queues = new TreeMap<>();
+            spec.queues().forEach(q -> queues.put(q.name(), q));
+            ObjectNode entry = index.putObject(f);
+            ArrayNode partitionKeys = entry.putArray("partitions");
+            ArrayNode delayKeys = entry.putArray("delay_queues");
+            for (TopologySpec.Exchange e : spec.exchanges()) {
+                ObjectNode into = e.name().equals(RELATIVE.exchange(f)) ? exchanges
+                        : e.name().equals(RELATIVE.deadLetterExchange(f)) ? deadLetterExchanges : retryExchanges;
+                into.putObject(f).put("name", e.name()).put("type", e.type());
+            }
+            for (TopologySpec.Binding b : spec.bindings()) {
+                TopologySpec.Queue q = queues.get(b.queue());
+                if (b.exchange().equals(RELATIVE.exchange(f))) {
+                    partitionKeys.add(q.name());
+                    Map<String, Object> arguments = new TreeMap<>(q.arguments());
+                    if (!RELATIVE.deadLetterExchange(f).equals(arguments.remove("x-dead-letter-exchange"))) {
+                        throw new IllegalStateException(q.name() + ": a partition dead-letters to " + RELATIVE.deadLetterExchange(f));
+                    }
+                    partitions.set(q.name(), queue(f, q.name(), arguments).put("routing_key", b.routingKey()));
+                } else if (b.exchange().equals(RELATIVE.deadLetterExchange(f))) {
+                    deadLetterQueues.set(f, queue(f, q.name(), q.arguments()));
+                } else {
+                    delayKeys.add(q.name());
+                    ObjectNode delay = queue(f, q.name(), q.arguments());
+                    delay.set("binding_arguments", JSON.valueToTree(new TreeMap<>(b.arguments())));
+                    delayQueues.set(q.name(), delay);
+                }
+            }
+        }
+        root.put("quorum_queues", anyOf(functions.keySet()) + "(?:-\\d+|\\.retry-\\d+)");
+        root.set("permissions", permissions(functions));
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectNode queue(String function, String name, Map<String, Object> arguments) {
+        for (var a : arguments.entrySet()) {
+            if (a.getValue() instanceof Number n && Math.abs(n.longValue()) > MAX_EXACT) {
+                throw new IllegalArgumentException("functions/" + function + "/function.yaml: queue " + name + " would get "
+                        + a.getKey() + " = " + n + ", more than 2^53, which the Terraform provider cannot pass exactly "
+                        + "(it reads queue arguments as float64): lower limits.depth.ceiling or limits.deadLetterMax");
+            }
+        }
+        ObjectNode q = JsonNodeFactory.instance.objectNode().put("function", function).put("name", name);
+        q.set("arguments", JSON.valueToTree(new TreeMap<>(arguments)));
+        return q;
+    }
+
+    /**
+     * Per role ({@code gate}, {@code fn-<function>}) and operation (configure, write, read): the names it may
+     * touch, as regexes relative to the prefix, by grant. RabbitMQ checks the name an operation touches against
+     * the user's regex for it (terraform/users.tf); the module joins the granted pieces into one anchored regex.
+     */
+    private static ObjectNode permissions(Map<String, FunctionDescription> functions) {
+        String any = anyOf(functions.keySet());
+        String status = quote(RELATIVE.statusExchange());
+        List<String> everyTopology = new ArrayList<>();
+        functions.values().forEach(fn -> everyTopology.add(topology(fn)));
+        ObjectNode out = JSON.createObjectNode();
+        ObjectNode gate = out.putObject("gate");
+        grants(gate.putObject("configure"), ADMIN, List.of(any + "\\.paused"), VERIFY, everyTopology,
+                REPARTITION, everyTopology);
+        grants(gate.putObject("write"), ALWAYS, List.of(any), REPARTITION, everyTopology);
+        grants(gate.putObject("read"), ALWAYS, List.of(status), ADMIN, List.of(any + "\\.dlq"), REPARTITION, everyTopology);
+        for (FunctionDescription fn : functions.values()) {
+            String f = quote(fn.name());
+            ObjectNode role = out.putObject("fn-" + fn.name());
+            grants(role.putObject("configure"), ALWAYS, List.of(f + "-\\d+\\.owner"), VERIFY, everyTopology);
+            grants(role.putObject("write"), ALWAYS, relaxed(fn) ? List.of(status, f + "\\.dlx", f + "\\.retry")
+                    : List.of(status, f + "\\.dlx"));
+            grants(role.putObject("read"), ALWAYS, List.of(status, f + "-\\d+"));
+        }
+        return out;
+    }
+
+    /** Pairs of grant and names, e.g. {@code grants(op, ALWAYS, List.of(...), ADMIN, List.of(...))}. */
+    private static void grants(ObjectNode op, Object... pairs) {
+        for (int i = 0; i < pairs.length; i += 2) {
+            ArrayNode names = op.putArray((String) pairs[i]);
+            ((List<?>) pairs[i + 1]).forEach(n -> names.add((String) n));
+        }
+    }
+
+    /** Every exchange and queue of a function's topology, as one regex relative to the prefix. */
+    private static String topology(FunctionDescription fn) {
+        return quote(fn.name()) + (relaxed(fn) ? "(?:-\\d+|\\.dlx|\\.dlq|\\.retry|\\.retry-\\d+)?" : "(?:-\\d+|\\.dlx|\\.dlq)?");
+    }
+
+    private static boolean relaxed(FunctionDescription fn) {
+        return fn.retry().mode() == FunctionDescription.RetryMode.RELAXED;
+    }
+
+    private static String anyOf(Collection<String> functions) {
+        return "(?:" + String.join("|", functions.stream().map(TopologyFile::quote).toList()) + ")";
+    }
+
+    /**
+     * A name as a literal in an RE2 and PCRE regex (RabbitMQ's re module): every metacharacter escaped. Function
+     * names follow the runtime's rule ([a-z0-9] words joined by '-'), so this changes only the status exchange's
+     * '.'; every regex is anchored at both ends, so one function's cannot match another's names (pay, pay-out).
+     */
+    static String quote(String name) {
+        StringBuilder out = new StringBuilder();
+        for (char c : name.toCharArray()) {
+            if ("\\.+*?()|[]{}^$".indexOf(c) >= 0) {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
+}
