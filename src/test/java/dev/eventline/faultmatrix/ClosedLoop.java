@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,6 +25,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.client.Backoff;
+import dev.eventline.client.RetryAfter;
+
 /**
  * A steady closed-loop load through the gate, the way careful producers behave: each producer owns its keys
  * and sends one batch holding the next step of every key it owns; a key moves on to its next step only once
@@ -36,6 +40,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class ClosedLoop {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Short waits: the matrix measures how soon the pipeline flows again after a fault. */
+    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofSeconds(60));
 
     /**
      * One HTTP answer: status (-1 no connection, -2 timed out), when it came (epoch ms), how long it took, and
@@ -101,7 +107,7 @@ final class ClosedLoop {
             }
             int status;
             Set<String> failed = new HashSet<>(batchKeys);
-            long retryAfter = 0;
+            String retryAfter = null;
             long t0 = System.nanoTime();
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(gate).timeout(requestTimeout)
@@ -117,7 +123,7 @@ final class ClosedLoop {
                 } else if (r.statusCode() != 429) {
                     failure = "the gate answered " + r.statusCode() + ": " + r.body();
                 }
-                retryAfter = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(0L);
+                retryAfter = r.headers().firstValue("Retry-After").orElse(null);
             } catch (HttpTimeoutException e) {
                 status = -2;
             } catch (IOException e) {
@@ -135,8 +141,8 @@ final class ClosedLoop {
             }
             attempt = failed.isEmpty() ? 0 : attempt + 1;
             if (!failed.isEmpty()) {
-                long backoff = retryAfter > 0 ? retryAfter * 1000 : Math.min(1000, 50L << Math.min(attempt, 5));
-                LockSupport.parkNanos(Duration.ofMillis(backoff).toNanos()); // a producer's backoff
+                // a producer's wait, by the client's rule
+                LockSupport.parkNanos(BACKOFF.before(attempt, RetryAfter.parse(retryAfter, Instant.now())).toNanos());
             }
             slot = Math.max(slot + batchIntervalNanos, System.nanoTime() - batchIntervalNanos); // no burst to catch up
             LockSupport.parkNanos(slot - System.nanoTime()); // the producer's pace

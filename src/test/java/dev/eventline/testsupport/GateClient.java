@@ -6,15 +6,26 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** Posts CloudEvent batches to the gate over HTTP, as a producer would; resends on 503 a bounded number of times. */
+import dev.eventline.client.Backoff;
+import dev.eventline.client.RetryAfter;
+
+/**
+ * Posts CloudEvent batches to the gate over HTTP, as a producer would, and resends a batch the gate did not take
+ * as the gate's contract says, waiting by the client's {@link Backoff} (the one resend rule, which
+ * {@code EventlineClient} follows too).
+ */
 public final class GateClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String BATCH = "application/cloudevents-batch+json";
+    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(2), Duration.ofSeconds(60));
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI events;
@@ -53,38 +64,62 @@ public final class GateClient {
     }
 
     public Reply postBatch(List<ObjectNode> batch) {
-        return post("application/cloudevents-batch+json", JSON.valueToTree(batch).toString());
+        return post(BATCH, JSON.valueToTree(batch).toString());
+    }
+
+    /**
+     * How long a producer keeps resending one batch: at most {@code maxUnavailable} sends answered 503 (or not at
+     * all), at most {@code maxThrottled} answered 429; each such answer is counted.
+     */
+    public record Resends(int maxUnavailable, int maxThrottled, LongAdder throttled, LongAdder unavailable) {
+
+        public static Resends upTo(int maxUnavailable) {
+            return new Resends(maxUnavailable, 100, new LongAdder(), new LongAdder());
+        }
+    }
+
+    /** {@link #deliver(String, Resends)} of a batch, at most {@code maxTries} sends that the gate could not take. */
+    public void deliver(List<ObjectNode> batch, int maxTries) {
+        deliver(JSON.valueToTree(batch).toString(), Resends.upTo(maxTries));
     }
 
     /**
      * Posts a batch until the gate accepts it (202), as a well-behaved producer does: after a 429 it waits the
      * Retry-After the gate computed; after a 503 (nothing or part was confirmed; resending the whole batch is
-     * safe, the trigger skips ids it processed) it backs off. Fails on any other status.
+     * safe, the trigger skips ids it processed) it backs off. Fails on any other status, or past the bounds.
      */
-    public void deliver(List<ObjectNode> batch, int maxTries) {
-        Reply last = null;
+    public void deliver(String batch, Resends resends) {
+        Reply last;
         int throttled = 0;
-        for (int attempt = 1; attempt <= maxTries; attempt++) {
-            last = postBatch(batch);
+        int unavailable = 0;
+        while (true) {
+            last = post(BATCH, batch);
+            int attempt;
             if (last.status() == 202) {
                 return;
-            }
-            if (last.status() == 429 && last.retryAfter() != null && ++throttled <= 100) {
-                pause(1000L * Long.parseLong(last.retryAfter()));
-                attempt--; // throttling is not a failure: it says when to come back (bounded all the same)
-                continue;
-            }
-            if (last.status() != 503 && last.status() != -1) {
+            } else if (last.status() == 429) {
+                resends.throttled().increment();
+                attempt = ++throttled;
+                if (attempt > resends.maxThrottled()) {
+                    break;
+                }
+            } else if (last.status() == 503 || last.status() == -1) {
+                resends.unavailable().increment();
+                attempt = ++unavailable;
+                if (attempt >= resends.maxUnavailable()) {
+                    break;
+                }
+            } else {
                 break;
             }
-            pause(Math.min(2000, 50L << Math.min(attempt, 6)));
+            pause(BACKOFF.before(attempt, RetryAfter.parse(last.retryAfter(), Instant.now())));
         }
         throw new IllegalStateException("gate did not accept a batch: " + last);
     }
 
-    /** A producer's backoff between resends (client behaviour, not test synchronisation). */
-    private static void pause(long millis) {
-        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(millis).toNanos());
+    /** A producer's wait before it resends (client behaviour, not test synchronisation). */
+    private static void pause(Duration wait) {
+        java.util.concurrent.locks.LockSupport.parkNanos(wait.toNanos());
     }
 
     public static ObjectNode event(String id, String type, String key, Object data) {

@@ -11,7 +11,7 @@ import java.util.Optional;
  * The {@code Retry-After} header (RFC 9110): delay seconds, or an HTTP-date. A value that is neither (a
  * negative number, garbage) is ignored; a date in the past means now; a huge value is capped by the caller.
  */
-final class RetryAfter {
+public final class RetryAfter {
 
     /** More digits than this are treated as "very long" rather than parsed. */
     private static final int MAX_DIGITS = 12;
@@ -20,7 +20,7 @@ final class RetryAfter {
     }
 
     /** @return the wait the header asks for, never negative; empty when absent or unreadable */
-    static Optional<Duration> parse(String header, Instant now) {
+    public static Optional<Duration> parse(String header, Instant now) {
         if (header == null || header.isBlank()) {
             return Optional.empty();
         }
