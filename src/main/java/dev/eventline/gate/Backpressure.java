@@ -17,6 +17,7 @@ import dev.eventline.config.EventlineConfig;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.http.HttpError;
 import dev.eventline.metrics.FunctionLoad;
+import dev.eventline.metrics.LoadView;
 import dev.eventline.metrics.PipelineMetrics;
 
 /**
@@ -105,7 +106,7 @@ public class Backpressure implements AdmissionControl {
         }
         AtomicInteger waiting = held.computeIfAbsent(fn.name(), k -> new AtomicInteger());
         synchronized (waiting) {
-            FunctionLoad.View view = load.view(fn);
+            LoadView view = load.view(fn);
             Level level = level(fn, view);
             if (level == Level.HARD) {
                 throw throttle(fn, view, "over its hard limit");
@@ -145,7 +146,7 @@ public class Backpressure implements AdmissionControl {
         waiting.incrementAndGet();
         try {
             for (;;) {
-                FunctionLoad.View view;
+                LoadView view;
                 Level level;
                 boolean first = line.peek() == me;
                 synchronized (waiting) {
@@ -197,7 +198,7 @@ public class Backpressure implements AdmissionControl {
         eventsPerFunction.forEach((fn, n) -> load.released(fn.name(), n));
     }
 
-    static Level level(FunctionDescription fn, FunctionLoad.View v) {
+    static Level level(FunctionDescription fn, LoadView v) {
         FunctionDescription.Limits l = fn.limits();
         double lag = admissionLag(v);
         // refused at once only on a lag also seen (the age in hand, or how long nothing drained), never on a wait
@@ -232,7 +233,7 @@ public class Backpressure implements AdmissionControl {
      * past twice the target before the first drain rate came in. (The call time alone does not bound a fast
      * handler: the broker's deliveries, not the call, then set the pace.)
      */
-    static long coldWindow(FunctionDescription fn, FunctionLoad.View v) {
+    static long coldWindow(FunctionDescription fn, LoadView v) {
         long windows = twoWindows(fn, v);
         if (v.callSeconds() > 0) {
             return Math.min(windows, Math.max(2, (long) (target(fn) / 2 / v.callSeconds())));
@@ -246,7 +247,7 @@ public class Backpressure implements AdmissionControl {
      * as it is, without that floor: two of them are half the target of calls, where 32 events of a 5 ms
      * handler were 160 ms and let a flood's held requests in together.
      */
-    private static long twoWindows(FunctionDescription fn, FunctionLoad.View v) {
+    private static long twoWindows(FunctionDescription fn, LoadView v) {
         if (v.window() > 0 && v.window() < fn.prefetch()) {
             return 2L * v.window();
         }
@@ -276,7 +277,7 @@ public class Backpressure implements AdmissionControl {
      * <li>When nothing drains, the age.</li>
      * </ul>
      */
-    static double admissionLag(FunctionLoad.View v) {
+    static double admissionLag(LoadView v) {
         if (v.drainPerSecond() <= 0.01) {
             return v.lagSeconds();
         }
@@ -284,7 +285,7 @@ public class Backpressure implements AdmissionControl {
         return v.backlog() ? projected : Math.min(v.lagSeconds(), projected);
     }
 
-    private HttpError throttle(FunctionDescription fn, FunctionLoad.View v, String why) {
+    private HttpError throttle(FunctionDescription fn, LoadView v, String why) {
         metrics.admission(fn.name(), "throttled");
         int retryAfter = retryAfter(fn, v);
         return HttpError.throttled("function " + fn.name() + " is " + why + " (latency target "
@@ -298,7 +299,7 @@ public class Backpressure implements AdmissionControl {
      * report progress but no drain is measured, the age of the oldest waiting event (at least 1 s); the
      * maximum when nothing consumes the function.
      */
-    int retryAfter(FunctionDescription fn, FunctionLoad.View v) {
+    int retryAfter(FunctionDescription fn, LoadView v) {
         long max = Math.max(1, config.gate().maxRetryAfter().toSeconds());
         if (v.drainPerSecond() <= 0.01) {
             // consumers report but nothing drains yet: a backlog just started (1 s), or they are stuck (as long

@@ -10,6 +10,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.metrics.FunctionLoad;
+import dev.eventline.metrics.LoadView;
 import io.smallrye.health.api.HealthGroup;
 
 /**
@@ -32,7 +33,7 @@ public class LagHealth implements HealthCheck {
         HealthCheckResponseBuilder r = HealthCheckResponse.named("backpressure");
         boolean up = true;
         for (FunctionDescription fn : catalog.all()) {
-            FunctionLoad.View v = load.view(fn);
+            LoadView v = load.view(fn);
             FunctionDescription.Limits l = fn.limits();
             boolean over = v.depth() >= l.depthHard() || v.lagSeconds() >= l.lagHardSeconds();
             up &= !over;

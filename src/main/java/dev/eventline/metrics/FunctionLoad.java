@@ -45,40 +45,6 @@ public class FunctionLoad {
 
     private static final Logger LOG = Logger.getLogger(FunctionLoad.class);
 
-    /**
-     * What admission control sees for one function.
-     *
-     * @param consuming whether some process reported progress for the function in the last 30 s (it has
-     *                  consumers, even if their drain rate is not measured yet)
-     * @param hottest   estimated events in the fullest partition, times the partition count: the depth the
-     *                  function would have if every partition were that full. Partitions drain at about the same
-     *                  rate each (one consumer, one call at a time), so the fullest one's wait is this over the
-     *                  drain rate; hot keys make it longer than the average wait
-     * @param reporting whether consumers of the function reported recently (within three intervals and 1 s):
-     *                  there are consumers, whether or not their drain rate is measured
-     * @param backlog   whether the last reading found a partition with at least a window (its consumer's, see
-     *                  {@code AckWindow}) of events ready: that window is full and events queue behind it, so the
-     *                  measured drain is what the consumers can take, not just what came
-     * @param callSeconds the longest time per event its consumers reported (smoothed), 0 when none did
-     * @param window    the largest window its consumers reported (see {@code AckWindow}), 0 when none did
-     */
-    public record View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
-            boolean reporting, boolean backlog, double callSeconds, int window) {
-
-        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest,
-                boolean reporting, boolean backlog) {
-            this(depth, drainPerSecond, lagSeconds, consuming, hottest, reporting, backlog, 0, 0);
-        }
-
-        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming) {
-            this(depth, drainPerSecond, lagSeconds, consuming, depth);
-        }
-
-        public View(long depth, double drainPerSecond, double lagSeconds, boolean consuming, long hottest) {
-            this(depth, drainPerSecond, lagSeconds, consuming, hottest, consuming, false);
-        }
-    }
-
     @Inject
     QueueMonitor monitor;
     @Inject
@@ -229,13 +195,13 @@ public class FunctionLoad {
         return map.computeIfAbsent(function, k -> new AtomicLong());
     }
 
-    public View view(FunctionDescription fn) {
+    public LoadView view(FunctionDescription fn) {
         Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
         long staleAfter = 10 * config.monitor().interval().toNanos() + Duration.ofSeconds(5).toNanos();
         if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
             // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
             // partitions' own length cap still holds
-            return new View(0, 0, 0, false, 0, false, false);
+            return new LoadView(0, 0, 0, false, 0, false, false);
         }
         long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
         long nowNanos = System.nanoTime();
@@ -290,7 +256,7 @@ public class FunctionLoad {
         boolean backlog = reading.get().hottest() >= Math.max(window, MIN_COLD_WINDOW / 2);
         double queued = inHand == 0 && backlog && drain > 0.01 ? fullest / drain : 0;
         double lag = Math.max(Math.max(inHand, queued), stalled == null ? 0 : (nowNanos - stalled) / 1e9);
-        return new View(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds(),
+        return new LoadView(depth, drain, lag, consuming, fullest, reporting, backlog, windows.callSeconds(),
                 windows.reported());
     }
 
