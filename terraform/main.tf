@@ -32,8 +32,8 @@ resource "rabbitmq_exchange" "status" {
 
   lifecycle {
     precondition {
-      condition     = local.topology.format == 1
-      error_message = "The topology file has format ${local.topology.format}; this module reads format 1. Regenerate it with ./mvnw -q -Pmanifests process-test-classes, or use the module of the same commit."
+      condition     = try(local.topology.format, 0) == 1
+      error_message = "The topology file is not of format 1, the one this module reads. Regenerate it with ./mvnw -q -Pmanifests process-test-classes, or use the module of the commit that wrote it."
     }
   }
 }

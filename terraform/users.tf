@@ -31,6 +31,8 @@ locals {
   # [A-Za-z0-9._-] (variables.tf), so '.' is its only regex metacharacter. Every regex is anchored at both ends:
   # one function's regexes cannot match another's names, even where one name starts with the other (pay, pay-out).
   prefix_re = replace(var.prefix, ".", "\\.")
+  # the order the granted pieces join in (a map's keys would come sorted)
+  grants = ["always", "admin_enabled", "runtime_verifies_topology", "gate_may_repartition"]
   granted = {
     always                    = true
     admin_enabled             = var.admin_enabled
@@ -41,7 +43,7 @@ locals {
   # One anchored regex per operation: a prefixed name of the granted pieces, or a server-named queue.
   permissions = {
     for role, ops in local.topology.permissions : role => {
-      for op, grants in ops : op => "^(?:${local.prefix_re}(?:${join("|", distinct(flatten([for grant, names in grants : names if local.granted[grant]])))})|amq\\.gen-.*)$"
+      for op, pieces in ops : op => "^(?:${local.prefix_re}(?:${join("|", distinct(flatten([for g in local.grants : pieces[g] if local.granted[g]])))})|amq\\.gen-.*)$"
     }
   }
 

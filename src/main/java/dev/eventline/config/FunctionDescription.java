@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One deployable function, as described once in {@code functions/<name>/function.yaml}. The runtime, the
- * Terraform module and the deployment manifests all read that file; this record is its validated form.
+ * One deployable function, as described once in {@code functions/<name>/function.yaml}. The runtime reads that
+ * file, and the deployment files (manifests, Terraform's topology.json) are generated from this record, its
+ * validated form.
  *
  * @param name        function name: words of lower-case letters and digits joined by '-' (not ending in
  *                    {@code -<digits>}), the stem of every broker name ({@link DescriptionParser#nameProblem})

@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
  * <li>relaxed retry mode only: {@code p<fn>.retry}, a headers exchange, and delay queues {@code p<fn>.retry-<k>}
  * (k = 1..levels) that hold a failed event for its backoff and then dead-letter it back to its partition.</li>
  * </ul>
- * Terraform's {@code locals} in {@code terraform/} mirror these rules.
+ * Terraform creates these names from terraform/topology.json, which is written with {@code new Names("")}
+ * and prefixed by the module.
  */
 public record Names(String prefix) {
 

@@ -15,7 +15,6 @@ import java.util.TreeMap;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.config.FunctionCatalog;
@@ -50,6 +49,9 @@ final class TerraformPlan {
             throw new IllegalArgumentException("the module has no variable " + k + " that shapes a plan (passwords come with apply)");
         });
         v.putAll(given);
+        if (topology.path("format").asInt() != TopologyFile.FORMAT) {
+            throw new IllegalArgumentException("the topology file is not of format " + TopologyFile.FORMAT);
+        }
         String prefix = v.get("prefix");
         String vhost = v.get("vhost");
         if (bool(v, "create_vhost")) {
@@ -63,8 +65,10 @@ final class TerraformPlan {
         }
         topology.get("partitions").fields().forEachRemaining(e -> {
             JsonNode p = e.getValue();
-            ObjectNode arguments = ((ObjectNode) p.get("arguments").deepCopy())
-                    .put("x-dead-letter-exchange", prefix + topology.get("dead_letter_exchanges").get(p.get("function").asText()).get("name").asText());
+            Map<String, JsonNode> merged = new TreeMap<>(fields(p.get("arguments"))); // jsonencode sorts the keys
+            merged.put("x-dead-letter-exchange", JSON.getNodeFactory().textNode(
+                    prefix + topology.get("dead_letter_exchanges").get(p.get("function").asText()).get("name").asText()));
+            ObjectNode arguments = JSON.createObjectNode().setAll(merged);
             queue("partition", e.getKey(), prefix + p.get("name").asText(), arguments, vhost);
             binding("partition", e.getKey(), prefix + topology.get("exchanges").get(p.get("function").asText()).get("name").asText(),
                     prefix + p.get("name").asText(), p.get("routing_key").asText(), null, vhost);
@@ -99,11 +103,15 @@ final class TerraformPlan {
             ObjectNode regexes = permissions.putObject(user);
             ops.fields().forEachRemaining(op -> {
                 Set<String> names = new LinkedHashSet<>();
-                new TreeMap<>(fields(op.getValue())).forEach((grant, pieces) -> {
+                for (String grant : TopologyFile.GRANTS) { // local.grants, in its order
                     if (grant.equals(TopologyFile.ALWAYS) || bool(v, grant)) {
+                        JsonNode pieces = op.getValue().get(grant);
+                        if (pieces == null) {
+                            throw new IllegalArgumentException(role + "." + op.getKey() + " has no grant " + grant);
+                        }
                         pieces.forEach(n -> names.add(n.asText()));
                     }
-                });
+                }
                 regexes.put(op.getKey(), "^(?:" + prefixRe + "(?:" + String.join("|", names) + ")|amq\\.gen-.*)$");
             });
             if (bool(v, "create_users")) {
@@ -208,9 +216,9 @@ final class TerraformPlan {
         return Boolean.parseBoolean(value);
     }
 
-    private static Map<String, ArrayNode> fields(JsonNode object) {
-        Map<String, ArrayNode> out = new LinkedHashMap<>();
-        object.fields().forEachRemaining(f -> out.put(f.getKey(), (ArrayNode) f.getValue()));
+    private static Map<String, JsonNode> fields(JsonNode object) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        object.fields().forEachRemaining(f -> out.put(f.getKey(), f.getValue()));
         return out;
     }
 }

@@ -35,11 +35,15 @@ final class TopologyFile {
     /** The cyrilgdn/rabbitmq provider decodes arguments_json into float64: larger whole numbers would change. */
     static final long MAX_EXACT = 1L << 53;
 
-    /** Grants: the names every user of a role holds, and those only some of the module's variables grant. */
+    /**
+     * Grants: the names every user of a role holds, and those only the module's variable of that name grants, in
+     * the order the module joins them (terraform/users.tf iterates this list; a map's keys it would sort).
+     */
     static final String ALWAYS = "always";
     static final String ADMIN = "admin_enabled";
     static final String VERIFY = "runtime_verifies_topology";
     static final String REPARTITION = "gate_may_repartition";
+    static final List<String> GRANTS = List.of(ALWAYS, ADMIN, VERIFY, REPARTITION);
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Names RELATIVE = new Names("");
@@ -149,10 +153,14 @@ final class TopologyFile {
         return out;
     }
 
-    /** Pairs of grant and names, e.g. {@code grants(op, ALWAYS, List.of(...), ADMIN, List.of(...))}. */
+    /**
+     * Pairs of grant and names, e.g. {@code grants(op, ALWAYS, List.of(...), ADMIN, List.of(...))}; every grant
+     * of {@link #GRANTS} is written, empty where it adds nothing.
+     */
     private static void grants(ObjectNode op, Object... pairs) {
+        GRANTS.forEach(op::putArray);
         for (int i = 0; i < pairs.length; i += 2) {
-            ArrayNode names = op.putArray((String) pairs[i]);
+            ArrayNode names = (ArrayNode) op.get((String) pairs[i]);
             ((List<?>) pairs[i + 1]).forEach(n -> names.add((String) n));
         }
     }
