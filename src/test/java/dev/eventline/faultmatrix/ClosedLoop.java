@@ -40,8 +40,11 @@ import dev.eventline.client.RetryAfter;
 final class ClosedLoop {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Short waits: the matrix measures how soon the pipeline flows again after a fault. */
-    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofSeconds(60));
+    /**
+     * Short waits, as before the rule was shared (100, 200, 400 ms, ... 1 s), now with its jitter (each wait
+     * between half that and that): the matrix measures how soon the pipeline flows again after a fault.
+     */
+    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(60));
 
     /**
      * One HTTP answer: status (-1 no connection, -2 timed out), when it came (epoch ms), how long it took, and

@@ -19,16 +19,14 @@ import dev.eventline.testsupport.GateClient;
  * Producers for the benchmark: each thread owns its keys and sends batches in which every key appears once
  * with its next step, the next batch only after the gate accepted the previous one (so per-key order is the
  * sending order); a 429 waits Retry-After and a 503 backs off before the same batch is sent again
- * ({@link GateClient#deliver(String, GateClient.Resends)}). At a
- * target rate the threads pace themselves; at rate 0 they send as fast as the gate answers.
+ * ({@link GateClient#waitBefore}). At a target rate the threads pace themselves; at rate 0 they send as fast as
+ * the gate answers.
  */
 final class BenchDriver {
 
     final LongAdder accepted = new LongAdder();
     final LongAdder throttled = new LongAdder();
     final LongAdder unavailable = new LongAdder();
-    /** Throttling is the gate doing its job under a bench's load; an unreachable gate for ~30 min is a failure. */
-    private final GateClient.Resends resends = new GateClient.Resends(1000, Integer.MAX_VALUE, throttled, unavailable);
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Future<?>> threads = new ArrayList<>();
     private final ExecutorService pool;
@@ -77,8 +75,20 @@ final class BenchDriver {
                 events1.add(GateClient.event(key + "-" + step, type, key,
                         Map.of("key", key, "step", step, "sentAtMs", sentAt)));
             }
-            gate.deliver("[" + String.join(",", events1.stream().map(Object::toString).toList()) + "]", resends);
-            accepted.add(batch);
+            String body = "[" + String.join(",", events1.stream().map(Object::toString).toList()) + "]";
+            // never abandoned while the bench runs; given up 100 sends after it stopped
+            for (int attempt = 1; ; attempt++) {
+                GateClient.Reply r = gate.post(GateClient.BATCH, body);
+                if (r.status() == 202) {
+                    accepted.add(batch);
+                    break;
+                }
+                (r.status() == 429 ? throttled : unavailable).increment();
+                if (!running.get() && attempt > 100) {
+                    throw new IllegalStateException("a batch was never accepted: " + r);
+                }
+                GateClient.pause(GateClient.waitBefore(attempt, r));
+            }
             if (interval > 0) {
                 next += interval;
                 long wait = next - System.nanoTime();

@@ -8,7 +8,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,7 +24,7 @@ public final class GateClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String BATCH = "application/cloudevents-batch+json";
-    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(2), Duration.ofSeconds(60));
+    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(60));
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI events;
@@ -67,58 +66,46 @@ public final class GateClient {
         return post(BATCH, JSON.valueToTree(batch).toString());
     }
 
-    /**
-     * How long a producer keeps resending one batch: at most {@code maxUnavailable} sends answered 503 (or not at
-     * all), at most {@code maxThrottled} answered 429; each such answer is counted.
-     */
-    public record Resends(int maxUnavailable, int maxThrottled, LongAdder throttled, LongAdder unavailable) {
-
-        public static Resends upTo(int maxUnavailable) {
-            return new Resends(maxUnavailable, 100, new LongAdder(), new LongAdder());
-        }
-    }
-
-    /** {@link #deliver(String, Resends)} of a batch, at most {@code maxTries} sends that the gate could not take. */
+    /** {@link #deliver(String, int)} of a batch. */
     public void deliver(List<ObjectNode> batch, int maxTries) {
-        deliver(JSON.valueToTree(batch).toString(), Resends.upTo(maxTries));
+        deliver(JSON.valueToTree(batch).toString(), maxTries);
     }
 
     /**
      * Posts a batch until the gate accepts it (202), as a well-behaved producer does: after a 429 it waits the
-     * Retry-After the gate computed; after a 503 (nothing or part was confirmed; resending the whole batch is
-     * safe, the trigger skips ids it processed) it backs off. Fails on any other status, or past the bounds.
+     * Retry-After the gate computed (at most 100 times; a 429 without one breaks the gate's contract and fails);
+     * after a 503 or no answer (nothing or part was confirmed; resending the whole batch is safe, the trigger
+     * skips ids it processed) it backs off, at most {@code maxTries} sends in all. Fails on any other status.
      */
-    public void deliver(String batch, Resends resends) {
+    public void deliver(String batch, int maxTries) {
         Reply last;
         int throttled = 0;
         int unavailable = 0;
         while (true) {
             last = post(BATCH, batch);
-            int attempt;
             if (last.status() == 202) {
                 return;
-            } else if (last.status() == 429) {
-                resends.throttled().increment();
-                attempt = ++throttled;
-                if (attempt > resends.maxThrottled()) {
-                    break;
-                }
-            } else if (last.status() == 503 || last.status() == -1) {
-                resends.unavailable().increment();
-                attempt = ++unavailable;
-                if (attempt >= resends.maxUnavailable()) {
-                    break;
-                }
-            } else {
-                break;
             }
-            pause(BACKOFF.before(attempt, RetryAfter.parse(last.retryAfter(), Instant.now())));
+            if (last.status() == 429 && last.retryAfter() != null && ++throttled < 100) {
+                pause(waitBefore(throttled, last));
+            } else if ((last.status() == 503 || last.status() == -1) && ++unavailable < maxTries) {
+                pause(waitBefore(unavailable, last));
+            } else {
+                throw new IllegalStateException("gate did not accept a batch: " + last);
+            }
         }
-        throw new IllegalStateException("gate did not accept a batch: " + last);
+    }
+
+    /**
+     * How long a producer waits before it sends again after this answer, the {@code attempt}-th of its kind in a
+     * row: the gate's Retry-After, else backoff (100-200 ms, doubling to 1-2 s), by the client's one rule.
+     */
+    public static Duration waitBefore(int attempt, Reply answer) {
+        return BACKOFF.before(attempt, RetryAfter.parse(answer.retryAfter(), Instant.now()));
     }
 
     /** A producer's wait before it resends (client behaviour, not test synchronisation). */
-    private static void pause(Duration wait) {
+    public static void pause(Duration wait) {
         java.util.concurrent.locks.LockSupport.parkNanos(wait.toNanos());
     }
 

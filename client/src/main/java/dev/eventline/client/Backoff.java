@@ -17,7 +17,17 @@ public final class Backoff {
     private final Duration max;
     private final Duration maxRetryAfter;
 
+    /**
+     * As {@link EventlineClient.Builder} takes them: {@code initial} positive, the bounds not negative.
+     *
+     * @throws IllegalArgumentException otherwise
+     */
     public Backoff(Duration initial, Duration max, Duration maxRetryAfter) {
+        if (initial == null || max == null || maxRetryAfter == null || initial.isNegative() || initial.isZero()
+                || max.isNegative() || maxRetryAfter.isNegative()) {
+            throw new IllegalArgumentException("backoff needs a positive initial wait and bounds not negative, not "
+                    + initial + ", " + max + ", " + maxRetryAfter);
+        }
         this.initial = initial;
         this.max = max;
         this.maxRetryAfter = maxRetryAfter;
