@@ -10,6 +10,12 @@
 locals {
   topology = jsondecode(file(coalesce(var.topology_file, "${path.module}/topology.json")))
   vhost    = var.create_vhost ? rabbitmq_vhost.this[0].name : var.vhost
+
+  # The descriptions beside the module (the repository's functions/), hashed as topology.json's generator does
+  # (TopologyFile.sha256): with the module's own topology.json, a description changed without regenerating it
+  # stops the plan instead of applying the old topology.
+  descriptions        = "${path.module}/../functions"
+  descriptions_sha256 = try(sha256(join("", [for f in sort(fileset(local.descriptions, "*/function.yaml")) : filesha256("${local.descriptions}/${f}")])), "")
 }
 
 resource "rabbitmq_vhost" "this" {
@@ -34,6 +40,10 @@ resource "rabbitmq_exchange" "status" {
     precondition {
       condition     = try(local.topology.format, 0) == 1
       error_message = "The topology file is not of format 1, the one this module reads. Regenerate it with ./mvnw -q -Pmanifests process-test-classes, or use the module of the commit that wrote it."
+    }
+    precondition {
+      condition     = var.topology_file != null || try(local.topology.descriptions_sha256, "") == local.descriptions_sha256
+      error_message = "topology.json was not written from the function descriptions in functions/ as they are now: regenerate it with ./mvnw -q -Pmanifests process-test-classes (and commit it) before planning."
     }
   }
 }

@@ -8,7 +8,8 @@
 //     provider blocks use only its arguments (the required ones may come from RABBITMQ_* variables);
 //  3. every module using the provider pins it in required_providers (source cyrilgdn/rabbitmq, ~> 1.10, which
 //     the reference version satisfies) and says which Terraform it needs; provider blocks only in root
-//     modules; module sources exist.
+//     modules; module sources exist, and a module call sets only variables the module declares, and every
+//     one without a default; every var.<name> and local.<name> a module uses is declared.
 //
 //   node tools/offline-check/terraform-check.mjs [terraform-dir]     (default: terraform)
 //   node tools/offline-check/terraform-check.mjs --json file.tf      (prints HashiCorp's parse of one file)
@@ -130,6 +131,7 @@ function checkLifecycle(file, header, where, body) {
 // ---------------------------------------------------------------- 3. modules, providers, versions
 
 const entries = (o) => Object.entries(o || {});
+const MODULE_META_ARGS = ["source", "version", "providers", "count", "for_each", "depends_on"];
 
 function checkModule(dir, files) {
   const rel = path.relative(process.cwd(), dir) || ".";
@@ -203,12 +205,35 @@ function checkModule(dir, files) {
       }
     }
     for (const [name, list] of entries(json.module)) {
-      for (const body of list) calls.push({ file, header: ["module", name], source: body.source });
+      for (const body of list) calls.push({ file, header: ["module", name], source: body.source, body });
     }
   }
   if (usesProvider && !pinned) problems.push(`${rel}/: the module uses the ${PROVIDER.localName} provider but does not pin ${PROVIDER.source} ${PROVIDER.constraint} in required_providers`);
   if (!requiredVersion) problems.push(`${rel}/: the module does not set required_version`);
-  return { rel, providerBlocks, calls };
+  // every var.<name> the module's expressions use is declared (Terraform: "Reference to undeclared input variable")
+  const variables = new Map();
+  for (const { json } of files) for (const [name, list] of entries(json.variable)) variables.set(name, list[0] || {});
+  const locals = new Set();
+  for (const { json } of files) for (const block of json.locals || []) Object.keys(block).forEach((k) => locals.add(k));
+  for (const { file, json } of files) {
+    for (const name of referenced(json, "var")) {
+      if (!variables.has(name)) problem(file, null, `var.${name} is not declared in ${rel}/`);
+    }
+    for (const name of referenced(json, "local")) {
+      if (!locals.has(name)) problem(file, null, `local.${name} is not declared in ${rel}/`);
+    }
+  }
+  return { rel, providerBlocks, calls, variables };
+}
+
+/** The names of <kind>.<name> (var, local) in every expression of a parsed file (hcl2json keeps them as text). */
+function referenced(node, kind, out = new Set()) {
+  if (typeof node === "string") {
+    for (const m of node.matchAll(new RegExp(`(?<![\\w.])${kind}\\.([A-Za-z_][A-Za-z0-9_-]*)`, "g"))) out.add(m[1]);
+  } else if (node && typeof node === "object") {
+    for (const v of Object.values(node)) referenced(v, kind, out);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- main
@@ -238,14 +263,26 @@ for (const [dir, parsed] of byDir) modules.set(dir, checkModule(dir, parsed));
 // provider blocks only in modules no other module calls; module sources must exist
 const called = new Set();
 for (const [dir, m] of modules) {
-  for (const { file, header, source } of m.calls) {
+  for (const { file, header, source, body } of m.calls) {
     if (typeof source !== "string" || !isLiteral(source) || !(source.startsWith("./") || source.startsWith("../"))) {
       problem(file, locate(file, header), "module source must be a local path here");
       continue;
     }
     const target = path.resolve(dir, source);
-    if (!modules.has(target)) problem(file, locate(file, header, "source"), `module source ${source} has no .tf files`);
+    if (!modules.has(target)) {
+      problem(file, locate(file, header, "source"), `module source ${source} has no .tf files`);
+      continue;
+    }
     called.add(target);
+    // Terraform: "Unsupported argument" for an undeclared variable, "Missing required argument" for one without a default
+    const declared = modules.get(target).variables;
+    for (const arg of Object.keys(body)) {
+      if (MODULE_META_ARGS.includes(arg)) continue;
+      if (!declared.has(arg)) problem(file, locate(file, header, arg), `module ${header[1]}: ${source} has no variable "${arg}"`);
+    }
+    for (const [name, spec] of declared) {
+      if (!("default" in spec) && !(name in body)) problem(file, locate(file, header), `module ${header[1]}: the variable "${name}" of ${source} has no default and is not set`);
+    }
   }
 }
 for (const target of called) {

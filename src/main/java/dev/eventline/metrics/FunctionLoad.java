@@ -131,7 +131,7 @@ public class FunctionLoad {
                 if (now == 0 && r.oldestInHand() == 0) {
                     // idle: nothing done and nothing in hand. What the consumers can take is not measured by
                     // that; a rate halving on every idle report read 0.02/s after a quiet spell, and the next
-                    // burst's projected wait was hours (Backpressure's cold window judges it instead)
+                    // burst's projected wait was hours (AdmissionLevel's cold window judges it instead)
                     rate.perSecond = 0;
                 } else {
                     // smoothed: on a shared machine the rate swings with the gate's own load (the consumers get

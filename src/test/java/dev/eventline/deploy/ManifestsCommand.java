@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 
-import dev.eventline.config.FunctionCatalog;
 
 /**
  * Rewrites what is generated from the function descriptions: the Kubernetes files ({@link Manifests}) and the
@@ -30,7 +29,7 @@ public final class ManifestsCommand {
         Path root = Path.of(args.length > 0 ? args[0] : "").toAbsolutePath();
         Manifests manifests = Manifests.forRepository(root);
         SortedMap<String, String> rendered = manifests.render();
-        rendered.put(TopologyFile.PATH, TopologyFile.render(manifests.catalog().all()));
+        rendered.put(TopologyFile.PATH, TopologyFile.render(root.resolve("functions")));
         List<String> changed = new ArrayList<>();
         for (var file : rendered.entrySet()) {
             Path path = root.resolve(file.getKey());
@@ -57,8 +56,10 @@ public final class ManifestsCommand {
         }
         Path out = Path.of(args[1]).toAbsolutePath();
         Path functions = Path.of(args[2]).toAbsolutePath();
-        FunctionCatalog catalog = FunctionCatalog.fromDirectory(functions);
-        Files.writeString(out, TopologyFile.render(catalog.all()));
-        System.out.println("topology: " + out + " from " + catalog.all().size() + " function descriptions in " + functions);
+        if (!Files.isDirectory(functions)) {
+            throw new IllegalArgumentException(functions + " is not a directory of <name>/function.yaml");
+        }
+        Files.writeString(out, TopologyFile.render(functions));
+        System.out.println("topology: " + out + " from the function descriptions in " + functions);
     }
 }

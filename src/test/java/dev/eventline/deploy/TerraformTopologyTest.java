@@ -24,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.eventline.config.DescriptionException;
 import dev.eventline.config.FunctionCatalog;
@@ -48,11 +49,13 @@ class TerraformTopologyTest {
     private static final Path TEST_RESOURCES = Path.of("src", "test", "resources");
 
     /**
-     * Every argument of every resource (preconditions too), and the locals and outputs the permissions come from,
-     * as HashiCorp's parser reads them (whitespace collapsed). {@link TerraformPlan} computes each exactly so;
-     * change both together.
+     * Every argument of every resource (preconditions too), every local and output, and every variable's type,
+     * default and validation, as HashiCorp's parser reads them (whitespace collapsed). {@link TerraformPlan}
+     * computes each exactly so; change both together.
      */
     private static final String MODULE = """
+            local.descriptions = ${path.module}/../functions
+            local.descriptions_sha256 = ${try(sha256(join("", [for f in sort(fileset(local.descriptions, "*/function.yaml")) : filesha256("${local.descriptions}/${f}")])), "")}
             local.granted = {"admin_enabled":"${var.admin_enabled}","always":true,"gate_may_repartition":"${var.gate_may_repartition}","runtime_verifies_topology":"${var.runtime_verifies_topology}"}
             local.grants = ["always","admin_enabled","runtime_verifies_topology","gate_may_repartition"]
             local.permissions = ${{ for role, ops in local.topology.permissions : role => { for op, pieces in ops : op => "^(?:${local.prefix_re}(?:${join("|", distinct(flatten([for g in local.grants : pieces[g] if local.granted[g]])))})|amq\\\\.gen-.*)$" } }}
@@ -60,8 +63,17 @@ class TerraformTopologyTest {
             local.topology = ${jsondecode(file(coalesce(var.topology_file, "${path.module}/topology.json")))}
             local.user_names = ${{ for role in keys(local.topology.permissions) : role => "${var.user_name_prefix}${role}" }}
             local.vhost = ${var.create_vhost ? rabbitmq_vhost.this[0].name : var.vhost}
+            output.dead_letter_exchanges = ${{ for name, e in rabbitmq_exchange.dead_letter : name => e.name }}
+            output.dead_letter_queues = ${{ for name, q in rabbitmq_queue.dead_letter : name => q.name }}
+            output.delay_queues = ${{ for name, f in local.topology.functions : name => [for key in f.delay_queues : rabbitmq_queue.delay[key].name] if length(f.delay_queues) > 0 }}
+            output.exchanges = ${{ for name, e in rabbitmq_exchange.function : name => e.name }}
+            output.partition_queues = ${{ for name, f in local.topology.functions : name => [for key in f.partitions : rabbitmq_queue.partition[key].name] }}
             output.permissions = ${{ for role, p in local.permissions : local.user_names[role] => p }}
+            output.retry_exchanges = ${{ for name, e in rabbitmq_exchange.retry : name => e.name }}
+            output.runtime_settings = ${merge( { gate = { user = local.user_names.gate environment = merge({ EVENTLINE_TOPOLOGY_DECLARE = "false" EVENTLINE_GATE_ENABLED = "true" EVENTLINE_FUNCTIONS_ENABLED = "none" EVENTLINE_ADMIN_ENABLED = tostring(var.admin_enabled) }, var.prefix != "" ? { EVENTLINE_TOPOLOGY_PREFIX = var.prefix } : {}) } }, { for name, f in local.topology.functions : "fn-${name}" => { user = local.user_names["fn-${name}"] environment = merge({ EVENTLINE_TOPOLOGY_DECLARE = "false" EVENTLINE_GATE_ENABLED = "false" EVENTLINE_FUNCTIONS_ENABLED = name }, var.prefix != "" ? { EVENTLINE_TOPOLOGY_PREFIX = var.prefix } : {}) } } )}
+            output.status_exchange = ${rabbitmq_exchange.status.name}
             output.users = ${merge(local.user_names, var.create_keda_user ? { keda = "${var.user_name_prefix}keda" } : {})}
+            output.vhost = ${local.vhost}
             rabbitmq_binding.dead_letter.destination = ${rabbitmq_queue.dead_letter[each.key].name}
             rabbitmq_binding.dead_letter.destination_type = queue
             rabbitmq_binding.dead_letter.for_each = ${local.topology.dead_letter_queues}
@@ -99,8 +111,8 @@ class TerraformTopologyTest {
             rabbitmq_exchange.retry.settings.durable = true
             rabbitmq_exchange.retry.settings.type = ${each.value.type}
             rabbitmq_exchange.retry.vhost = ${local.vhost}
-            rabbitmq_exchange.status.lifecycle.precondition.condition = ${try(local.topology.format, 0) == 1}
-            rabbitmq_exchange.status.lifecycle.precondition.error_message = The topology file is not of format 1, the one this module reads. Regenerate it with ./mvnw -q -Pmanifests process-test-classes, or use the module of the commit that wrote it.
+            rabbitmq_exchange.status.lifecycle.precondition.condition = ${var.topology_file != null || try(local.topology.descriptions_sha256, "") == local.descriptions_sha256}
+            rabbitmq_exchange.status.lifecycle.precondition.error_message = topology.json was not written from the function descriptions in functions/ as they are now: regenerate it with ./mvnw -q -Pmanifests process-test-classes (and commit it) before planning.
             rabbitmq_exchange.status.name = ${var.prefix}${local.topology.status_exchange}
             rabbitmq_exchange.status.settings.auto_delete = false
             rabbitmq_exchange.status.settings.durable = true
@@ -166,7 +178,42 @@ class TerraformTopologyTest {
             rabbitmq_user.keda.password = ${var.keda_password}
             rabbitmq_user.keda.tags = ["management"]
             rabbitmq_vhost.this.count = ${var.create_vhost ? 1 : 0}
-            rabbitmq_vhost.this.name = ${var.vhost}""";
+            rabbitmq_vhost.this.name = ${var.vhost}
+            variable.admin_enabled.default = true
+            variable.admin_enabled.type = ${bool}
+            variable.create_keda_user.default = false
+            variable.create_keda_user.type = ${bool}
+            variable.create_users.default = true
+            variable.create_users.type = ${bool}
+            variable.create_vhost.default = false
+            variable.create_vhost.type = ${bool}
+            variable.function_passwords.default = {}
+            variable.function_passwords.sensitive = true
+            variable.function_passwords.type = ${map(string)}
+            variable.gate_may_repartition.default = false
+            variable.gate_may_repartition.type = ${bool}
+            variable.gate_password.default = null
+            variable.gate_password.sensitive = true
+            variable.gate_password.type = ${string}
+            variable.keda_password.default = null
+            variable.keda_password.sensitive = true
+            variable.keda_password.type = ${string}
+            variable.leader_locator_policy.default = true
+            variable.leader_locator_policy.type = ${bool}
+            variable.policy_priority.default = 10
+            variable.policy_priority.type = ${number}
+            variable.prefix.default = 
+            variable.prefix.type = ${string}
+            variable.prefix.validation.condition = ${can(regex("^[A-Za-z0-9._-]*$", var.prefix))}
+            variable.prefix.validation.error_message = The prefix may hold only letters, digits, '.', '_' and '-' (it is escaped into permission regexes).
+            variable.runtime_verifies_topology.default = false
+            variable.runtime_verifies_topology.type = ${bool}
+            variable.topology_file.default = null
+            variable.topology_file.type = ${string}
+            variable.user_name_prefix.default = eventline-
+            variable.user_name_prefix.type = ${string}
+            variable.vhost.default = /
+            variable.vhost.type = ${string}""";
 
     // ------------------------------------------------------------------ the files
 
@@ -196,7 +243,8 @@ class TerraformTopologyTest {
         lines.add(at, "  flavour          = \"x\"");
         Files.write(main, lines);
         Path example = copy.resolve("examples/complete/main.tf");
-        Files.writeString(example, Files.readString(example).replace("version = \"~> 1.10\"", "version = \">= 1.0\""));
+        Files.writeString(example, Files.readString(example).replace("version = \"~> 1.10\"", "version = \">= 1.0\"")
+                .replace("  topology_file      = var.topology_file\n", "  functions_dir      = local.functions\n"));
 
         OfflineTools.Result r = OfflineTools.node("terraform-check.mjs", copy.toString());
         assertEquals(1, r.exitCode(), r.stdout() + r.stderr());
@@ -204,11 +252,15 @@ class TerraformTopologyTest {
         assertTrue(r.stderr().contains("main.tf:" + (at + 1) + ":3: rabbitmq_binding.dead_letter: the provider has no "
                 + "argument \"flavour\""), r.stderr());
         assertTrue(r.stderr().contains("required_providers.rabbitmq.version must be \"~> 1.10\""), r.stderr());
+        // a module call with a variable the module does not have (the one topology_file replaced), and a reference
+        // to a local nobody declared
+        assertTrue(r.stderr().contains("module eventline: ../.. has no variable \"functions_dir\""), r.stderr());
+        assertTrue(r.stderr().contains("local.functions is not declared"), r.stderr());
     }
 
     @Test
     void theCommittedTopologyFileIsWhatTheRuntimesCodeWritesForTheRepositorysFunctions() throws IOException {
-        String expected = TopologyFile.render(FunctionCatalog.fromDirectory(FUNCTIONS).all());
+        String expected = TopologyFile.render(FUNCTIONS);
         String committed = Files.readString(Path.of(TopologyFile.PATH));
         if (!committed.equals(expected)) {
             fail(TopologyFile.PATH + " does not match the function descriptions. Regenerate it with\n  "
@@ -219,18 +271,18 @@ class TerraformTopologyTest {
     @Test
     void theModuleOnlyMapsTheTopologyFileArgumentByArgument() {
         Map<String, String> actual = new TreeMap<>();
-        for (String file : List.of("main.tf", "users.tf", "outputs.tf")) {
+        for (String file : List.of("main.tf", "users.tf", "outputs.tf", "variables.tf")) {
             JsonNode json = TerraformPlan.readJson(OfflineTools.node("terraform-check.mjs", "--json",
                     TERRAFORM.resolve(file).toString()).orFail("hcl2json " + file).stdout());
             json.path("resource").fields().forEachRemaining(type -> type.getValue().fields().forEachRemaining(
                     r -> flatten(type.getKey() + "." + r.getKey() + ".", r.getValue().get(0), actual)));
             json.path("locals").forEach(l -> l.fields().forEachRemaining(e -> actual.put("local." + e.getKey(), text(e.getValue()))));
-            for (String output : List.of("users", "permissions")) {
-                JsonNode o = json.path("output").path(output);
-                if (!o.isMissingNode()) {
-                    actual.put("output." + output, text(o.get(0).get("value")));
-                }
-            }
+            json.path("output").fields().forEachRemaining(o -> actual.put("output." + o.getKey(), text(o.getValue().get(0).get("value"))));
+            json.path("variable").fields().forEachRemaining(v -> {
+                ObjectNode body = v.getValue().get(0).deepCopy();
+                body.remove("description"); // prose
+                flatten("variable." + v.getKey() + ".", body, actual);
+            });
         }
         Map<String, String> expected = new TreeMap<>();
         MODULE.lines().forEach(l -> expected.put(l.substring(0, l.indexOf(" =")), l.substring(l.indexOf(" =") + 2).strip()));
@@ -314,8 +366,12 @@ class TerraformTopologyTest {
         TerraformTopology planned = TerraformTopology.ofPlan(TerraformPlan.of(changed, "", Map.of()));
         TerraformTopology before = TerraformTopology.ofRuntime(FunctionCatalog.fromDirectory(FUNCTIONS).all(), new Names(""));
 
-        assertFalse(TopologyFile.render(changed).equals(Files.readString(Path.of(TopologyFile.PATH))),
+        assertFalse(TopologyFile.render(dir).equals(Files.readString(Path.of(TopologyFile.PATH))),
                 "the committed file is stale now: the drift check would fail");
+        assertFalse(TopologyFile.sha256(dir).equals(TopologyFile.sha256(FUNCTIONS)),
+                "and the module's precondition, which compares the descriptions' hash, would stop the plan");
+        Files.writeString(orders, original);
+        assertEquals(TopologyFile.sha256(FUNCTIONS), TopologyFile.sha256(dir), "the hash is of the bytes alone");
         List<String> differences = planned.differences(before, "terraform", "runtime");
         assertTrue(differences.contains("queue orders-11 only in terraform: " + planned.queues().get("orders-11")), String.join("\n", differences));
         assertTrue(differences.stream().anyMatch(d -> d.startsWith("queue orders-0 differs")), "x-max-length changed");

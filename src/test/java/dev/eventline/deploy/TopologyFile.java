@@ -1,18 +1,31 @@
 package dev.eventline.deploy;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.topology.Names;
 import dev.eventline.topology.TopologySpec;
@@ -45,14 +58,51 @@ final class TopologyFile {
     static final String REPARTITION = "gate_may_repartition";
     static final List<String> GRANTS = List.of(ALWAYS, ADMIN, VERIFY, REPARTITION);
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Two-space indents and '\n' on every system: the drift check compares the text. */
+    private static final ObjectWriter WRITER = new ObjectMapper().writer(new DefaultPrettyPrinter()
+            .withObjectIndenter(new DefaultIndenter("  ", "\n")).withArrayIndenter(new DefaultIndenter("  ", "\n")));
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Names RELATIVE = new Names("");
 
     private TopologyFile() {
     }
 
-    /** The file's text for these descriptions (validated by the runtime's parser already). */
+    /** The file's text for the descriptions {@code <dir>/<name>/function.yaml}, with their {@link #sha256}. */
+    static String render(Path functionsDir) {
+        return render(FunctionCatalog.fromDirectory(functionsDir).all(), sha256(functionsDir));
+    }
+
+    /** The file's text for these descriptions (validated by the runtime's parser already), not tied to files. */
     static String render(Collection<FunctionDescription> all) {
+        return render(all, null);
+    }
+
+    /**
+     * What the module compares with the descriptions beside it (terraform/main.tf {@code descriptions_sha256}), so
+     * that a description changed without regenerating this file stops the plan: SHA-256 of the concatenated
+     * lower-case hex SHA-256 of each {@code <name>/function.yaml}'s bytes, in the order of those paths: Terraform's
+     * {@code sha256(join("", [for f in sort(fileset(...)) : filesha256(...)]))} over the same files.
+     */
+    static String sha256(Path functionsDir) {
+        try (Stream<Path> folders = Files.list(functionsDir)) {
+            StringBuilder hashes = new StringBuilder();
+            for (Path file : folders.map(f -> f.resolve("function.yaml")).filter(Files::isRegularFile)
+                    .sorted(Comparator.comparing(f -> f.getParent().getFileName() + "/function.yaml")).toList()) {
+                hashes.append(hex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
+            }
+            return hex(MessageDigest.getInstance("SHA-256").digest(hashes.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hex(byte[] bytes) {
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    private static String render(Collection<FunctionDescription> all, String descriptionsSha256) {
         if (all.isEmpty()) {
             throw new IllegalArgumentException("no function descriptions (<name>/function.yaml): nothing for Terraform to create");
         }
@@ -64,6 +114,7 @@ final class TopologyFile {
                 + " (TopologySpec), names relative to the module's prefix; the module adds the prefix, the partitions'"
                 + " x-dead-letter-exchange (a name) and the grants its variables choose.");
         root.put("format", FORMAT);
+        root.put("descriptions_sha256", descriptionsSha256);
         root.put("status_exchange", RELATIVE.statusExchange());
         ObjectNode index = root.putObject("functions");
         ObjectNode exchanges = root.putObject("exchanges");
@@ -107,7 +158,7 @@ final class TopologyFile {
         root.put("quorum_queues", anyOf(functions.keySet()) + "(?:-\\d+|\\.retry-\\d+)");
         root.set("permissions", permissions(functions));
         try {
-            return JSON.writeValueAsString(root) + "\n";
+            return WRITER.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -116,7 +167,7 @@ final class TopologyFile {
     private static ObjectNode queue(String function, String name, Map<String, Object> arguments) {
         for (var a : arguments.entrySet()) {
             if (a.getValue() instanceof Number n && Math.abs(n.longValue()) > MAX_EXACT) {
-                throw new IllegalArgumentException("functions/" + function + "/function.yaml: queue " + name + " would get "
+                throw new IllegalArgumentException("function " + function + ": queue " + name + " would get "
                         + a.getKey() + " = " + n + ", more than 2^53, which the Terraform provider cannot pass exactly "
                         + "(it reads queue arguments as float64): lower limits.depth.ceiling or limits.deadLetterMax");
             }
