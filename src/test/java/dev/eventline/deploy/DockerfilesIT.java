@@ -55,6 +55,31 @@ class DockerfilesIT {
         }
     }
 
+    /**
+     * The build context holds only what the images copy: {@code .dockerignore} leaves out everything, then lets in
+     * each COPY source (Docker's patterns are globs over paths, as {@link PathMatcher}'s; a directory let in brings
+     * its contents).
+     */
+    @Test
+    void theBuildContextIsOnlyWhatTheImagesCopy() throws IOException {
+        List<String> patterns = Files.readAllLines(Path.of(".dockerignore")).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertEquals("*", patterns.get(0), ".dockerignore starts by leaving everything out");
+        List<PathMatcher> in = patterns.stream().filter(l -> l.startsWith("!"))
+                .map(l -> FileSystems.getDefault().getPathMatcher("glob:" + l.substring(1))).toList();
+        assertTrue(patterns.stream().skip(1).allMatch(l -> l.startsWith("!")), "then only lets in: " + patterns);
+        for (String file : List.of("Dockerfile.jvm", "Dockerfile.native")) {
+            for (String line : instructions(file)) {
+                if (line.startsWith("COPY ")) {
+                    String[] parts = line.split("\\s+");
+                    String source = parts[parts.length - 2].replaceAll("/$", "").replace("*", "x");
+                    assertTrue(in.stream().anyMatch(m -> m.matches(Path.of(source))),
+                            file + ": " + parts[parts.length - 2] + " is not let into the build context by .dockerignore");
+                }
+            }
+        }
+    }
+
     @Test
     void theJvmImageCopiesTheFastJarAndRunsAsNonRoot() throws IOException {
         commonRules("Dockerfile.jvm", "185");

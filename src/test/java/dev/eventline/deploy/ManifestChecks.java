@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.DockerBroker;
 import dev.eventline.topology.Names;
 
 /**
@@ -317,6 +318,9 @@ final class ManifestChecks {
         }
         JsonNode spec = clusters.get(0).path("spec");
         p.equal(m.options().clusterName(), text(clusters.get(0), "metadata.name"), "cluster name (the secrets' host)");
+        p.equal(DockerBroker.IMAGE, spec.path("image").asText(), "image (pinned to the RabbitMQ the tests run)");
+        p.check(spec.path("image").asText().matches("rabbitmq:\\d+\\.\\d+\\.\\d+-management"),
+                "image pinned to a patch release: " + spec.path("image").asText());
         int replicas = spec.path("replicas").asInt(1);
         p.check(replicas >= 3 && replicas % 2 == 1, "an odd number of nodes, at least 3, for quorum queues: " + replicas);
         List<String> additional = new ArrayList<>();

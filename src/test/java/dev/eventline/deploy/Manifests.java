@@ -22,6 +22,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 
 import dev.eventline.config.FunctionCatalog;
 import dev.eventline.config.FunctionDescription;
+import dev.eventline.testsupport.DockerBroker;
 import dev.eventline.topology.Names;
 
 /**
@@ -660,11 +661,13 @@ public final class Manifests {
     List<Doc> rabbitmqCluster() {
         List<Object> plugins = new ArrayList<>(enabledPlugins().stream().filter(p -> !OPERATOR_PLUGINS.contains(p)).toList());
         return List.of(new Doc(List.of(
-                "Three nodes: partition queues are quorum queues, which tolerate the loss of a minority of nodes."),
+                "Three nodes: partition queues are quorum queues, which tolerate the loss of a minority of nodes.",
+                "The image is pinned to the RabbitMQ the tests run in a container (the operator's default follows its own release)."),
                 map("apiVersion", "rabbitmq.com/v1beta1",
                         "kind", "RabbitmqCluster",
                         "metadata", map("name", options.clusterName(), "labels", labels(null, "broker")),
                         "spec", map(
+                                "image", DockerBroker.IMAGE,
                                 "replicas", 3,
                                 "service", map("type", "ClusterIP"),
                                 "persistence", map("storage", "20Gi"),

@@ -13,9 +13,10 @@ import org.testcontainers.utility.DockerImageName;
  * The Testcontainers broker. Kept apart so that a missing Testcontainers jar only fails here (LinkageError), not in
  * {@link TestBroker}.
  */
-final class DockerBroker {
+public final class DockerBroker {
 
-    static final String IMAGE = "rabbitmq:3.13-management";
+    /** The broker the tests run on a container engine, and the one the Kubernetes manifests pin. */
+    public static final String IMAGE = "rabbitmq:3.13.7-management";
 
     private DockerBroker() {
     }

@@ -20,7 +20,7 @@ import com.rabbitmq.client.ConnectionFactory;
  * <ol>
  * <li>{@code RABBITMQ_URL} (amqp://user:pass@host:port/vhost) is set: that broker is used as is and never
  * reconfigured; its management API is {@code RABBITMQ_MANAGEMENT_URL}, else {@code http://<host>:15672}.</li>
- * <li>a Docker engine answers: a Testcontainers {@code rabbitmq:3.13-management} container.</li>
+ * <li>a Docker engine answers: a Testcontainers {@link DockerBroker#IMAGE} container.</li>
  * <li>RabbitMQ is installed ({@code rabbitmq-server}): a private node on free loopback ports with its files under
  * {@code target/rabbitmq/<nodename>/}, stopped at JVM exit.</li>
  * </ol>
