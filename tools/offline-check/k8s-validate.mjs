@@ -6,7 +6,8 @@
 // Every YAML document of every file is checked and reported on its own line ("ok" or "FAIL" and the errors):
 // - kinds with a published schema are validated with it: Deployment, Service, Secret, ConfigMap,
 //   PodDisruptionBudget, NetworkPolicy (kubernetes-models), the Knative Service (@kubernetes-models/knative),
-//   ScaledObject and TriggerAuthentication (@kubernetes-models/keda);
+//   ScaledObject and TriggerAuthentication (@kubernetes-models/keda), PodMonitor and PrometheusRule
+//   (@kubernetes-models/prometheus-operator);
 // - RabbitmqSource (knative-extensions/eventing-rabbitmq) and RabbitmqCluster (rabbitmq/cluster-operator) have no
 //   offline schema: they get explicit checks written from their Go types and webhooks (field names, required fields,
 //   types, enums, bounds; unknown fields are errors there);
@@ -25,6 +26,8 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Service as KnativeService } from "@kubernetes-models/knative/serving.knative.dev/v1/Service";
 import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
 import { TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 
 const MODELS = new Map([
   ["apps/v1 Deployment", Deployment],
@@ -36,6 +39,8 @@ const MODELS = new Map([
   ["serving.knative.dev/v1 Service", KnativeService],
   ["keda.sh/v1alpha1 ScaledObject", ScaledObject],
   ["keda.sh/v1alpha1 TriggerAuthentication", TriggerAuthentication],
+  ["monitoring.coreos.com/v1 PodMonitor", PodMonitor],
+  ["monitoring.coreos.com/v1 PrometheusRule", PrometheusRule],
 ]);
 
 const CHECKS = new Map([

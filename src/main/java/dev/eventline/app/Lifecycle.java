@@ -93,6 +93,7 @@ public class Lifecycle {
                 config.gate().enabled() ? "on" : "off", functions.stream().map(FunctionDescription::name).toList(),
                 config.trigger().mode().name().toLowerCase(Locale.ROOT));
         monitor.instance(instance());
+        metrics.registerProcess();
         connect();
         long every = config.monitor().interval().toMillis();
         // the gate watches every function it publishes to; a function-only process, the ones it runs

@@ -36,6 +36,15 @@ public class PipelineMetrics {
     }
 
     /**
+     * {@code eventline_process_info 1}, from the start: alert rules on process-wide metrics (memory, restarts)
+     * select eventline's processes by this series, whatever the scrape job is called ({@code kubernetes-pods} when
+     * pods are scraped by annotation, {@code <namespace>/<name>} through a PodMonitor).
+     */
+    public void registerProcess() {
+        Gauge.builder(PREFIX + "process.info", () -> 1).description("1 in every eventline process").register(registry);
+    }
+
+    /**
      * Registers a function's consumer meters at zero, so dashboards and alert rules find every series from
      * the start rather than after the first retry or timeout.
      */

@@ -226,6 +226,8 @@ public final class Manifests {
     public static final String GATE_FILE = "infra/kubernetes/gate.yaml";
     public static final String CLUSTER_FILE = "infra/kubernetes/rabbitmq-cluster.yaml";
     public static final String SECRETS_FILE = "infra/kubernetes/secrets.example.yaml";
+    public static final String MONITORING_FILE = "infra/kubernetes/monitoring.yaml";
+    public static final String ALERTS_FILE = "infra/prometheus/eventline-alerts.yaml";
 
     public static String producerKeyVariable(String producer) {
         return "EVENTLINE_GATE_PRODUCERS_" + producer.toUpperCase() + "_KEY";
@@ -321,6 +323,10 @@ public final class Manifests {
                 "The operator enables " + String.join(", ", new java.util.TreeSet<>(OPERATOR_PLUGINS))
                         + " by itself; KEDA's regex trigger needs rabbitmq_management."),
                 rabbitmqCluster()));
+        files.put(MONITORING_FILE, file(null, List.of("For the Prometheus Operator: which pods to scrape, and the alert rules of "
+                + ALERTS_FILE + " (the one source; without the operator, load that file with rule_files).",
+                "The pods also carry prometheus.io/* annotations, for a Prometheus that scrapes by annotation."),
+                monitoring()));
         files.put(SECRETS_FILE, file(null, List.of("EXAMPLE ONLY: every Secret the other manifests read, with "
                 + "placeholder values (" + PLACEHOLDER + "): keys and tokens that short make the",
                 "application refuse to start, so an unfilled copy fails loudly instead of running with a public key.",
@@ -677,6 +683,37 @@ public final class Manifests {
                                 "rabbitmq", map(
                                         "additionalPlugins", plugins,
                                         "additionalConfig", String.join("\n", brokerSettings()) + "\n")))));
+    }
+
+    // ---- monitoring ----
+
+    /** The ports {@code /q/metrics} is served on: {@code http} (Deployments), {@code http1} (Knative, by its naming). */
+    static final List<String> METRICS_PORTS = List.of("http", "http1");
+
+    List<Doc> monitoring() {
+        Map<String, Object> alerts;
+        try {
+            alerts = new ObjectMapper(new YAMLFactory()).readValue(read(ALERTS_FILE), Map.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(ALERTS_FILE + " is not YAML: " + e.getOriginalMessage(), e);
+        }
+        List<Object> endpoints = new ArrayList<>();
+        METRICS_PORTS.forEach(port -> endpoints.add(map("port", port, "path", METRICS_PATH, "interval", "15s")));
+        return List.of(
+                new Doc(List.of("The gate's and the functions' pods, on whichever of the two ports a pod has. The broker: the",
+                        "RabbitMQ cluster operator publishes its own monitors. The NetworkPolicies admit the namespace "
+                                + options.monitoringNamespace() + "."),
+                        map("apiVersion", "monitoring.coreos.com/v1", "kind", "PodMonitor",
+                                "metadata", map("name", "eventline", "labels", labels(null, "monitoring")),
+                                "spec", map(
+                                        "selector", map("matchLabels", map("app.kubernetes.io/name", "eventline"),
+                                                "matchExpressions", List.of(map("key", "app.kubernetes.io/component",
+                                                        "operator", "In", "values", List.of("gate", "function")))),
+                                        "podMetricsEndpoints", endpoints))),
+                new Doc(List.of("The alert rules, as " + ALERTS_FILE + " has them."),
+                        map("apiVersion", "monitoring.coreos.com/v1", "kind", "PrometheusRule",
+                                "metadata", map("name", "eventline", "labels", labels(null, "monitoring")),
+                                "spec", map("groups", alerts.get("groups")))));
     }
 
     // ---- secrets ----

@@ -301,6 +301,66 @@ class ManifestsTest {
         return paths;
     }
 
+    /**
+     * The PodMonitor selects every pod template of the gate and the functions (Deployments and Knative Services)
+     * and no other, on a port each of them has, at the metrics path; the PrometheusRule carries the alert file's
+     * rules unchanged.
+     */
+    @Test
+    void theMonitoringFileScrapesTheGateAndEveryFunctionAndCarriesTheAlertRules() throws IOException {
+        List<JsonNode> docs = docs(Manifests.MONITORING_FILE);
+        JsonNode monitor = docs.stream().filter(d -> d.path("kind").asText().equals("PodMonitor")).findFirst().orElseThrow();
+        JsonNode rule = docs.stream().filter(d -> d.path("kind").asText().equals("PrometheusRule")).findFirst().orElseThrow();
+        java.util.Set<String> ports = new java.util.TreeSet<>();
+        monitor.at("/spec/podMetricsEndpoints").forEach(e -> {
+            ports.add(e.path("port").asText());
+            assertEquals(Manifests.METRICS_PATH, e.path("path").asText());
+        });
+        JsonNode selector = monitor.at("/spec/selector");
+        int selected = 0;
+        for (var file : rendered.entrySet()) {
+            for (JsonNode doc : ManifestChecks.documents(file.getValue())) {
+                JsonNode template = doc.at("/spec/template");
+                if (template.isMissingNode() || !template.has("metadata")) {
+                    continue;
+                }
+                String component = template.at("/metadata/labels").path("app.kubernetes.io/component").asText();
+                boolean ours = component.equals("gate") || component.equals("function");
+                assertEquals(ours, selects(selector, template.at("/metadata/labels")), file.getKey() + " " + doc.path("kind"));
+                if (ours) {
+                    selected++;
+                    List<String> named = new ArrayList<>();
+                    template.at("/spec/containers").forEach(c -> c.path("ports").forEach(p -> named.add(p.path("name").asText())));
+                    assertTrue(named.stream().anyMatch(ports::contains), file.getKey() + ": no port of " + ports + " in " + named);
+                }
+            }
+        }
+        assertEquals(1 + 2 * manifests.catalog().all().size(), selected, "the gate, and each function on Knative and KEDA");
+        JsonNode alerts = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(Path.of(Manifests.ALERTS_FILE).toFile());
+        assertEquals(alerts.get("groups"), rule.at("/spec/groups"));
+    }
+
+    /** A label selector (matchLabels, matchExpressions with In) applied to a pod's labels. */
+    private static boolean selects(JsonNode selector, JsonNode labels) {
+        var match = selector.path("matchLabels").fields();
+        while (match.hasNext()) {
+            var e = match.next();
+            if (!e.getValue().asText().equals(labels.path(e.getKey()).asText(null))) {
+                return false;
+            }
+        }
+        for (JsonNode expression : selector.path("matchExpressions")) {
+            assertEquals("In", expression.path("operator").asText());
+            List<String> values = new ArrayList<>();
+            expression.path("values").forEach(v -> values.add(v.asText()));
+            if (!values.contains(labels.path(expression.path("key").asText()).asText(null))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A function named like the broker cluster would give its Knative Service the broker Service's name. */
     @Test
     void refusesAFunctionNamedLikeTheBrokerCluster() {

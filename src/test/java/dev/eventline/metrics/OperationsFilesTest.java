@@ -60,10 +60,18 @@ class OperationsFilesTest {
                 assertFalse(rule.path("annotations").path("summary").asText().isBlank(), name + ": summary");
                 assertFalse(rule.path("annotations").path("runbook").asText().isBlank(), name + ": runbook");
                 assertEquals(Set.of(), missing(rule.path("expr").asText(), exported), name + " uses unknown metrics");
+                // pods are scraped under a job named by the scrape config (kubernetes-pods, <namespace>/<podmonitor>):
+                // rules on process-wide metrics select eventline's processes by a series only they export
+                String expr = rule.path("expr").asText();
+                assertFalse(expr.contains("job="), name + " assumes a scrape job's name: " + expr);
+                if (expr.matches("(?s).*\\b(jvm|process)_.*")) {
+                    assertTrue(expr.contains("and on (instance) eventline_process_info"), name + " is not limited to eventline's processes");
+                }
             }
         }
         assertTrue(alerts.containsAll(List.of("EventlineQueueDepthHigh", "EventlineConsumerLagIncreasing",
-                "EventlineHandlerTimeouts", "EventlineConsumerRestartedForMemory", "EventlineDeadLetterQueueNearFull")),
+                "EventlineHandlerTimeouts", "EventlineConsumerRestartedForMemory", "EventlineDeadLetterQueueNearFull",
+                "EventlineDeadLettersGrowing", "EventlineGateThrottling", "EventlineGateUnavailable")),
                 "alerts: " + alerts);
     }
 
