@@ -287,6 +287,47 @@ class ManifestsTest {
         OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on custom manifests");
     }
 
+    /**
+     * One deployment's settings, given once to the command, reach every manifest: each image (no manifest keeps
+     * the published one), the topology prefix of every process, the vhost; the set passes the checks and the
+     * validator, and the committed files are untouched. Bad settings are refused with what is expected.
+     */
+    @Test
+    void theCommandWritesADeploymentsSetWithItsSettingsInEveryManifest(@TempDir Path out) throws IOException {
+        ManifestsCommand.main(new String[] {"--out", out.toString(), "--image", "registry.example.com:5000/team/eventline:1.4.2",
+                "--prefix", "staging.", "--vhost", "shop"});
+        Manifests expected = new Manifests(ROOT, manifests.catalog(), new Manifests.Options(
+                "registry.example.com:5000/team/eventline:1.4.2", "staging.", "shop", "eventline-rabbitmq",
+                Manifests.defaults(manifests.catalog()).producers()));
+        SortedMap<String, String> files = new TreeMap<>();
+        for (String file : rendered.keySet()) {
+            files.put(file, Files.readString(out.resolve(file)));
+            assertEquals(expected.render().get(file), files.get(file), file);
+            assertTrue(!files.get(file).contains(Manifests.DEFAULT_IMAGE.substring(0, Manifests.DEFAULT_IMAGE.indexOf(':'))),
+                    file + " still names the published image");
+        }
+        for (FunctionDescription fd : manifests.catalog().all()) {
+            String keda = files.get(Manifests.kedaFile(fd.name()));
+            assertTrue(keda.contains("image: registry.example.com:5000/team/eventline-" + fd.name() + ":1.4.2"), keda);
+            assertTrue(keda.contains("value: staging."), "EVENTLINE_TOPOLOGY_PREFIX: " + keda);
+            assertEquals(List.of(), ManifestChecks.keda(expected, fd, ManifestChecks.documents(keda)));
+        }
+        assertTrue(files.get(Manifests.GATE_FILE).contains("image: registry.example.com:5000/team/eventline-gate:1.4.2"));
+        assertTrue(files.get(Manifests.SECRETS_FILE).contains("/shop"), "the vhost in the URLs");
+        List<String> paths = writeAsApplied(files, out.resolve("applied"));
+        OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on a deployment's set");
+        Map<String, String[]> refused = Map.of(
+                "may hold only", new String[] {"--out", out.toString(), "--prefix", "a*b"},
+                "registry/name:tag", new String[] {"--out", out.toString(), "--image", "Registry/Eventline"},
+                "need --out", new String[] {"--image", "r/e:1"},
+                "usage", new String[] {"--colour", "red"});
+        refused.forEach((message, bad) -> {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ManifestsCommand.main(bad), String.join(" ", bad));
+            assertTrue(e.getMessage().contains(message), e.getMessage());
+        });
+    }
+
     private static final String TOKEN = "0123456789abcdef0123456789abcdef";
 
     /** Writes the files under dir as they are applied: the namespace and a token filled in. @return their paths */
