@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Parses every PromQL expression of the alert rules and the Grafana dashboard with Prometheus's own grammar
-// (@prometheus-io/lezer-promql, the parser of Prometheus's web UI), so that a rule Prometheus would refuse to
-// load, or a panel that would show an error, fails the build.
+// (@prometheus-io/lezer-promql, the parser of Prometheus's web UI), so that a syntax error fails the build.
+// Syntax only: types (a rate() of an instant vector) are not checked.
 //
 //   node tools/offline-check/promql-check.mjs infra/prometheus/eventline-alerts.yaml infra/grafana/eventline-dashboard.json
 // Prints each expression checked as "<file>: <where>: ok"; exit status 1 with "<file>: <where>: <problem>" for each
-// expression that does not parse. Grafana's $variables and $__interval are replaced by a valid value first.
+// expression that does not parse. In a dashboard, Grafana's $variables and $__interval are replaced by a valid
+// value first; rule files get no such help (Prometheus has no variables).
 
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
@@ -17,10 +18,10 @@ function expressions(file) {
   if (file.endsWith(".json")) {
     const dashboard = JSON.parse(text);
     for (const panel of dashboard.panels || []) {
-      for (const target of panel.targets || []) out.push([`panel "${panel.title}"`, target.expr || ""]);
+      for (const target of panel.targets || []) out.push([`panel "${panel.title}"`, grafanaFree(target.expr || "")]);
     }
     for (const v of dashboard.templating?.list || []) {
-      if (v.type === "query") out.push([`variable ${v.name}`, typeof v.query === "string" ? v.query : v.query?.query || ""]);
+      if (v.type === "query") out.push([`variable ${v.name}`, grafanaFree(typeof v.query === "string" ? v.query : v.query?.query || "")]);
     }
   } else {
     for (const group of parseDocument(text).toJS().groups || []) {
@@ -33,9 +34,9 @@ function expressions(file) {
 /** Grafana's template syntax is not PromQL: give its variables values a query could hold. */
 function grafanaFree(expr) {
   return expr
-    .replace(/label_values\(([^,)]+),\s*(\w+)\)/, "$1") // a variable's query: its metric selector
-    .replace(/\$__(rate_)?interval|\$__range/g, "5m")
-    .replace(/\[\$\w+\]/g, "[5m]")
+    .replace(/^\s*label_values\((.*),\s*(\w+)\)\s*$/s, "$1") // a variable's query: its series selector
+    .replace(/\$\{?__(rate_interval|interval|range)\}?/g, "5m")
+    .replace(/\[\$\{?\w+\}?\]/g, "[5m]")
     .replace(/\$\{?\w+(:\w+)?\}?/g, ".*");
 }
 
@@ -52,7 +53,7 @@ function problems(expr) {
 let failed = 0;
 for (const file of process.argv.slice(2)) {
   for (const [where, expr] of expressions(file)) {
-    const p = expr.trim() === "" ? ["empty expression"] : problems(grafanaFree(expr));
+    const p = expr.trim() === "" ? ["empty expression"] : problems(expr);
     if (p.length) {
       failed++;
       console.error(`${file}: ${where}: ${p.join("; ")}`);

@@ -519,6 +519,7 @@ public final class Manifests {
                                                 "containers", List.of(container)))))));
         Map<String, Object> triggerMetadata = map(
                 "protocol", "http",
+                "vhostName", options.vhost(),
                 "mode", "QueueLength",
                 "value", String.valueOf(kedaQueueLengthTarget(fd)),
                 "queueName", partitionRegex(fn),
@@ -687,8 +688,11 @@ public final class Manifests {
 
     // ---- monitoring ----
 
-    /** The ports {@code /q/metrics} is served on: {@code http} (Deployments), {@code http1} (Knative, by its naming). */
-    static final List<String> METRICS_PORTS = List.of("http", "http1");
+    /**
+     * The pod ports {@code /q/metrics} is served on: {@code http} (Deployments) and {@code user-port}, the name
+     * Knative gives the user container's port on every pod it creates (the Service template says {@code http1}).
+     */
+    static final List<String> METRICS_PORTS = List.of("http", "user-port");
 
     List<Doc> monitoring() {
         Map<String, Object> alerts;
@@ -721,7 +725,7 @@ public final class Manifests {
     List<Doc> secrets() {
         List<Doc> docs = new ArrayList<>();
         String amqpHost = options.clusterName() + ":5672";
-        String vhostPath = options.vhost().equals("/") ? "%2F" : options.vhost();
+        String vhostPath = java.net.URLEncoder.encode(options.vhost(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
         docs.add(new Doc(List.of("The gate's broker user (terraform/: <user_name_prefix>gate, default eventline-gate)."), secret(GATE_SECRET,
                 map("url", "amqp://eventline-gate:" + PLACEHOLDER + "@" + amqpHost + "/" + vhostPath))));
         for (FunctionDescription fd : catalog.all()) {

@@ -79,13 +79,27 @@ public final class ManifestsCommand {
             throw new IllegalArgumentException("--prefix may hold only letters, digits, '.', '_' and '-', as Terraform's");
         }
         String image = flags.getOrDefault("--image", d.image());
-        if (!image.matches("[a-z0-9][a-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")) {
-            throw new IllegalArgumentException("--image must be registry/name:tag (lower-case name, a tag), not " + image);
+        // [registry[:port]/]path:tag; not a digest: each function's image is this name with -<fn> appended
+        if (!image.matches("([a-z0-9][a-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")) {
+            throw new IllegalArgumentException("--image must be [registry[:port]/]name:tag (lower-case name, a tag; not a "
+                    + "digest: function <fn> runs <name>-<fn>:<tag>), not " + image);
         }
         Manifests manifests = new Manifests(root, catalog, new Manifests.Options(image, prefix,
                 flags.getOrDefault("--vhost", d.vhost()), flags.getOrDefault("--cluster", d.clusterName()), d.producers()));
-        Path out = Path.of(flags.get("--out")).toAbsolutePath();
+        Path out = Path.of(flags.get("--out")).toAbsolutePath().normalize();
+        if (out.equals(root.normalize())) {
+            throw new IllegalArgumentException("--out must not be the repository: its files keep the defaults (ManifestsTest)");
+        }
         SortedMap<String, String> rendered = manifests.render();
+        // files this command wrote there before whose function is gone
+        try (var old = Files.exists(out) ? Files.walk(out) : java.util.stream.Stream.<Path>empty()) {
+            for (Path file : old.filter(Files::isRegularFile).toList()) {
+                String relative = out.relativize(file).toString().replace('\\', '/');
+                if (!rendered.containsKey(relative) && Files.readString(file).startsWith(Manifests.GENERATED_MARK)) {
+                    Files.delete(file);
+                }
+            }
+        }
         for (var file : rendered.entrySet()) {
             Path path = out.resolve(file.getKey());
             Files.createDirectories(path.getParent());

@@ -294,8 +294,12 @@ class ManifestsTest {
      */
     @Test
     void theCommandWritesADeploymentsSetWithItsSettingsInEveryManifest(@TempDir Path out) throws IOException {
+        Path gone = out.resolve("functions/gone/deploy/keda.yaml"); // written for a function since removed
+        Files.createDirectories(gone.getParent());
+        Files.writeString(gone, Manifests.GENERATED_MARK + " from functions/gone/function.yaml: do not edit.\n");
         ManifestsCommand.main(new String[] {"--out", out.toString(), "--image", "registry.example.com:5000/team/eventline:1.4.2",
                 "--prefix", "staging.", "--vhost", "shop"});
+        assertTrue(!Files.exists(gone), "a file of a function that is gone is deleted");
         Manifests expected = new Manifests(ROOT, manifests.catalog(), new Manifests.Options(
                 "registry.example.com:5000/team/eventline:1.4.2", "staging.", "shop", "eventline-rabbitmq",
                 Manifests.defaults(manifests.catalog()).producers()));
@@ -314,11 +318,14 @@ class ManifestsTest {
         }
         assertTrue(files.get(Manifests.GATE_FILE).contains("image: registry.example.com:5000/team/eventline-gate:1.4.2"));
         assertTrue(files.get(Manifests.SECRETS_FILE).contains("/shop"), "the vhost in the URLs");
+        assertTrue(files.get(Manifests.kedaFile("orders")).contains("vhostName: shop"), "and in KEDA's trigger");
         List<String> paths = writeAsApplied(files, out.resolve("applied"));
         OfflineTools.node("k8s-validate.mjs", paths.toArray(String[]::new)).orFail("k8s-validate.mjs on a deployment's set");
         Map<String, String[]> refused = Map.of(
                 "may hold only", new String[] {"--out", out.toString(), "--prefix", "a*b"},
-                "registry/name:tag", new String[] {"--out", out.toString(), "--image", "Registry/Eventline"},
+                "name:tag", new String[] {"--out", out.toString(), "--image", "Registry/Eventline"},
+                "not a digest", new String[] {"--out", out.toString(), "--image", "reg:5000:1.0"},
+                "must not be the repository", new String[] {"--out", ROOT.toString()},
                 "need --out", new String[] {"--image", "r/e:1"},
                 "usage", new String[] {"--colour", "red"});
         refused.forEach((message, bad) -> {
@@ -371,7 +378,10 @@ class ManifestsTest {
                 if (ours) {
                     selected++;
                     List<String> named = new ArrayList<>();
-                    template.at("/spec/containers").forEach(c -> c.path("ports").forEach(p -> named.add(p.path("name").asText())));
+                    // Knative names the user container's port user-port on the pods it creates, whatever the template says
+                    boolean knative = doc.path("apiVersion").asText().startsWith("serving.knative.dev/");
+                    template.at("/spec/containers").forEach(c -> c.path("ports").forEach(
+                            p -> named.add(knative ? "user-port" : p.path("name").asText())));
                     assertTrue(named.stream().anyMatch(ports::contains), file.getKey() + ": no port of " + ports + " in " + named);
                 }
             }

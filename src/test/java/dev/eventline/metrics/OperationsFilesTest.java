@@ -65,13 +65,14 @@ class OperationsFilesTest {
                 String expr = rule.path("expr").asText();
                 assertFalse(expr.contains("job="), name + " assumes a scrape job's name: " + expr);
                 if (expr.matches("(?s).*\\b(jvm|process)_.*")) {
-                    assertTrue(expr.contains("and on (instance) eventline_process_info"), name + " is not limited to eventline's processes");
+                    assertTrue(expr.contains("and on (job, instance) eventline_process_info"), name + " is not limited to eventline's processes");
                 }
             }
         }
         assertTrue(alerts.containsAll(List.of("EventlineQueueDepthHigh", "EventlineConsumerLagIncreasing",
                 "EventlineHandlerTimeouts", "EventlineConsumerRestartedForMemory", "EventlineDeadLetterQueueNearFull",
-                "EventlineDeadLettersGrowing", "EventlineGateThrottling", "EventlineGateUnavailable")),
+                "EventlineDeadLettersGrowing", "EventlineGateThrottling", "EventlineGateCannotPublish",
+                "EventlineGateAnswering503")),
                 "alerts: " + alerts);
     }
 
