@@ -16,7 +16,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 /**
  * Reads one {@code function.yaml} (YAML or JSON, since JSON is YAML) and validates every field. Unknown
  * fields are errors, so a typo cannot silently fall back to a default. The format is documented in the
- * docs/functions.md ("Function descriptions"); the deployment files generated from it (Kubernetes, terraform/topology.json) go through this parser too.
+ * docs/functions.md ("Function descriptions"); the deployment files generated from it (Kubernetes,
+ * terraform/topology.json) go through this parser too.
  */
 public final class DescriptionParser {
 

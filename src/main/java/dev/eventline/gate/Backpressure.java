@@ -33,9 +33,9 @@ import dev.eventline.metrics.PipelineMetrics;
  * the function is back under its soft limits; {@code 429} when the wait bound is hit;</li>
  * <li>while consumers report but their drain rate is not measured yet (a start, a burst after a quiet spell),
  * the fullest partition may take the cold window ({@link AdmissionLevel#coldWindow}: two windows, but at most
- * half the target of calls), and requests past it are held until the first rate is in; while the rate is only what came (no
- * backlog), two windows (as narrowed for a slow handler), past which requests are held while the wait
- * projected from the rate is over the target;</li>
+ * half the target of calls), and requests past it are held until the first rate is in; while the rate is only
+ * what came (no backlog), two windows (as narrowed for a slow handler), past which requests are held while the
+ * wait projected from the rate is over the target;</li>
  * <li>over a hard limit: {@code 429} at once;</li>
  * <li>broker blocked (resource alarm) or unreachable: {@code 503} at once.</li>
  * </ul>
