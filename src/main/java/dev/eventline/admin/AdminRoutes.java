@@ -31,8 +31,10 @@ import io.vertx.ext.web.handler.BodyHandler;
 /**
  * Dead-letter administration, for operators and {@code bin/eventline-admin}:
  * <ul>
- * <li>{@code GET /admin/functions/{fn}/dead-letters?type=&key=&error=&id=&offset=0&limit=50}: a page of
- * dead-lettered events with their reasons;</li>
+ * <li>{@code GET /admin/functions/{fn}/dead-letters?type=&key=&error=&since=&until=&id=&offset=0&limit=50}: a
+ * page of dead-lettered events with their reasons ({@code since} and {@code until}: ISO-8601 instants, compared with
+ * the last failure);</li>
+ * <li>{@code GET /admin/functions/{fn}/dead-letters/event?id=}: one of them whole, data and headers;</li>
  * <li>{@code POST /admin/functions/{fn}/dead-letters/replay} with a selection
  * {@code {"ids":[..], "type":.., "key":.., "error":.., "all":true, "ratePerSecond":.., "max":..}};</li>
  * <li>{@code POST /admin/functions/{fn}/dead-letters/purge} with a selection and {@code "confirm": "<fn>"}.</li>
@@ -86,6 +88,7 @@ public class AdminRoutes {
         }
         router.route("/admin/*").order(-100).handler(ctx -> authorize(ctx, token.get()));
         router.get(BASE).order(-99).blockingHandler(this::list, false);
+        router.get(BASE + "/event").order(-99).blockingHandler(this::event, false);
         router.post(BASE + "/replay").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 20))
                 .blockingHandler(this::replay, false);
         router.post(BASE + "/purge").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 20))
@@ -135,8 +138,8 @@ public class AdminRoutes {
 
     private void list(RoutingContext ctx) {
         serve(ctx, fn -> {
-            Selection selection = new Selection(Set.copyOf(ctx.queryParam("id")), param(ctx, "type"),
-                    param(ctx, "key"), param(ctx, "error"), false);
+            Selection selection = selection(ctx.queryParam("id"), param(ctx, "type"), param(ctx, "key"),
+                    param(ctx, "error"), param(ctx, "since"), param(ctx, "until"), false);
             int offset = intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE);
             int limit = intParam(ctx, "limit", 50, 1, 1000);
             DeadLetterAdmin.Page page = admin.list(fn, selection, offset, limit);
@@ -146,6 +149,18 @@ public class AdminRoutes {
                     .put("limit", limit);
             body.set("events", json.valueToTree(page.events()));
             return body;
+        });
+    }
+
+    private void event(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            String id = param(ctx, "id");
+            if (id == null) {
+                throw badRequest("'id' is required: the event's id");
+            }
+            DeadLetterAdmin.Detail detail = admin.event(fn, id).orElseThrow(() -> new HttpError(404, "not-found",
+                    "no event with id '" + id + "' in the dead-letter queue of " + fn.name()));
+            return json.createObjectNode().put("function", fn.name()).setAll((ObjectNode) json.valueToTree(detail));
         });
     }
 
@@ -251,19 +266,30 @@ public class AdminRoutes {
     }
 
     private static Selection selection(JsonNode request) {
-        Set<String> ids = new LinkedHashSet<>();
+        List<String> ids = new java.util.ArrayList<>();
         if (request.has("ids")) {
             if (!request.get("ids").isArray()) {
                 throw badRequest("'ids' must be a list of event ids");
             }
             request.get("ids").forEach(id -> ids.add(id.asText()));
         }
-        Selection s = new Selection(Set.copyOf(ids), text(request, "type"), text(request, "key"),
-                text(request, "error"), request.path("all").asBoolean(false));
+        Selection s = selection(ids, text(request, "type"), text(request, "key"), text(request, "error"),
+                text(request, "since"), text(request, "until"), request.path("all").asBoolean(false));
         if (s.isEmpty()) {
-            throw badRequest("say which events: \"ids\", \"type\", \"key\", \"error\", or \"all\": true");
+            throw badRequest("say which events: \"ids\", \"type\", \"key\", \"error\", \"since\", \"until\", "
+                    + "or \"all\": true");
         }
         return s;
+    }
+
+    private static Selection selection(List<String> ids, String type, String key, String error, String since,
+            String until, boolean all) {
+        try {
+            return new Selection(Set.copyOf(new LinkedHashSet<>(ids)), type, key, error,
+                    Selection.instant("since", since), Selection.instant("until", until), all);
+        } catch (IllegalArgumentException e) {
+            throw badRequest(e.getMessage());
+        }
     }
 
     private static String text(JsonNode request, String field) {

@@ -90,6 +90,78 @@ public class DeadLetterAdmin {
         }
     }
 
+    /**
+     * One dead-lettered event whole, for an operator to read: its listing, its content type, its data (UTF-8 text,
+     * else base64; at most {@link #SHOWN_BYTES} of it) and every header, the failure history and the broker's
+     * {@code x-death} among them.
+     */
+    @io.quarkus.runtime.annotations.RegisterForReflection // serialized by Jackson, also in a native image
+    public record Detail(DeadLetterEntry event, String contentType, String encoding, String data, boolean truncated,
+            java.util.Map<String, String> headers) {
+    }
+
+    /** The most bytes of an event's data a {@link Detail} shows. */
+    public static final int SHOWN_BYTES = 64 * 1024;
+
+    /** @return the first dead-lettered event with this id, read and put back in place; empty when none has it */
+    public synchronized java.util.Optional<Detail> event(FunctionDescription fn, String id)
+            throws IOException, TimeoutException {
+        Channel ch = channel();
+        try {
+            String dlq = names.deadLetterQueue(fn.name());
+            long depth = ch.queueDeclarePassive(dlq).getMessageCount();
+            int scanned = 0;
+            for (GetResponse r; scanned < depth && (r = ch.basicGet(dlq, false)) != null;) {
+                scanned++;
+                if (id.equals(r.getProps().getMessageId())) {
+                    return java.util.Optional.of(detail(r.getProps(), r.getBody()));
+                }
+            }
+            return java.util.Optional.empty();
+        } finally {
+            Broker.closeQuietly(ch); // everything read goes back, in place
+        }
+    }
+
+    static Detail detail(AMQP.BasicProperties p, byte[] body) {
+        byte[] shown = body.length > SHOWN_BYTES ? java.util.Arrays.copyOf(body, SHOWN_BYTES) : body;
+        String text = utf8(shown, shown != body);
+        java.util.Map<String, String> headers = new java.util.TreeMap<>();
+        if (p.getHeaders() != null) {
+            p.getHeaders().forEach((k, v) -> headers.put(k, dev.eventline.broker.Headers.textOf(v)));
+        }
+        return new Detail(DeadLetterEntry.of(p, body), p.getContentType(), text != null ? "utf-8" : "base64",
+                text != null ? text : java.util.Base64.getEncoder().encodeToString(shown), shown != body, headers);
+    }
+
+    /** @return the bytes as text when they are valid UTF-8 (in a cut, a character cut at the end is dropped) */
+    private static String utf8(byte[] bytes, boolean cut) {
+        try {
+            java.nio.CharBuffer chars = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes, 0, cut ? completeLength(bytes) : bytes.length));
+            return chars.toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    /** The length without a multi-byte character cut at the end (data shown in part). */
+    private static int completeLength(byte[] bytes) {
+        int end = bytes.length;
+        int back = 0;
+        while (back < 3 && end - back - 1 >= 0 && (bytes[end - back - 1] & 0xC0) == 0x80) {
+            back++;
+        }
+        int lead = end - back - 1;
+        if (lead < 0 || (bytes[lead] & 0x80) == 0) {
+            return end;
+        }
+        int need = (bytes[lead] & 0xE0) == 0xC0 ? 1 : (bytes[lead] & 0xF0) == 0xE0 ? 2 : 3;
+        return back < need ? lead : end;
+    }
+
     public synchronized Result replay(FunctionDescription fn, Selection selection, int ratePerSecond, int max)
             throws IOException, TimeoutException {
         Channel ch = channel();

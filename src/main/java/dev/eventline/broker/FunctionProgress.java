@@ -17,6 +17,8 @@ public final class FunctionProgress {
     private final LongAdder completed = new LongAdder();
     private final Map<String, Long> inHand = new ConcurrentHashMap<>();
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    /** Partitions whose event waits for room in the full dead-letter queue. */
+    private final Map<String, Boolean> blocked = new ConcurrentHashMap<>();
 
     private record Window(int events, double callNanos) {
     }
@@ -42,6 +44,23 @@ public final class FunctionProgress {
     public void released(String partition) {
         inHand.remove(partition);
         windows.remove(partition);
+        blocked.remove(partition);
+    }
+
+    /** The partition's event waits (true) or no longer waits (false) for room in the full dead-letter queue. */
+    public void blocked(String partition, boolean waiting) {
+        if (waiting) {
+            blocked.put(partition, true);
+        } else {
+            blocked.remove(partition);
+        }
+    }
+
+    /** @return what this process knows of one partition it runs, for the operator console */
+    public PartitionProgress partition(int index, String partition) {
+        Window w = windows.get(partition);
+        return new PartitionProgress(index, inHand.getOrDefault(partition, 0L), w == null ? 0 : w.events(),
+                w == null ? 0 : (long) Math.ceil(w.callNanos() / 1000), blocked.containsKey(partition));
     }
 
     /** @return the largest window among this process's partitions of the function, 0 when none is known */

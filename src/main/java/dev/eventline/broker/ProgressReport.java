@@ -15,8 +15,14 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * @param window       the largest window of its partitions: events a consumer lets the broker deliver ahead of
  *                     their call, the call in progress included (0: not known, e.g. from an older version)
  * @param callMicros   the longest smoothed time per event among its partitions, µs (0: not measured yet)
+ * @param partitions   each partition it owns (null from an older version)
  */
 @RegisterForReflection // written and read by Jackson on the status exchange, also in a native image
 public record ProgressReport(String function, String instance, long completed, long oldestInHand, long at,
-        int owned, boolean leaving, int window, long callMicros) {
+        int owned, boolean leaving, int window, long callMicros, java.util.List<PartitionProgress> partitions) {
+
+    public ProgressReport(String function, String instance, long completed, long oldestInHand, long at, int owned,
+            boolean leaving, int window, long callMicros) {
+        this(function, instance, completed, oldestInHand, at, owned, leaving, window, callMicros, null);
+    }
 }

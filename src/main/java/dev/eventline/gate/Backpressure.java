@@ -72,7 +72,7 @@ public class Backpressure implements AdmissionControl {
     @Override
     public void admit(String producer, Map<FunctionDescription, Integer> eventsPerFunction) {
         publishing.publisher().flatMap(p -> p.blocked()).ifPresent(alarm -> {
-            eventsPerFunction.keySet().forEach(fn -> metrics.admission(fn.name(), "unavailable"));
+            eventsPerFunction.keySet().forEach(fn -> metrics.admission(fn.name(), producer, "unavailable"));
             throw new HttpError(503, "unavailable", "the broker blocks publishing (" + alarm
                     + "); nothing was published, try again later", null, null);
         });
@@ -98,7 +98,7 @@ public class Backpressure implements AdmissionControl {
      */
     private void admit(String producer, FunctionDescription fn, int events, long deadline) {
         if (monitor.paused(fn.name())) {
-            metrics.admission(fn.name(), "unavailable");
+            metrics.admission(fn.name(), producer, "unavailable");
             throw HttpError.unavailable("intake of function " + fn.name() + " is paused by an operator (e.g. while "
                     + "its partition count changes); nothing was published, retry later", PAUSED_RETRY_SECONDS);
         }
@@ -107,16 +107,16 @@ public class Backpressure implements AdmissionControl {
             LoadView view = load.view(fn);
             AdmissionLevel level = AdmissionLevel.of(fn, view);
             if (level == AdmissionLevel.HARD) {
-                throw throttle(fn, view, "over its hard limit");
+                throw throttle(producer, fn, view, "over its hard limit");
             }
             boolean pressure = level == AdmissionLevel.SOFT || waiting.get() > 0;
             if (pressure && shares.overShare(producer, System.currentTimeMillis())) {
-                throw throttle(fn, view, "under pressure, and producer '" + producer
+                throw throttle(producer, fn, view, "under pressure, and producer '" + producer
                         + "' sent more than its fair share of recent events");
             }
             if (level == AdmissionLevel.OK && waiting.get() == 0) {
                 load.admitted(fn.name(), events);
-                metrics.admission(fn.name(), "accepted");
+                metrics.admission(fn.name(), producer, "accepted");
                 return;
             }
         }
@@ -134,7 +134,7 @@ public class Backpressure implements AdmissionControl {
     private void hold(String producer, FunctionDescription fn, AtomicInteger waiting, int events, long deadline) {
         Semaphore s = slots();
         if (!s.tryAcquire()) {
-            throw throttle(fn, load.view(fn), "over its latency target or a soft limit, and "
+            throw throttle(producer, fn, load.view(fn), "over its latency target or a soft limit, and "
                     + config.gate().maxDelayed() + " requests are already held (eventline.gate.max-delayed)");
         }
         long start = System.nanoTime();
@@ -149,7 +149,7 @@ public class Backpressure implements AdmissionControl {
                 boolean first = line.peek() == me;
                 synchronized (waiting) {
                     if (monitor.paused(fn.name())) {
-                        metrics.admission(fn.name(), "unavailable");
+                        metrics.admission(fn.name(), producer, "unavailable");
                         throw HttpError.unavailable("intake of function " + fn.name() + " was paused while this "
                                 + "request was held; nothing was published, retry later", PAUSED_RETRY_SECONDS);
                     }
@@ -157,19 +157,19 @@ public class Backpressure implements AdmissionControl {
                     level = AdmissionLevel.of(fn, view);
                     if (shares.overShare(producer, System.currentTimeMillis())) {
                         metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
-                        throw throttle(fn, view, "under pressure, and producer '" + producer
+                        throw throttle(producer, fn, view, "under pressure, and producer '" + producer
                                 + "' sent more than its fair share of recent events");
                     }
                     if (first && level == AdmissionLevel.OK) {
                         load.admitted(fn.name(), events);
-                        metrics.admission(fn.name(), "delayed");
+                        metrics.admission(fn.name(), producer, "delayed");
                         metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
                         return;
                     }
                 }
                 if (level == AdmissionLevel.HARD || System.nanoTime() >= deadline) {
                     metrics.admissionDelay(fn.name(), Duration.ofNanos(System.nanoTime() - start));
-                    throw throttle(fn, view, level == AdmissionLevel.HARD ? "over its hard limit"
+                    throw throttle(producer, fn, view, level == AdmissionLevel.HARD ? "over its hard limit"
                             : "still over its latency target or soft limits after "
                                     + config.gate().maxDelay().toMillis() + " ms");
                 }
@@ -196,8 +196,8 @@ public class Backpressure implements AdmissionControl {
         eventsPerFunction.forEach((fn, n) -> load.released(fn.name(), n));
     }
 
-    private HttpError throttle(FunctionDescription fn, LoadView v, String why) {
-        metrics.admission(fn.name(), "throttled");
+    private HttpError throttle(String producer, FunctionDescription fn, LoadView v, String why) {
+        metrics.admission(fn.name(), producer, "throttled");
         int retryAfter = retryAfter(fn, v);
         return HttpError.throttled("function " + fn.name() + " is " + why + " (latency target "
                 + fn.limits().latencyTarget().toMillis() + " ms, depth " + v.depth() + ", lag "

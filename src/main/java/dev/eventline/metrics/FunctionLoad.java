@@ -57,6 +57,8 @@ public class FunctionLoad {
     ObjectMapper json;
     @Inject
     MeterRegistry registry;
+    @Inject
+    ReportBook book;
 
     private final Map<String, Map<String, Rate>> rates = new ConcurrentHashMap<>();
     /** Events admitted and not yet confirmed or refused by the broker (they may not be in any reading yet). */
@@ -119,6 +121,7 @@ public class FunctionLoad {
         if (catalog.byName(r.function()).isEmpty()) {
             return; // not a function this gate knows
         }
+        book.put(r);
         if (r.leaving()) {
             rates.getOrDefault(r.function(), Map.of()).remove(r.instance());
             return;

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -30,6 +31,7 @@ public class PipelineMetrics {
     private final Map<String, java.util.Map<Object, java.util.function.IntSupplier>> ownership =
             new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+    private final Map<Decision, LongAdder> decisions = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -129,10 +131,27 @@ public class PipelineMetrics {
         counter("handler.retries", "handler calls that failed and were retried", "retries", "function", function).increment();
     }
 
-    /** One admission decision for one function of a request: accepted, delayed, throttled, unavailable. */
-    public void admission(String function, String decision) {
+    /**
+     * One admission decision for one function of a request: accepted, delayed, throttled, unavailable. The metric
+     * counts per function; the console's table ({@link #decisions()}) per function and producer too (producers are
+     * the configured ones, so the table is bounded).
+     */
+    public void admission(String function, String producer, String decision) {
         counter("gate.admission", "admission decisions per function of a request", "decisions", "function", function,
                 "decision", decision).increment();
+        decisions.computeIfAbsent(new Decision(function, producer, decision), k -> new LongAdder()).increment();
+    }
+
+    /** One row of the gate's decisions: a function, a producer, a decision. */
+    public record Decision(String function, String producer, String decision) {
+    }
+
+    /** @return how many decisions of each kind this gate made since it started, per function and producer */
+    public Map<Decision, Long> decisions() {
+        Map<Decision, Long> copy = new java.util.TreeMap<>(java.util.Comparator.comparing(Decision::function)
+                .thenComparing(Decision::producer).thenComparing(Decision::decision));
+        decisions.forEach((k, v) -> copy.put(k, v.sum()));
+        return copy;
     }
 
     /** How long a request was held by admission control (released or throttled). */

@@ -58,12 +58,20 @@ public class QueueMonitor {
     private final Map<String, Depth> depths = new ConcurrentHashMap<>();
     private final Map<String, Runnable> listeners = new ConcurrentHashMap<>();
     private final Map<String, Boolean> paused = new ConcurrentHashMap<>();
+    /** Per function, the last reading of each partition (by index) and of the dead-letter queue. */
+    private final Map<String, long[]> partitionDepths = new ConcurrentHashMap<>();
+    private final Map<String, Long> deadLetterDepths = new ConcurrentHashMap<>();
     private Connection connection;
     private volatile String instance = "";
 
     /** Names this process's connection after its instance ({@code eventline-monitor@<instance>}). */
     public void instance(String name) {
         this.instance = name;
+    }
+
+    /** @return this process's instance name (empty before it is known) */
+    public String instance() {
+        return instance;
     }
 
     /** One round over these functions; failures are logged at debug and retried next round. */
@@ -101,17 +109,22 @@ public class QueueMonitor {
     private void read(Channel ch, FunctionDescription fn) throws IOException {
         long total = 0;
         long hottest = 0;
+        long[] each = new long[fn.partitions()];
+        int index = 0;
         for (String partition : names.partitions(fn.name(), fn.partitions())) {
             long depth = ch.queueDeclarePassive(partition).getMessageCount();
+            each[index++] = depth;
             gauge("queue.depth", "events waiting in one partition queue", fn.name(), partition).set(depth);
             total += depth;
             hottest = Math.max(hottest, depth);
         }
         depths.put(fn.name(), new Depth(total, hottest, System.nanoTime()));
+        partitionDepths.put(fn.name(), each);
         gauge("function.depth", "events waiting in all partition queues of the function", fn.name(), null).set(total);
         listeners.getOrDefault(fn.name(), () -> { }).run();
         long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
         metrics.deadLetterDepth(fn.name(), dlq, fn.limits().deadLetterMax());
+        deadLetterDepths.put(fn.name(), dlq);
         report(fn, dlq);
     }
 
@@ -123,6 +136,17 @@ public class QueueMonitor {
     /** @return the last reading of the function's partitions, if any */
     public Optional<Depth> depth(String function) {
         return Optional.ofNullable(depths.get(function));
+    }
+
+    /** @return the last reading of each partition's ready events, by partition index (empty before one) */
+    public long[] partitionDepths(String function) {
+        long[] each = partitionDepths.get(function);
+        return each == null ? new long[0] : each.clone();
+    }
+
+    /** @return the dead-letter queue's depth at the last reading, or -1 before one */
+    public long deadLetterDepth(String function) {
+        return deadLetterDepths.getOrDefault(function, -1L);
     }
 
     /** Runs after each new reading of the function's depth (for admission control's own accounting). */

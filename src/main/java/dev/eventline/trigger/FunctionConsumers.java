@@ -88,7 +88,7 @@ final class FunctionConsumers {
         this.owned = new OwnedPartitions(fn, instance, names, new FunctionHandling(invokers, calls, dedup,
                 new AttemptLog(), metrics, json, codec, progress, acks), interval);
         this.ownedGauge = owned::count;
-        this.reporter = new ProgressReporter(fn, instance, names, json, progress, ownedGauge);
+        this.reporter = new ProgressReporter(fn, instance, names, json, progress, owned::indexes);
     }
 
     static FunctionConsumers start(Broker broker, String instance, FunctionDescription fn, Names names,

@@ -47,7 +47,8 @@ final class OwnedPartitions {
     private final Map<Integer, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** Partitions seen stalled, until they drain again (readiness). */
     private final Map<Integer, Stall> stalled = new ConcurrentHashMap<>();
-    private volatile int count;
+    /** The owned partitions' indexes, for lock-free readers. */
+    private volatile List<Integer> indexes = List.of();
 
     OwnedPartitions(FunctionDescription fn, String instance, Names names, FunctionHandling handling, Duration interval) {
         this.fn = fn;
@@ -59,7 +60,12 @@ final class OwnedPartitions {
 
     /** Lock-free: progress reports must not wait behind a hand-over that waits for a slow call. */
     int count() {
-        return count;
+        return indexes.size();
+    }
+
+    /** Lock-free, like {@link #count()}: the indexes of the partitions owned, ascending. */
+    List<Integer> indexes() {
+        return indexes;
     }
 
     synchronized List<Integer> partitions() {
@@ -103,7 +109,7 @@ final class OwnedPartitions {
             throw e;
         }
         owned.put(partition, consumer);
-        count = owned.size();
+        indexes = List.copyOf(owned.keySet());
         handling.metrics().handover(fn.name(), "taken");
         LOG.infof("function %s instance %s: took partition %s (owns %d of %d)", fn.name(), instance, queue,
                 owned.size(), fn.partitions());
@@ -119,7 +125,7 @@ final class OwnedPartitions {
         if (consumer == null) {
             return;
         }
-        count = owned.size();
+        indexes = List.copyOf(owned.keySet());
         consumer.stop(handOverWait());
         Broker.closeQuietly(consumer.getChannel());
         session.unlock(partition);
@@ -190,7 +196,7 @@ final class OwnedPartitions {
         int forgotten = owned.size();
         owned.values().forEach(PartitionConsumer::abandon);
         owned.clear();
-        count = 0;
+        indexes = List.of();
         stalled.clear();
         return forgotten;
     }
@@ -201,7 +207,7 @@ final class OwnedPartitions {
             consumer.stop(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
         }
         owned.clear();
-        count = 0;
+        indexes = List.of();
     }
 
     /** How long a consumer may hold nothing while its queue has events before it counts as stalled. */

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.rabbitmq.client.AMQP;
 
 import dev.eventline.broker.EventCodec;
+import dev.eventline.broker.FunctionProgress;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
 import dev.eventline.fault.Dedup;
@@ -66,6 +67,7 @@ final class PartitionEvents {
     private final AttemptLog attemptLog;
     private final RetryPolicy retry;
     private final PipelineMetrics metrics;
+    private final FunctionProgress progress;
     private final ObjectMapper json;
     private final EventCodec codec;
 
@@ -81,6 +83,7 @@ final class PartitionEvents {
         this.attemptLog = shared.attemptLog();
         this.retry = RetryPolicy.of(fn);
         this.metrics = shared.metrics();
+        this.progress = shared.progress();
         this.json = shared.json();
         this.codec = shared.codec();
     }
@@ -263,6 +266,7 @@ final class PartitionEvents {
                 } else if (!blocked) {
                     blocked = true;
                     metrics.deadLetterBlocked(fn.name(), 1);
+                    progress.blocked(queue, true);
                     LOG.errorf("function %s partition %s event %s: the dead-letter queue refused it (full at %d?); "
                             + "the event stays in its partition, which waits until the dead-letter queue has room "
                             + "(replay or purge it)", fn.name(), queue, d.id(), fn.limits().deadLetterMax());
@@ -274,6 +278,7 @@ final class PartitionEvents {
         } finally {
             if (blocked) {
                 metrics.deadLetterBlocked(fn.name(), -1);
+                progress.blocked(queue, false);
             }
         }
         if (d.key() != null) {

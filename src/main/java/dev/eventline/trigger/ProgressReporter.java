@@ -1,7 +1,8 @@
 package dev.eventline.trigger;
 
 import java.io.IOException;
-import java.util.function.IntSupplier;
+import java.util.List;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -30,13 +31,13 @@ final class ProgressReporter {
     private final Names names;
     private final ObjectMapper json;
     private final FunctionProgress progress;
-    private final IntSupplier owned;
+    private final Supplier<List<Integer>> owned;
     /** The session reports go out on; null while there is none. */
     private volatile ConsumerSession session;
     private volatile boolean left;
 
     ProgressReporter(FunctionDescription fn, String instance, Names names, ObjectMapper json,
-            FunctionProgress progress, IntSupplier owned) {
+            FunctionProgress progress, Supplier<List<Integer>> owned) {
         this.fn = fn;
         this.instance = instance;
         this.names = names;
@@ -75,9 +76,11 @@ final class ProgressReporter {
             return;
         }
         try {
+            List<Integer> indexes = owned.get();
             byte[] body = json.writeValueAsBytes(new ProgressReport(fn.name(), instance, progress.completedTotal(),
-                    progress.oldestInHand(), System.currentTimeMillis(), owned.getAsInt(), leaving, progress.window(),
-                    progress.callMicros()));
+                    progress.oldestInHand(), System.currentTimeMillis(), indexes.size(), leaving, progress.window(),
+                    progress.callMicros(), indexes.stream()
+                            .map(i -> progress.partition(i, names.partition(fn.name(), i))).toList()));
             s.report(names.statusExchange(), PROPERTIES, body);
         } catch (IOException | RuntimeException e) {
             LOG.debugf("function %s: progress report not sent: %s", fn.name(), e);

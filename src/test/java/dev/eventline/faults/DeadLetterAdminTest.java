@@ -71,7 +71,7 @@ class DeadLetterAdminTest extends FaultTestBase {
     }
 
     @Test
-    void listsDeadLettersWithTheirReasonsFilteredAndPaged() {
+    void listsDeadLettersWithTheirReasonsFilteredAndPaged() throws Exception {
         String key = "list-" + run;
         List<com.fasterxml.jackson.databind.node.ObjectNode> batch = List.of(
                 GateClient.event("l1-" + run, "fault.strict", key, new Script(0, false, true, false, 0, false, 0)),
@@ -91,6 +91,29 @@ class DeadLetterAdminTest extends FaultTestBase {
         assertEquals(List.of("l3-" + run), ids(page3));
         assertTrue(!page3.path("more").asBoolean(), page3.toString());
         assertEquals(0, Faults.deadLetters("flaky", Map.of("key", key, "type", "fault.other")).path("matched").asInt());
+        // a time window over the last failure: all three failed after the test began, none before
+        String lastFailure = refused.path("events").path(0).path("lastFailure").asText();
+        java.time.Instant failed = java.time.Instant.parse(lastFailure);
+        assertEquals(3, Faults.deadLetters("flaky", Map.of("key", key, "since", failed.minusSeconds(60).toString()))
+                .path("matched").asInt());
+        assertEquals(0, Faults.deadLetters("flaky", Map.of("key", key, "until", failed.minusSeconds(60).toString()))
+                .path("matched").asInt());
+        given().auth().oauth2(FaultProfile.TOKEN).queryParam("since", "yesterday")
+                .get("/admin/functions/flaky/dead-letters").then().statusCode(400)
+                .body("message", org.hamcrest.Matchers.containsString("ISO-8601"));
+
+        // one event whole: its data and its headers, the failure history among them
+        JsonNode one = new com.fasterxml.jackson.databind.ObjectMapper().readTree(given().auth()
+                .oauth2(FaultProfile.TOKEN).queryParam("id", "l1-" + run)
+                .get("/admin/functions/flaky/dead-letters/event").then().statusCode(200).extract().asString());
+        assertEquals("l1-" + run, one.path("event").path("id").asText());
+        assertEquals("utf-8", one.path("encoding").asText());
+        assertTrue(one.path("data").asText().contains("\"refuse\":true"), one.toString());
+        assertTrue(one.path("headers").path("eventline-reason").asText().startsWith("non-retryable"), one.toString());
+        given().auth().oauth2(FaultProfile.TOKEN).queryParam("id", "nope-" + run)
+                .get("/admin/functions/flaky/dead-letters/event").then().statusCode(404);
+        given().queryParam("id", "l1-" + run).get("/admin/functions/flaky/dead-letters/event").then().statusCode(401);
+
         // listing consumed nothing
         assertEquals(3, Faults.deadLetters("flaky", Map.of("key", key)).path("matched").asInt());
 
@@ -128,8 +151,10 @@ class DeadLetterAdminTest extends FaultTestBase {
         String id = "cli-" + run;
         faults.send("fault.strict", id, "k-" + id, new Script(0, false, true, false, 0, false, 0));
         Faults.awaitDeadLetter("flaky", id);
-        String listed = cli("list", "flaky", "--id", id);
+        String listed = cli("list", "flaky", "--id", id, "--since", "2000-01-01T00:00:00Z");
         assertTrue(listed.contains("\"matched\":1") && listed.contains(id), listed);
+        String later = cli("list", "flaky", "--id", id, "--since", "2999-01-01T00:00:00Z");
+        assertTrue(later.contains("\"matched\":0"), later);
         String refused = cliFailing("purge", "flaky", "--id", id);
         assertTrue(refused.contains("--yes flaky"), refused);
         String purged = cli("purge", "flaky", "--id", id, "--yes", "flaky");
