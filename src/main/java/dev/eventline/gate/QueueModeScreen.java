@@ -28,8 +28,8 @@ import io.vertx.ext.web.RoutingContext;
  * {@code /}, {@code /<function>} or any request with a {@code ce-id} header, bypassing the producer key, type
  * grants, per-key order and dedup. This screen runs first of all handlers and lets through only:
  * <ul>
- * <li>{@code /events} (the gate, when enabled), {@code /admin/...} (when enabled), {@code /q/...} (health,
- * metrics);</li>
+ * <li>{@code /events} (the gate, when enabled), {@code /admin/...} and the console's three files (when admin is
+ * enabled), {@code /q/...} (health, metrics);</li>
  * <li>a plain {@code GET /<report>}: a {@code @Funq} method that takes no input and maps no event type (e.g.
  * {@code /orderReport}), asked without a body and without CloudEvent headers, which Funqy answers by
  * calling that method and nothing else.</li>
@@ -44,6 +44,9 @@ public class QueueModeScreen {
 
     @Inject
     EventlineConfig config;
+
+    /** The operator console's files (served with the admin routes; the console package serves them). */
+    private static final Set<String> CONSOLE = Set.of("/console", "/console/console.js", "/console/console.css");
 
     private Set<String> reports = Set.of();
 
@@ -84,7 +87,7 @@ public class QueueModeScreen {
     }
 
     private boolean served(String path) {
-        return (config.admin().enabled() && under(path, "/admin")) || under(path, "/q");
+        return (config.admin().enabled() && (under(path, "/admin") || CONSOLE.contains(path))) || under(path, "/q");
     }
 
     private static boolean under(String path, String root) {

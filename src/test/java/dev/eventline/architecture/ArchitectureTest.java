@@ -46,7 +46,8 @@ class ArchitectureTest {
                 .layer("broker").definedBy("dev.eventline.broker..")
                 .layer("topology").definedBy("dev.eventline.topology..")
                 .layer("services").definedBy("dev.eventline.fault..", "dev.eventline.metrics..", "dev.eventline.http..")
-                .layer("doors").definedBy("dev.eventline.gate..", "dev.eventline.trigger..", "dev.eventline.admin..")
+                .layer("doors").definedBy("dev.eventline.gate..", "dev.eventline.trigger..", "dev.eventline.admin..",
+                        "dev.eventline.console..")
                 .layer("app").definedBy("dev.eventline.app..")
                 .layer("functions").definedBy("dev.eventline.functions..")
                 .whereLayer("app").mayNotBeAccessedByAnyLayer()
@@ -62,7 +63,8 @@ class ArchitectureTest {
     @Test
     void theDoorsNeverUseOneAnother() {
         String[][] walls = { { "gate", "trigger" }, { "gate", "admin" }, { "trigger", "gate" }, { "trigger", "admin" },
-                { "admin", "gate" }, { "admin", "trigger" } };
+                { "admin", "gate" }, { "admin", "trigger" }, { "console", "gate" }, { "console", "trigger" },
+                { "console", "admin" }, { "gate", "console" }, { "trigger", "console" }, { "admin", "console" } };
         for (String[] wall : walls) {
             noClasses().that().resideInAPackage("dev.eventline." + wall[0] + "..").should().dependOnClassesThat()
                     .resideInAPackage("dev.eventline." + wall[1] + "..").check(product);
