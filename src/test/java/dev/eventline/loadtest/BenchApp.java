@@ -127,6 +127,16 @@ final class BenchApp implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 
+    /**
+     * A quantile of one of the application's latency histograms over its whole run, summed over functions, in
+     * milliseconds; NaN when it counted nothing.
+     */
+    double quantileMillis(String histogram, double q) throws Exception {
+        String scrape = http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return 1000 * Histograms.quantile(Histograms.parse(scrape), histogram, "", q);
+    }
+
     /** One value from /q/metrics, e.g. {@code eventline_function_depth_events{function="bench"}}; NaN if absent. */
     double metric(String name, String labels) throws Exception {
         String scrape = http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(),

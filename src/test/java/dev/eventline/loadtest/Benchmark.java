@@ -278,10 +278,10 @@ public final class Benchmark {
             JsonNode r = app.report();
             double ratio = perSecond / ceiling.perSecond();
             double p99 = r.path("p99Ms").asDouble();
-            // the two parts of an event's time: held at the gate, then queued and handled (the app's timers, over
-            // its last minutes)
-            double heldP99 = 1000 * app.metric("eventline_gate_delay_seconds", "quantile=\"0.99\"");
-            double queuedP99 = 1000 * app.metric("eventline_pipeline_latency_seconds", "quantile=\"0.99\"");
+            // the two parts of an event's time: held at the gate, then queued and handled (the app's histograms, over
+            // its whole run)
+            double heldP99 = app.quantileMillis("eventline_gate_delay_seconds", 0.99);
+            double queuedP99 = app.quantileMillis("eventline_pipeline_latency_seconds", 0.99);
             results.putObject("closedLoop" + partitions).put("processedPerSecond", perSecond)
                     .put("ratioToPerfTestCeiling", ratio).put("p50Ms", r.path("p50Ms").asDouble()).put("p99Ms", p99)
                     .put("gateHoldP99Ms", heldP99).put("acceptanceToDoneP99Ms", queuedP99).setAll(verdict);
@@ -521,7 +521,7 @@ public final class Benchmark {
                 maxDepth = Math.max(maxDepth, d);
                 last = now;
                 if (s == overloadSeconds) {
-                    acceptedP99 = 1000 * app.metric("eventline_pipeline_latency_seconds", "quantile=\"0.99\"");
+                    acceptedP99 = app.quantileMillis("eventline_pipeline_latency_seconds", 0.99);
                     driver.stop();
                 }
                 if (s > overloadSeconds && l < 1 && Double.isNaN(recovered)) {
@@ -601,9 +601,9 @@ public final class Benchmark {
             double p50 = r.path("p50Ms").asDouble();
             double p99 = r.path("p99Ms").asDouble();
             double p999 = r.path("p999Ms").asDouble();
-            double gateP99 = 1000 * app.metric("eventline_pipeline_latency_seconds", "quantile=\"0.99\"");
+            double gateP99 = app.quantileMillis("eventline_pipeline_latency_seconds", 0.99);
             // the broker's share: publishing a request's events to their last confirm (whole run)
-            double confirmP99 = 1000 * app.metric("eventline_gate_confirm_seconds", "quantile=\"0.99\"");
+            double confirmP99 = app.quantileMillis("eventline_gate_confirm_seconds", 0.99);
             results.putObject("latency").put("offeredPerSecond", half).put("processedPerSecond", m.perSecond)
                     .put("measuredEvents", r.path("measured").asLong()).put("p50Ms", p50).put("p99Ms", p99)
                     .put("p999Ms", p999).put("gateAcceptanceToDoneP99MsWholeRun", gateP99)

@@ -88,6 +88,9 @@ class OperationsFilesTest {
             for (JsonNode target : panel.path("targets")) {
                 String expr = target.path("expr").asText();
                 assertEquals(Set.of(), missing(expr, exported), panel.path("title").asText() + " uses unknown metrics");
+                // durations are histograms, aggregated where the instances meet (no per-instance quantile series)
+                assertTrue(!expr.contains("quantile=") && (!expr.contains("_bucket") || expr.contains("histogram_quantile")),
+                        panel.path("title").asText() + ": " + expr);
                 Matcher m = METRIC.matcher(expr);
                 while (m.find()) {
                     charted.add(m.group(1));
@@ -97,10 +100,10 @@ class OperationsFilesTest {
         assertTrue(panels >= 8, "panels: " + panels);
         for (String needed : List.of("eventline_function_depth_events", "eventline_queue_depth_events",
                 "eventline_function_lag_seconds", "eventline_consumer_lag_seconds",
-                "eventline_handler_duration_seconds", "eventline_processed_events_total",
+                "eventline_handler_duration_seconds_bucket", "eventline_processed_events_total",
                 "eventline_handler_retries_total", "eventline_dead_letter_depth_events",
-                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds",
-                "eventline_gate_confirm_seconds", "eventline_partitions_owned", "eventline_partition_handovers_total")) {
+                "eventline_gate_admission_decisions_total", "eventline_gate_delay_seconds_bucket",
+                "eventline_gate_confirm_seconds_bucket", "eventline_partitions_owned", "eventline_partition_handovers_total")) {
             assertTrue(charted.contains(needed), "the dashboard charts " + needed + ": " + charted);
         }
     }
