@@ -4,8 +4,10 @@
 'use strict';
 
 const TOKEN_KEY = 'eventline.console.token';
-/** The most a feed may hold unparsed: one snapshot is a few KiB; more means something is wrong. */
-const MAX_PENDING = 4 * 1024 * 1024;
+/** The most a feed may hold unparsed: a snapshot is about 150 bytes per partition; more means something is wrong. */
+const MAX_PENDING = 64 * 1024 * 1024;
+/** The server sends a snapshot every second: this long without one, and the feed is taken as lost. */
+const SILENCE_MS = 5000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -14,6 +16,8 @@ const state = {
   retryMs: 1000,
   snapshot: null,
   listed: [], // the dead letters shown
+  search: null, // the function and filter that listed them: what the actions apply to
+  watchdog: null,
   articles: new Map(), // function name -> its article's parts
 };
 
@@ -42,6 +46,7 @@ function fnPath(fn) {
 
 /** Reads the feed until it ends; then connects again, later and later (at most every 10 s). */
 async function connect() {
+  if (state.feed) state.feed.abort();
   const controller = new AbortController();
   state.feed = controller;
   let res;
@@ -63,10 +68,16 @@ async function connect() {
   setStatus('live');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let pending = '';
+  const silence = () => {
+    clearTimeout(state.watchdog);
+    state.watchdog = setTimeout(() => controller.abort('silent'), SILENCE_MS);
+  };
+  silence();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
+      silence();
       pending += value;
       let end;
       while ((end = pending.indexOf('\n\n')) >= 0) {
@@ -76,7 +87,14 @@ async function connect() {
       if (pending.length > MAX_PENDING) throw new Error('the feed sent an over-long message');
     }
   } catch (e) {
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted && controller.signal.reason !== 'silent') return;
+  }
+  clearTimeout(state.watchdog);
+  if (controller.signal.reason === 'silent') {
+    state.feed = null;
+    setStatus('no snapshot for ' + SILENCE_MS / 1000 + ' s; reconnecting…');
+    setTimeout(() => { if (state.token && !state.feed) connect(); }, 1000);
+    return;
   }
   reconnect(controller, 'the feed ended');
 }
@@ -95,12 +113,11 @@ function onMessage(block) {
     if (line.startsWith('event:')) event = line.slice(6).trim();
     else if (line.startsWith('data:')) data += line.slice(5).trim();
   }
-  if (event === 'snapshot' && data) {
-    try {
-      render(JSON.parse(data));
-    } catch (e) {
-      setStatus('a snapshot could not be read: ' + e.message);
-    }
+  try {
+    if (event === 'snapshot' && data) render(JSON.parse(data));
+    else if (event === 'failure' && data) setStatus('not live: ' + JSON.parse(data).message);
+  } catch (e) {
+    setStatus('a snapshot could not be read: ' + e.message);
   }
 }
 
@@ -115,9 +132,23 @@ function signIn(token) {
 
 function signOut(message) {
   if (state.feed) state.feed.abort();
+  clearTimeout(state.watchdog);
   state.feed = null;
   state.token = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  // nothing read with the token stays on the page
+  state.articles.forEach((parts) => parts.article.remove());
+  state.articles.clear();
+  state.listed = [];
+  state.search = null;
+  pendingConfirm = null;
+  $('dl-rows').replaceChildren();
+  $('dl-summary').textContent = '';
+  $('dl-message').textContent = '';
+  $('dl-confirm').hidden = true;
+  $('dl-detail').hidden = true;
+  $('dl-detail-data').textContent = '';
+  $('dl-detail-headers').replaceChildren();
   $('main').hidden = true;
   $('sign-out').hidden = true;
   $('login').hidden = false;
@@ -167,7 +198,9 @@ function fixed(n, digits) {
 function render(snapshot) {
   state.snapshot = snapshot;
   $('instance').textContent = snapshot.instance || 'unnamed';
-  setStatus('live · broker ' + snapshot.broker + ' · ' + new Date(snapshot.at).toLocaleTimeString());
+  setStatus('live · broker ' + snapshot.broker + ' · ' + new Date(snapshot.at).toLocaleTimeString()
+    + (snapshot.readsReports ? '' : ' · this instance runs no gate: it hears no progress reports, so owners and events '
+      + 'in hand are unknown here'));
   const names = snapshot.functions.map((f) => f.name);
   fillFunctionChoice(names);
   for (const [name, parts] of state.articles) {
@@ -237,6 +270,10 @@ function stat(label, value, name) {
 function renderFunction(f) {
   const parts = article(f.name);
   const badges = [el('span', { class: 'badge' }, f.mode)];
+  if (f.stale) {
+    badges.push(el('span', { class: 'badge bad', 'data-state': 'stale' }, f.readingAgeSeconds < 0 ? 'no reading yet'
+      : 'readings ' + Math.round(f.readingAgeSeconds) + ' s old: the broker cannot be read'));
+  }
   if (f.paused) {
     badges.push(f.drained ? el('span', { class: 'badge good', 'data-state': 'drained' }, 'paused · drained')
       : el('span', { class: 'badge warn', 'data-state': 'draining' }, 'paused · draining'));
@@ -247,6 +284,7 @@ function renderFunction(f) {
   parts.badges.replaceChildren(...badges);
   parts.stats.replaceChildren(
     stat('depth', String(f.depth), 'depth'),
+    stat('in retry delay', f.delayed < 0 ? '–' : String(f.delayed), 'delayed'),
     stat('drain', fixed(f.drainPerSecond, 1) + '/s', 'drain'),
     stat('lag', fixed(f.lagSeconds, 2) + ' s (target ' + f.latencyTargetMs + ' ms)', 'lag'),
     stat('dead letters', (f.deadLetters < 0 ? '–' : f.deadLetters) + ' of ' + f.deadLetterMax, 'dead-letters'),
@@ -276,18 +314,23 @@ function filters() {
 
 async function search() {
   const fn = $('dl-function').value;
+  const filter = filters();
   $('dl-detail').hidden = true;
-  const query = new URLSearchParams({ ...filters(), limit: '200' });
+  $('dl-confirm').hidden = true;
+  pendingConfirm = null;
+  const query = new URLSearchParams({ ...filter, limit: '200' });
   const page = await api('GET', fnPath(fn) + '/dead-letters?' + query);
   state.listed = page.events;
+  state.search = { fn, filter, depth: page.depth };
   $('dl-summary').textContent = page.events.length + ' shown of ' + page.depth + ' in ' + fn + '’s dead-letter queue'
     + (page.more ? ' (more match: narrow the filter)' : '');
   $('dl-select-all').checked = false;
   $('dl-rows').replaceChildren(...page.events.map((e) => {
-    const open = el('button', { type: 'button', class: 'link', textContent: e.id, onclick: () => act($('dl-message'),
-      () => showEvent(fn, e.id)) });
-    const r = el('tr', { 'data-id': e.id },
-      el('td', {}, el('input', { type: 'checkbox', class: 'pick', value: e.id })),
+    const known = typeof e.id === 'string' && e.id !== '';
+    const open = known ? el('button', { type: 'button', class: 'link', textContent: e.id,
+      onclick: () => act($('dl-message'), () => showEvent(fn, e.id)) }) : el('span', {}, '(no id)');
+    const r = el('tr', known ? { 'data-id': e.id } : {},
+      el('td', {}, known ? el('input', { type: 'checkbox', class: 'pick', value: e.id }) : ''),
       el('td', {}, open), ...[e.type, e.key, e.reason, e.attempts, e.lastFailure, e.replays]
         .map((v) => el('td', {}, v === null || v === undefined ? '–' : String(v))));
     return r;
@@ -318,15 +361,16 @@ function picked() {
   return Array.from(document.querySelectorAll('#dl-rows input.pick:checked')).map((c) => c.value);
 }
 
-/** The selection an action applies to: the ticked events, or every event the filter matches. */
-function selection(selectedOnly) {
+/** What the actions apply to: the last search's function, and its ticked events or its whole filter. */
+function target(selectedOnly) {
+  if (!state.search) throw new Error('search first: actions apply to the events listed');
   if (selectedOnly) {
     const ids = picked();
     if (ids.length === 0) throw new Error('tick the events first');
-    return { ids };
+    return { fn: state.search.fn, sel: { ids } };
   }
-  const f = filters();
-  return Object.keys(f).length ? f : { all: true };
+  const f = state.search.filter;
+  return { fn: state.search.fn, sel: Object.keys(f).length ? { ...f } : { all: true } };
 }
 
 function describe(sel) {
@@ -335,9 +379,7 @@ function describe(sel) {
   return 'every event matching ' + Object.entries(sel).map(([k, v]) => k + ' "' + v + '"').join(', ');
 }
 
-async function replay(selectedOnly) {
-  const fn = $('dl-function').value;
-  const sel = selection(selectedOnly);
+async function replay(fn, sel) {
   const rate = parseInt($('dl-rate').value, 10);
   const r = await api('POST', fnPath(fn) + '/dead-letters/replay',
     { ...sel, ratePerSecond: Number.isFinite(rate) && rate > 0 ? rate : undefined });
@@ -346,28 +388,50 @@ async function replay(selectedOnly) {
   await search();
 }
 
-let pendingPurge = null;
-
-function askPurge(selectedOnly) {
-  const fn = $('dl-function').value;
-  pendingPurge = { fn, sel: selection(selectedOnly) };
-  $('dl-confirm-text').textContent = 'Purging deletes ' + describe(pendingPurge.sel) + ' from the dead-letter queue of '
-    + fn + ', for good.';
-  $('dl-confirm-input').value = '';
-  $('dl-confirm').hidden = false;
-  $('dl-confirm-input').focus();
-}
-
-async function purge() {
-  if (!pendingPurge) return;
-  const { fn, sel } = pendingPurge;
+async function purge(fn, sel, typed) {
   // the server checks the confirmation: what was typed is sent as it is
-  const r = await api('POST', fnPath(fn) + '/dead-letters/purge', { ...sel, confirm: $('dl-confirm-input').value });
-  pendingPurge = null;
-  $('dl-confirm').hidden = true;
+  const r = await api('POST', fnPath(fn) + '/dead-letters/purge', { ...sel, confirm: typed });
   $('dl-message').textContent = 'Purged ' + r.purged + ' of ' + r.matched + ' matching' + (r.more ? '; more remain' : '')
     + '.';
   await search();
+}
+
+/** An action that waits for a second click (and, for a purge, the function's name typed). */
+let pendingConfirm = null;
+
+function askConfirm(text, needsName, run) {
+  pendingConfirm = { needsName, run };
+  $('dl-confirm-text').textContent = text;
+  $('dl-confirm-name').hidden = !needsName;
+  $('dl-confirm-input').value = '';
+  $('dl-confirm-go').textContent = needsName ? 'Purge for good' : 'Replay';
+  $('dl-confirm').hidden = false;
+  (needsName ? $('dl-confirm-input') : $('dl-confirm-go')).focus();
+}
+
+function askPurge(selectedOnly) {
+  const { fn, sel } = target(selectedOnly);
+  askConfirm('Purging deletes ' + describe(sel) + ' from the dead-letter queue of ' + fn + ', for good.', true,
+    (typed) => purge(fn, sel, typed));
+}
+
+function askReplay(selectedOnly) {
+  const { fn, sel } = target(selectedOnly);
+  if (sel.all) {
+    askConfirm('Replay every event in the dead-letter queue of ' + fn + ' (' + state.search.depth + ' now)?', false,
+      () => replay(fn, sel));
+    return;
+  }
+  return replay(fn, sel);
+}
+
+async function confirmed() {
+  if (!pendingConfirm) return;
+  const { run } = pendingConfirm;
+  $('dl-message').textContent = '';
+  await run($('dl-confirm-input').value);
+  pendingConfirm = null;
+  $('dl-confirm').hidden = true;
 }
 
 // --- wiring -------------------------------------------------------------------------------------------------
@@ -387,15 +451,15 @@ document.addEventListener('DOMContentLoaded', () => {
   $('dl-select-all').addEventListener('change', (e) => {
     document.querySelectorAll('#dl-rows input.pick').forEach((c) => { c.checked = e.target.checked; });
   });
-  $('dl-replay-selected').addEventListener('click', () => act($('dl-message'), () => replay(true)));
-  $('dl-replay-matching').addEventListener('click', () => act($('dl-message'), () => replay(false)));
+  $('dl-replay-selected').addEventListener('click', () => act($('dl-message'), async () => askReplay(true)));
+  $('dl-replay-matching').addEventListener('click', () => act($('dl-message'), async () => askReplay(false)));
   $('dl-purge-selected').addEventListener('click', () => act($('dl-message'), async () => askPurge(true)));
   $('dl-purge-matching').addEventListener('click', () => act($('dl-message'), async () => askPurge(false)));
-  $('dl-confirm-purge').addEventListener('click', () => act($('dl-message'), purge));
+  $('dl-confirm-go').addEventListener('click', () => act($('dl-message'), confirmed));
   $('dl-confirm-cancel').addEventListener('click', () => {
-    pendingPurge = null;
+    pendingConfirm = null;
     $('dl-confirm').hidden = true;
-    $('dl-message').textContent = 'Nothing was purged.';
+    $('dl-message').textContent = 'Nothing was done.';
   });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) signIn(saved);

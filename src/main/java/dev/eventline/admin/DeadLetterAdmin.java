@@ -128,10 +128,46 @@ public class DeadLetterAdmin {
         String text = utf8(shown, shown != body);
         java.util.Map<String, String> headers = new java.util.TreeMap<>();
         if (p.getHeaders() != null) {
-            p.getHeaders().forEach((k, v) -> headers.put(k, dev.eventline.broker.Headers.textOf(v)));
+            p.getHeaders().forEach((k, v) -> headers.put(k, headerText(v)));
         }
         return new Detail(DeadLetterEntry.of(p, body), p.getContentType(), text != null ? "utf-8" : "base64",
                 text != null ? text : java.util.Base64.getEncoder().encodeToString(shown), shown != body, headers);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper HEADER_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** A header's value as text: tables and arrays (the broker's {@code x-death}) as JSON. */
+    static String headerText(Object value) {
+        Object plain = plain(value);
+        if (plain instanceof java.util.Map<?, ?> || plain instanceof List<?>) {
+            try {
+                return HEADER_JSON.writeValueAsString(plain);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                return String.valueOf(plain);
+            }
+        }
+        return plain == null ? null : String.valueOf(plain);
+    }
+
+    private static Object plain(Object v) {
+        if (v instanceof com.rabbitmq.client.LongString || v instanceof byte[]) {
+            return dev.eventline.broker.Headers.textOf(v);
+        }
+        if (v instanceof java.util.Date d) {
+            return d.toInstant().toString();
+        }
+        if (v instanceof java.util.Map<?, ?> m) {
+            java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+            m.forEach((k, x) -> out.put(String.valueOf(k), plain(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            l.forEach(x -> out.add(plain(x)));
+            return out;
+        }
+        return v;
     }
 
     /** @return the bytes as text when they are valid UTF-8 (in a cut, a character cut at the end is dropped) */

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -51,14 +52,19 @@ public class ConsoleRoutes {
     @Inject
     ObjectMapper json;
 
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
+
     private final List<HttpServerResponse> streams = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean building = new AtomicBoolean();
     private long timer = -1;
+    private volatile long lastWarning = System.nanoTime() - WARN_EVERY_NANOS;
 
     void register(@Observes Router router) {
         if (!config.admin().enabled()) {
             return; // no admin token, no console (AdminRoutes says so in the log)
         }
         file(router, "/console", "index.html", "text/html; charset=utf-8");
+        router.get("/console/").order(-99).handler(ctx -> ctx.redirect("/console"));
         file(router, "/console/console.js", "console.js", "text/javascript; charset=utf-8");
         file(router, "/console/console.css", "console.css", "text/css; charset=utf-8");
         router.get("/admin/console/stream").order(-99).handler(this::stream);
@@ -85,18 +91,21 @@ public class ConsoleRoutes {
     }
 
     private void stream(RoutingContext ctx) {
-        if (streams.size() >= MAX_STREAMS) {
-            HttpAnswer.refuse(ctx, HttpError.unavailable(MAX_STREAMS + " consoles are open already; close one, or "
-                    + "try again later", 10));
-            return;
+        HttpServerResponse response = ctx.response();
+        synchronized (this) {
+            streams.removeIf(HttpServerResponse::closed);
+            if (streams.size() >= MAX_STREAMS) {
+                HttpAnswer.refuse(ctx, HttpError.unavailable(MAX_STREAMS + " consoles are open already; close one, or "
+                        + "try again later", 10));
+                return;
+            }
+            streams.add(response);
         }
-        HttpServerResponse response = ctx.response().setChunked(true)
-                .putHeader("Content-Type", "text/event-stream; charset=utf-8").putHeader("Cache-Control", "no-store")
-                .putHeader("X-Accel-Buffering", "no");
-        response.write(": eventline console feed, one snapshot per second\n\n");
-        streams.add(response);
+        response.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-store").putHeader("X-Accel-Buffering", "no");
         response.closeHandler(v -> streams.remove(response));
         response.exceptionHandler(e -> streams.remove(response));
+        response.write(": eventline console feed, one snapshot per second\n\n");
         start(ctx.vertx());
     }
 
@@ -107,19 +116,44 @@ public class ConsoleRoutes {
         }
     }
 
+    /**
+     * Builds one snapshot for every open feed, unless the last one is still being built (a busy machine: ticks
+     * never pile up, and snapshots go out in order). A snapshot that cannot be built is said on the feed, as an
+     * {@code failure} event, so a console does not show old figures as live.
+     */
     private synchronized void tick(Vertx vertx) {
+        streams.removeIf(HttpServerResponse::closed);
         if (streams.isEmpty()) {
             vertx.cancelTimer(timer);
             timer = -1;
             return;
         }
-        vertx.executeBlocking(() -> "event: snapshot\ndata: " + text() + "\n\n", false)
-                .onSuccess(event -> streams.forEach(r -> {
-                    if (!r.closed() && !r.writeQueueFull()) {
-                        r.write(event);
-                    }
-                }))
-                .onFailure(e -> LOG.debugf("console snapshot not built: %s", e.toString()));
+        if (!building.compareAndSet(false, true)) {
+            return;
+        }
+        vertx.executeBlocking(this::event, false).onComplete(done -> {
+            building.set(false);
+            String event = done.succeeded() ? done.result() : failure(done.cause());
+            streams.forEach(r -> {
+                if (!r.closed() && !r.writeQueueFull()) {
+                    r.write(event);
+                }
+            });
+        });
+    }
+
+    private String event() {
+        return "event: snapshot\ndata: " + text() + "\n\n";
+    }
+
+    private String failure(Throwable e) {
+        long now = System.nanoTime();
+        if (now - lastWarning > WARN_EVERY_NANOS) {
+            lastWarning = now;
+            LOG.warnf(e, "console snapshot not built (said once a minute)");
+        }
+        return "event: failure\ndata: " + json.createObjectNode().put("message", "the snapshot could not be built: "
+                + e.getClass().getSimpleName()) + "\n\n";
     }
 
     private String text() {

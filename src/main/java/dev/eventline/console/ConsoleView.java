@@ -3,6 +3,7 @@ package dev.eventline.console;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -55,6 +56,8 @@ public class ConsoleView {
     public ObjectNode snapshot() {
         long now = System.currentTimeMillis();
         ObjectNode root = json.createObjectNode().put("at", now).put("instance", monitor.instance());
+        // owners and in-hand events come from the progress reports, which only a gate reads
+        root.put("readsReports", config.gate().enabled());
         root.put("broker", publishing.publisher().map(p -> p.blocked().map(alarm -> "blocked: " + alarm)
                 .orElse(p.isOpen() ? "open" : "down")).orElse("no gate here"));
         Map<String, ArrayNode> decisions = decisions();
@@ -69,19 +72,28 @@ public class ConsoleView {
 
     private ObjectNode function(FunctionDescription fn, long now) {
         LoadView view = load.view(fn);
-        long fresh = 3 * config.monitor().interval().toNanos() + 1_000_000_000L;
+        long interval = config.monitor().interval().toNanos();
+        long fresh = 3 * interval + 1_000_000_000L;
         Map<Integer, Owner> owners = new HashMap<>();
         ArrayNode instances = json.createArrayNode();
         for (ReportBook.Heard h : reports.recent(fn.name(), fresh)) {
             instances.addObject().put("instance", h.report().instance()).put("owned", h.report().owned())
                     .put("completed", h.report().completed());
             if (h.report().partitions() != null) {
-                h.report().partitions().forEach(p -> owners.put(p.index(), new Owner(h.report().instance(), p)));
+                for (PartitionProgress p : h.report().partitions()) {
+                    // during a hand-over two instances may report a partition: the later report wins
+                    owners.merge(p.index(), new Owner(h.report().instance(), p, h.report().at()),
+                            (a, b) -> a.at() >= b.at() ? a : b);
+                }
             }
         }
+        // readings older than admission trusts are shown, but marked, and never make a function "drained"
+        Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
+        double age = reading.map(d -> (System.nanoTime() - d.readAtNanos()) / 1e9).orElse(-1.0);
+        boolean stale = reading.isEmpty() || age * 1e9 > 10 * interval + 5_000_000_000L;
         long[] depths = monitor.partitionDepths(fn.name());
         ArrayNode partitions = json.createArrayNode();
-        boolean inHand = false;
+        boolean inHand = load.anyInHand(fn.name());
         int blocked = 0;
         for (int i = 0; i < fn.partitions(); i++) {
             Owner owner = owners.get(i);
@@ -103,11 +115,16 @@ public class ConsoleView {
         for (long d : depths) {
             depth += Math.max(0, d);
         }
+        long delayed = monitor.delayedDepth(fn.name());
+        // what a partition-count change waits for (PartitionAdmin checks it again on the broker): intake paused,
+        // every partition and delay queue empty, nothing in hand anywhere
+        boolean drained = paused && !stale && depths.length == fn.partitions() && depth == 0 && delayed == 0
+                && !inHand;
         ObjectNode f = json.createObjectNode().put("name", fn.name()).put("partitionCount", fn.partitions())
                 .put("mode", fn.retry().mode().name().toLowerCase(java.util.Locale.ROOT))
-                .put("paused", paused).put("drained", paused && depths.length > 0 && depth == 0 && !inHand)
-                .put("depth", depth).put("drainPerSecond", view.drainPerSecond()).put("lagSeconds", view.lagSeconds())
-                .put("latencyTargetMs", fn.limits().latencyTarget().toMillis())
+                .put("paused", paused).put("drained", drained).put("readingAgeSeconds", age).put("stale", stale)
+                .put("depth", depth).put("delayed", delayed).put("drainPerSecond", view.drainPerSecond())
+                .put("lagSeconds", view.lagSeconds()).put("latencyTargetMs", fn.limits().latencyTarget().toMillis())
                 .put("deadLetters", monitor.deadLetterDepth(fn.name()))
                 .put("deadLetterMax", fn.limits().deadLetterMax()).put("blockedPartitions", blocked);
         f.set("partitions", partitions);
@@ -115,7 +132,7 @@ public class ConsoleView {
         return f;
     }
 
-    private record Owner(String instance, PartitionProgress progress) {
+    private record Owner(String instance, PartitionProgress progress, long at) {
     }
 
     /** This gate's decisions, per function: one row per producer with a count per decision. */

@@ -46,7 +46,8 @@ public class QueueModeScreen {
     EventlineConfig config;
 
     /** The operator console's files (served with the admin routes; the console package serves them). */
-    private static final Set<String> CONSOLE = Set.of("/console", "/console/console.js", "/console/console.css");
+    private static final Set<String> CONSOLE = Set.of("/console", "/console/", "/console/console.js",
+            "/console/console.css");
 
     private Set<String> reports = Set.of();
 

@@ -23,8 +23,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Reads queue depths from the broker on a fixed interval: every partition and the dead-letter queue of each
- * watched function, one passive declare per queue per interval, whatever the traffic. Exports them, keeps
+ * Reads queue depths from the broker on a fixed interval: every partition, the dead-letter queue and (relaxed mode)
+ * the delay queues of each watched function, one passive declare per queue per interval, whatever the traffic. Exports them, keeps
  * the last reading for admission control, and says in the log when a dead-letter queue crosses its warning
  * fraction ({@code limits.deadLetterWarn}) or fills up, once per crossing. A partition's depth is its ready
  * messages; the events in an active consumer's window (at most its {@code prefetch}) are not counted.
@@ -61,6 +61,8 @@ public class QueueMonitor {
     /** Per function, the last reading of each partition (by index) and of the dead-letter queue. */
     private final Map<String, long[]> partitionDepths = new ConcurrentHashMap<>();
     private final Map<String, Long> deadLetterDepths = new ConcurrentHashMap<>();
+    /** Per function, events waiting in its relaxed-mode delay queues at the last reading. */
+    private final Map<String, Long> delayedDepths = new ConcurrentHashMap<>();
     private Connection connection;
     private volatile String instance = "";
 
@@ -125,6 +127,13 @@ public class QueueMonitor {
         long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
         metrics.deadLetterDepth(fn.name(), dlq, fn.limits().deadLetterMax());
         deadLetterDepths.put(fn.name(), dlq);
+        long delayed = 0;
+        if (fn.retry().mode() == FunctionDescription.RetryMode.RELAXED) {
+            for (int level = 1; level <= fn.retry().delayLevels(); level++) {
+                delayed += ch.queueDeclarePassive(names.delayQueue(fn.name(), level)).getMessageCount();
+            }
+        }
+        delayedDepths.put(fn.name(), delayed);
         report(fn, dlq);
     }
 
@@ -142,6 +151,11 @@ public class QueueMonitor {
     public long[] partitionDepths(String function) {
         long[] each = partitionDepths.get(function);
         return each == null ? new long[0] : each.clone();
+    }
+
+    /** @return events in the function's relaxed-mode delay queues at the last reading, or -1 before one */
+    public long delayedDepth(String function) {
+        return delayedDepths.getOrDefault(function, -1L);
     }
 
     /** @return the dead-letter queue's depth at the last reading, or -1 before one */

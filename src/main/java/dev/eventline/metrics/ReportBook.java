@@ -8,7 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.eventline.broker.PartitionProgress;
 import dev.eventline.broker.ProgressReport;
+import dev.eventline.config.DescriptionParser;
 
 /**
  * The latest progress report of each process on each function (as {@link FunctionLoad} hears them on the status
@@ -28,8 +30,28 @@ public class ReportBook {
 
     private final Map<String, Map<String, Heard>> latest = new ConcurrentHashMap<>();
 
-    /** Keeps the report as its process's latest; a leaving process is forgotten at once. */
+    /**
+     * Keeps the report as its process's latest; a leaving process is forgotten at once. The status exchange is
+     * shared: a report without an instance is dropped, and its partitions are kept only when each is one the
+     * function can have (at most {@link DescriptionParser#MAX_PARTITIONS}, once each).
+     */
     void put(ProgressReport r) {
+        if (r.instance() == null || r.function() == null) {
+            return;
+        }
+        if (r.partitions() != null) {
+            Map<Integer, PartitionProgress> valid = new java.util.TreeMap<>();
+            for (PartitionProgress p : r.partitions()) {
+                if (p != null && p.index() >= 0 && p.index() < DescriptionParser.MAX_PARTITIONS) {
+                    valid.putIfAbsent(p.index(), p);
+                }
+                if (valid.size() == DescriptionParser.MAX_PARTITIONS) {
+                    break;
+                }
+            }
+            r = new ProgressReport(r.function(), r.instance(), r.completed(), r.oldestInHand(), r.at(), r.owned(),
+                    r.leaving(), r.window(), r.callMicros(), List.copyOf(valid.values()));
+        }
         Map<String, Heard> instances = latest.computeIfAbsent(r.function(), k -> new ConcurrentHashMap<>());
         if (r.leaving()) {
             instances.remove(r.instance());

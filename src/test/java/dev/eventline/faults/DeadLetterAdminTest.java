@@ -102,6 +102,11 @@ class DeadLetterAdminTest extends FaultTestBase {
                 .get("/admin/functions/flaky/dead-letters").then().statusCode(400)
                 .body("message", org.hamcrest.Matchers.containsString("ISO-8601"));
 
+        // the same window in a purge's selection: nothing before the test began
+        JsonNode none = Faults.admin("flaky", "purge", Map.of("key", key, "until", failed.minusSeconds(60).toString(),
+                "confirm", "flaky"));
+        assertEquals(0, none.path("purged").asInt());
+
         // one event whole: its data and its headers, the failure history among them
         JsonNode one = new com.fasterxml.jackson.databind.ObjectMapper().readTree(given().auth()
                 .oauth2(FaultProfile.TOKEN).queryParam("id", "l1-" + run)
