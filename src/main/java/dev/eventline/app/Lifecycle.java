@@ -109,7 +109,9 @@ public class Lifecycle {
             return;
         }
         try {
+            long t0 = System.nanoTime();
             status.topology(applyTopology());
+            long topologyAt = System.nanoTime();
             boolean http = config.trigger().mode() == Mode.HTTP;
             // the gate publishes events; the HTTP trigger, the dead letters Knative delivery posts to /dead-letters
             if ((config.gate().enabled() || http) && publishing.publisher().isEmpty()) {
@@ -117,12 +119,18 @@ public class Lifecycle {
                 publishing.set(ConfirmingPublisher.open(broker, (http ? "eventline-http@" : "eventline-gate@") + instance(),
                         brokerConfig.publisherChannels(), brokerConfig.maxUnconfirmed(), brokerConfig.reconnectInterval()));
             }
+            long publisherAt = System.nanoTime();
             if (config.gate().enabled()) {
                 load.start(broker, instance());
             }
+            long reportsAt = System.nanoTime();
             // with the HTTP trigger the RabbitMQ source consumes the partitions, not this process
             running = trigger.launch(instance(), http ? List.of() : functions);
             status.connected(running);
+            long end = System.nanoTime();
+            LOG.infof("connected in %d ms: topology %d ms, publisher %d ms, progress reports %d ms, consumers %d ms",
+                    (end - t0) / 1_000_000, (topologyAt - t0) / 1_000_000, (publisherAt - topologyAt) / 1_000_000,
+                    (reportsAt - publisherAt) / 1_000_000, (end - reportsAt) / 1_000_000);
         } catch (IOException | TimeoutException | RuntimeException e) {
             Duration retry = brokerConfig.reconnectInterval();
             String why = Broker.reason(e);

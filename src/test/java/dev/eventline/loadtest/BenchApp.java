@@ -77,29 +77,40 @@ final class BenchApp implements AutoCloseable {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("function.yaml"), "name: bench\neventTypes: [bench.noop, bench.io]\n"
                 + "partitions: " + partitions + "\nconcurrency: " + concurrency + "\n" + description);
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path log = Path.of("target/bench/app-" + name + ".log");
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
                 "java").toString()));
         command.add("-Dquarkus.log.category.\"dev.eventline.trigger\".level=INFO"); // ownership changes in the log
         command.addAll(jvmArgs);
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
+        return launch(command, amqpUrl, name, dir.getParent(), prefix, gate, gate);
+    }
+
+    /**
+     * Starts the application as {@code command} (the JVM jar, or the native executable), with the descriptions in
+     * {@code functions}; does not wait for it.
+     *
+     * @param owns whether closing it deletes the broker names under {@code prefix}
+     */
+    static BenchApp launch(List<String> command, String amqpUrl, String name, Path functions, String prefix,
+            boolean gate, boolean owns) throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path log = Path.of("target/bench/app-" + name + ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("RABBITMQ_URL", amqpUrl);
         pb.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
         pb.environment().put("EVENTLINE_TOPOLOGY_PREFIX", prefix);
         pb.environment().put("EVENTLINE_GATE_ENABLED", String.valueOf(gate));
         pb.environment().put("EVENTLINE_INSTANCE_ID", name);
-        pb.environment().put("EVENTLINE_FUNCTIONS_DIR", dir.getParent().toString());
+        pb.environment().put("EVENTLINE_FUNCTIONS_DIR", functions.toString());
         pb.environment().put("EVENTLINE_GATE_OPEN", "true");
         pb.environment().put("QUARKUS_LOG_LEVEL", "WARN");
         long t0 = System.nanoTime();
         Process p = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
-        return new BenchApp(URI.create("http://127.0.0.1:" + port), p, t0, gate ? prefix : null);
+        return new BenchApp(URI.create("http://127.0.0.1:" + port), p, t0, owns ? prefix : null);
     }
 
     BenchApp ready() {

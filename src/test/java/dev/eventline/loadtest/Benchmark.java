@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
@@ -111,7 +112,7 @@ public final class Benchmark {
         results.put("secondsPerScenario", seconds);
         results.put("warmupSeconds", warmup);
         // one scenario alone
-        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency").contains(only)) {
+        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency", "footprint").contains(only)) {
             switch (only) {
                 case "closed" -> { // without the ceilings: rates and latency, no ratio
                     closedLoop(4, new Ceiling(4, Double.NaN, null));
@@ -122,6 +123,7 @@ public final class Benchmark {
                 case "instances" -> instances();
                 case "window" -> window();
                 case "overload" -> overload(1200); // about what 8 partitions of the 5 ms handler take
+                case "footprint" -> footprint();
                 default -> gateAlone(perfTestClasspath());
             }
             Files.writeString(Path.of("target/bench/results-" + only + ".json"), JSON.writeValueAsString(results));
@@ -619,32 +621,53 @@ public final class Benchmark {
 
     // 5. Footprint ----------------------------------------------------------------------------------------
 
+    /**
+     * Cold starts (ColdStart: one function of one partition, the gate in the process, the topology on the broker):
+     * the JVM jar and, when native-build.sh has built one, the native executable, in turns, three measured starts
+     * each after one unmeasured (which declares the topology and warms the page cache).
+     */
     private void footprint() throws Exception {
-        log("footprint: one function (1 partition), JVM mode");
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "footprint", 1)) {
-            GateClient gate = new GateClient(app.events());
-            String body = GateClient.event("fp-1", "bench.noop", "fp", Map.of("key", "fp", "step", 1)).toString();
-            long first = 0;
-            while (first == 0 && System.nanoTime() - app.startedNanos < TimeUnit.SECONDS.toNanos(120)) {
-                if (gate.post("application/cloudevents+json", body).status() == 202) {
-                    while (first == 0 && System.nanoTime() - app.startedNanos < TimeUnit.SECONDS.toNanos(120)) {
-                        if (app.report().path("processed").asLong() >= 1) {
-                            first = System.nanoTime();
-                        }
-                    }
-                }
-                waitUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20));
+        Optional<Path> executable = ColdStart.nativeExecutable();
+        log("footprint: cold starts of one function (1 partition), JVM" + executable.map(p -> " and native (" + p + ")")
+                .orElse(" only: no native executable (./native-build.sh builds one)"));
+        ColdStart cold = new ColdStart(broker.amqpUrl());
+        List<ColdStart.Start> jvm = new ArrayList<>();
+        List<ColdStart.Start> natives = new ArrayList<>();
+        try {
+            cold.measure(ColdStart.jvm(), "jvm");
+            if (executable.isPresent()) {
+                cold.measure(List.of(executable.get().toString()), "native");
             }
-            double ms = (first - app.startedNanos) / 1e6;
-            double rss = app.rssMiB();
-            String nativeNote = "not in this benchmark, which runs the JVM jar: ./native-build.sh builds the native "
-                    + "executable (docs/deploying.md \"Native executable and container images\" gives its start and memory)";
-            results.putObject("footprint").put("jvmStartToFirstEventMs", ms).put("jvmRssMiB", rss)
-                    .put("native", nativeNote);
-            row("footprint (JVM): start to first event processed", String.format(Locale.ROOT, "%.0f ms", ms), "", true);
-            row("footprint (JVM): RSS after the first event", String.format(Locale.ROOT, "%.0f MiB", rss), "", true);
-            row("footprint (native)", nativeNote, "", true);
+            for (int i = 0; i < 3; i++) {
+                jvm.add(cold.measure(ColdStart.jvm(), "jvm"));
+                if (executable.isPresent()) {
+                    natives.add(cold.measure(List.of(executable.get().toString()), "native"));
+                }
+            }
+        } finally {
+            cold.close();
         }
+        ObjectNode f = results.putObject("footprint");
+        f.set("jvm", JSON.valueToTree(jvm));
+        row("footprint (JVM): start to ready / to first event / RSS at rest", ColdStart.summary(jvm,
+                ColdStart.Start::readyMs, "ms") + " / " + ColdStart.summary(jvm, ColdStart.Start::firstEventMs, "ms")
+                + " / " + ColdStart.summary(jvm, ColdStart.Start::restRssMiB, "MiB"), "", true);
+        if (natives.isEmpty()) {
+            f.put("native", "not measured: no native executable in target/ (./native-build.sh builds one)");
+            row("footprint (native)", "not measured: no native executable in target/ (./native-build.sh builds one)",
+                    "", false);
+            return;
+        }
+        f.set("native", JSON.valueToTree(natives));
+        f.put("nativeExecutable", executable.get().toString());
+        double ready = ColdStart.median(natives, ColdStart.Start::readyMs);
+        double first = ColdStart.median(natives, ColdStart.Start::firstEventMs);
+        double rss = ColdStart.median(natives, ColdStart.Start::restRssMiB);
+        f.put("nativeReadyMsMedian", ready).put("nativeFirstEventMsMedian", first).put("nativeRestRssMiBMedian", rss);
+        row("footprint (native): start to ready / to first event / RSS at rest", ColdStart.summary(natives,
+                ColdStart.Start::readyMs, "ms") + " / " + ColdStart.summary(natives, ColdStart.Start::firstEventMs, "ms")
+                + " / " + ColdStart.summary(natives, ColdStart.Start::restRssMiB, "MiB"),
+                "ready < 80 ms, first event < 100 ms, RSS < 48 MiB", ready < 80 && first < 100 && rss < 48);
     }
 
     // -----------------------------------------------------------------------------------------------------
