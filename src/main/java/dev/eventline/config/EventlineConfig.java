@@ -156,8 +156,9 @@ public interface EventlineConfig {
 
     interface Admin {
         /**
-         * Serve {@code /admin/...} (list, replay, purge dead-lettered events). Default false. When true,
-         * {@code eventline.admin.token} must be set, or start-up fails: the endpoints are never exposed open.
+         * Serve {@code /admin/...} (dead letters, intake, partitions) and the operator console at {@code /console}.
+         * Default false. When true, {@code eventline.admin.token} must be set, or start-up fails: the endpoints are
+         * never exposed open.
          */
         @WithDefault("false")
         boolean enabled();

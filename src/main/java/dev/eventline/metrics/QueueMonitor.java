@@ -121,7 +121,6 @@ public class QueueMonitor {
             hottest = Math.max(hottest, depth);
         }
         depths.put(fn.name(), new Depth(total, hottest, System.nanoTime()));
-        partitionDepths.put(fn.name(), each);
         gauge("function.depth", "events waiting in all partition queues of the function", fn.name(), null).set(total);
         listeners.getOrDefault(fn.name(), () -> { }).run();
         long dlq = ch.queueDeclarePassive(names.deadLetterQueue(fn.name())).getMessageCount();
@@ -133,6 +132,8 @@ public class QueueMonitor {
                 delayed += ch.queueDeclarePassive(names.delayQueue(fn.name(), level)).getMessageCount();
             }
         }
+        // the console's reading of the function: kept only whole (a failed read above keeps the last whole one)
+        partitionDepths.put(fn.name(), each);
         delayedDepths.put(fn.name(), delayed);
         report(fn, dlq);
     }

@@ -54,27 +54,49 @@ class ImageSmokeIT {
         Optional<String> engine = engine();
         skipUnless(engine.isPresent(), "no container engine (docker or podman) answers here, so " + dockerfile
                 + " was neither built nor started; where one does, this test builds it and waits for its readiness");
+        // the container reaches the tests' broker on 127.0.0.1 through the host's network: Linux hosts only
+        skipUnless(System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux"),
+                "the container would not reach the tests' broker on 127.0.0.1 (host networking needs a Linux host)");
         String image = "eventline-smoke:" + tag;
-        run(List.of(engine.get(), "build", "-f", dockerfile, "-t", image, "."), Duration.ofMinutes(20));
+        String e = engine.get();
+        run(List.of(e, "build", "-f", dockerfile, "-t", image, "."), Duration.ofMinutes(20));
         TestBroker broker = TestBroker.get();
         String prefix = "smoke" + Long.toString(System.nanoTime(), 36) + "-";
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        String container = run(List.of(engine.get(), "run", "-d", "--rm", "--network", "host",
+        String name = "eventline-smoke-" + tag + "-" + port;
+        run(List.of(e, "run", "-d", "--name", name, "--network", "host",
                 "-e", "RABBITMQ_URL=" + broker.amqpUrl(), "-e", "QUARKUS_HTTP_PORT=" + port,
                 "-e", "EVENTLINE_TOPOLOGY_PREFIX=" + prefix, "-e", "EVENTLINE_GATE_OPEN=true", image),
-                Duration.ofMinutes(2)).strip();
+                Duration.ofMinutes(2));
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI ready = URI.create("http://127.0.0.1:" + port + "/q/health/ready");
-            Awaitility.await().atMost(READY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .until(() -> http.send(HttpRequest.newBuilder(ready).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+            Awaitility.await().atMost(READY).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+                if (!run(List.of(e, "inspect", "-f", "{{.State.Running}}", name), Duration.ofMinutes(1)).strip()
+                        .equals("true")) {
+                    throw new AssertionError("the container stopped:\n" + quietly(List.of(e, "logs", name)));
+                }
+                return http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode() == 200;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException notReady) {
+            throw new AssertionError("not ready within " + READY + ":\n" + quietly(List.of(e, "logs", name)), notReady);
         } finally {
-            run(List.of(engine.get(), "rm", "-f", container), Duration.ofMinutes(1));
+            quietly(List.of(e, "rm", "-f", name));
+            quietly(List.of(e, "rmi", image));
             broker.deleteByPrefix(prefix);
+        }
+    }
+
+    /** Runs a clean-up or a diagnosis: its failure must not hide the test's own. */
+    private static String quietly(List<String> command) {
+        try {
+            return run(command, Duration.ofMinutes(1));
+        } catch (Exception | AssertionError e) {
+            return "(" + String.join(" ", command) + ": " + e.getMessage() + ")";
         }
     }
 
@@ -105,13 +127,24 @@ class ImageSmokeIT {
         return Optional.empty();
     }
 
+    /** Runs the command within the limit (then kills it); its standard output, its error output apart. */
     private static String run(List<String> command, Duration limit) throws Exception {
-        Process p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        boolean ended = p.waitFor(limit.toSeconds(), TimeUnit.SECONDS);
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertEquals(true, ended, String.join(" ", command) + " did not end within " + limit);
-        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + text);
-        return text;
+        Path out = Files.createTempFile("image-smoke", ".out");
+        Path err = Files.createTempFile("image-smoke", ".err");
+        try {
+            Process p = new ProcessBuilder(new ArrayList<>(command)).redirectOutput(out.toFile())
+                    .redirectError(err.toFile()).start();
+            if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", command) + " did not end within " + limit);
+            }
+            String text = Files.readString(out, StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + text
+                    + Files.readString(err, StandardCharsets.UTF_8));
+            return text;
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -82,7 +83,7 @@ final class BenchApp implements AutoCloseable {
         command.add("-Dquarkus.log.category.\"dev.eventline.trigger\".level=INFO"); // ownership changes in the log
         command.addAll(jvmArgs);
         command.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
-        return launch(command, amqpUrl, name, dir.getParent(), prefix, gate, gate);
+        return launch(command, amqpUrl, name, dir.getParent(), prefix, gate, gate, Map.of());
     }
 
     /**
@@ -90,9 +91,10 @@ final class BenchApp implements AutoCloseable {
      * {@code functions}; does not wait for it.
      *
      * @param owns whether closing it deletes the broker names under {@code prefix}
+     * @param env  further environment, e.g. {@code EVENTLINE_FUNCTIONS_ENABLED}
      */
     static BenchApp launch(List<String> command, String amqpUrl, String name, Path functions, String prefix,
-            boolean gate, boolean owns) throws IOException {
+            boolean gate, boolean owns, Map<String, String> env) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -107,6 +109,9 @@ final class BenchApp implements AutoCloseable {
         pb.environment().put("EVENTLINE_FUNCTIONS_DIR", functions.toString());
         pb.environment().put("EVENTLINE_GATE_OPEN", "true");
         pb.environment().put("QUARKUS_LOG_LEVEL", "WARN");
+        // the start-up's split (Lifecycle: "connected in ...") stays in the log
+        pb.environment().put("QUARKUS_LOG_CATEGORY__DEV_EVENTLINE_APP__LEVEL", "INFO");
+        pb.environment().putAll(env);
         long t0 = System.nanoTime();
         Process p = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
