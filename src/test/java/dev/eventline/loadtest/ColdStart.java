@@ -71,10 +71,15 @@ final class ColdStart implements AutoCloseable {
     /** What the executable is: the unofficial toolchain's leaves its JDK libraries beside it (native-build.sh). */
     static String describe(Path executable) {
         boolean toolchain = Files.exists(executable.resolveSibling("lib").resolve("libjvm.so"));
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
-        boolean older = Files.exists(jar) && executable.toFile().lastModified() < jar.toFile().lastModified();
+        long built = executable.toFile().lastModified();
+        boolean older;
+        try (Stream<Path> sources = Files.walk(Path.of("src/main"))) {
+            older = sources.anyMatch(p -> p.toFile().lastModified() > built);
+        } catch (IOException e) {
+            older = false;
+        }
         return executable + (toolchain ? " (built with the unofficial toolchain, for verification: a GraalVM or Mandrel "
-                + "build may differ)" : "") + (older ? " (older than the jar: rebuild it to measure this code)" : "");
+                + "build may differ)" : "") + (older ? " (older than src/main: rebuild it to measure this code)" : "");
     }
 
     static List<String> jvm() {
