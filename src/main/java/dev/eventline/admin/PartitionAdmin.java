@@ -149,13 +149,9 @@ public class PartitionAdmin {
 
     /** Events waiting in relaxed-mode delay queues (they return to their partition by its name). */
     private long delayedEvents(Connection c, FunctionDescription fn) throws IOException {
-        if (fn.retry().mode() != FunctionDescription.RetryMode.RELAXED) {
-            return 0;
-        }
         long total = 0;
-        for (int level = 1; level <= fn.retry().delayLevels(); level++) {
-            total += Broker.passive(c, names.delayQueue(fn.name(), level)).map(AMQP.Queue.DeclareOk::getMessageCount)
-                    .orElse(0);
+        for (String queue : names.delayQueues(fn)) {
+            total += Broker.passive(c, queue).map(AMQP.Queue.DeclareOk::getMessageCount).orElse(0);
         }
         return total;
     }

@@ -72,8 +72,7 @@ public class ConsoleView {
 
     private ObjectNode function(FunctionDescription fn, long now) {
         LoadView view = load.view(fn);
-        long interval = config.monitor().interval().toNanos();
-        long fresh = 3 * interval + 1_000_000_000L;
+        long fresh = load.freshNanos();
         Map<Integer, Owner> owners = new HashMap<>();
         ArrayNode instances = json.createArrayNode();
         for (ReportBook.Heard h : reports.recent(fn.name(), fresh)) {
@@ -90,7 +89,7 @@ public class ConsoleView {
         // readings older than admission trusts are shown, but marked, and never make a function "drained"
         Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
         double age = reading.map(d -> (System.nanoTime() - d.readAtNanos()) / 1e9).orElse(-1.0);
-        boolean stale = reading.isEmpty() || age * 1e9 > 10 * interval + 5_000_000_000L;
+        boolean stale = load.stale(reading);
         long[] depths = monitor.partitionDepths(fn.name());
         ArrayNode partitions = json.createArrayNode();
         boolean inHand = load.anyInHand(fn.name());

@@ -162,8 +162,22 @@ public class FunctionLoad {
         }
     }
 
+    /** @return how recent a process's report must be to count: three monitor intervals and 1 s, ns */
+    public long freshNanos() {
+        return 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+    }
+
+    /**
+     * @return whether there is no depth reading, or none for ten monitor intervals and 5 s (the broker cannot be
+     *         read): too old to act on
+     */
+    public boolean stale(Optional<QueueMonitor.Depth> reading) {
+        long staleAfter = 10 * config.monitor().interval().toNanos() + Duration.ofSeconds(5).toNanos();
+        return reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter;
+    }
+
     private double drain(String function, long nowNanos) {
-        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        long fresh = freshNanos();
         double drain = 0;
         Map<String, Rate> instances = rates.getOrDefault(function, Map.of());
         for (Rate r : instances.values()) {
@@ -200,13 +214,12 @@ public class FunctionLoad {
 
     public LoadView view(FunctionDescription fn) {
         Optional<QueueMonitor.Depth> reading = monitor.depth(fn.name());
-        long staleAfter = 10 * config.monitor().interval().toNanos() + Duration.ofSeconds(5).toNanos();
-        if (reading.isEmpty() || System.nanoTime() - reading.get().readAtNanos() > staleAfter) {
+        if (stale(reading)) {
             // no reading, or none for a while (the broker cannot be read): no basis for refusing; the
             // partitions' own length cap still holds
             return new LoadView(0, 0, 0, false, 0, false, false);
         }
-        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        long fresh = freshNanos();
         long nowNanos = System.nanoTime();
         double drain = drain(fn.name(), nowNanos);
         // since the reading: plus what this gate added, minus what the consumers took at their measured rate
@@ -290,7 +303,7 @@ public class FunctionLoad {
 
     /** @return whether a process reported (recently) that it holds an event of the function in hand */
     public boolean anyInHand(String function) {
-        long fresh = 3 * config.monitor().interval().toNanos() + Duration.ofSeconds(1).toNanos();
+        long fresh = freshNanos();
         long now = System.nanoTime();
         for (Rate r : rates.getOrDefault(function, Map.of()).values()) {
             synchronized (r) {

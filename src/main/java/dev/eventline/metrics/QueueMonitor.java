@@ -127,10 +127,8 @@ public class QueueMonitor {
         metrics.deadLetterDepth(fn.name(), dlq, fn.limits().deadLetterMax());
         deadLetterDepths.put(fn.name(), dlq);
         long delayed = 0;
-        if (fn.retry().mode() == FunctionDescription.RetryMode.RELAXED) {
-            for (int level = 1; level <= fn.retry().delayLevels(); level++) {
-                delayed += ch.queueDeclarePassive(names.delayQueue(fn.name(), level)).getMessageCount();
-            }
+        for (String queue : names.delayQueues(fn)) {
+            delayed += ch.queueDeclarePassive(queue).getMessageCount();
         }
         // the console's reading of the function: kept only whole (a failed read above keeps the last whole one)
         partitionDepths.put(fn.name(), each);

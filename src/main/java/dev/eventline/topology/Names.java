@@ -73,4 +73,13 @@ public record Names(String prefix) {
     public String delayQueue(String fn, int level) {
         return prefix + fn + ".retry-" + level;
     }
+
+    /** @return the function's relaxed-mode delay queues, by level; none in strict mode */
+    public List<String> delayQueues(dev.eventline.config.FunctionDescription fn) {
+        if (fn.retry().mode() != dev.eventline.config.FunctionDescription.RetryMode.RELAXED) {
+            return List.of();
+        }
+        return IntStream.rangeClosed(1, fn.retry().delayLevels()).mapToObj(level -> delayQueue(fn.name(), level))
+                .toList();
+    }
 }
