@@ -39,12 +39,14 @@ public final class DescriptionParser {
     /** The queueing delay the gate aims at when the description sets none (docs/gate.md "Backpressure"). */
     public static final long DEFAULT_LATENCY_TARGET_MS = 100;
     static final int MAX_PREFETCH = 1000;
+    /** Calls at once in one partition ({@code keyConcurrency}), at most. */
+    static final int MAX_KEY_CONCURRENCY = 256;
     public static final Set<String> RESERVED_NAMES = Set.of("amq", "gate");
     static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}");
     public static final int MAX_PARTITIONS = 256;
 
     private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
-            "timeoutMs", "prefetch", "retry", "limits", "dedup");
+            "keyConcurrency", "timeoutMs", "prefetch", "retry", "limits", "dedup");
     private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
             "mode", "nonRetryable");
     private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "latencyTargetMs", "deadLetterMax",
@@ -58,7 +60,7 @@ public final class DescriptionParser {
 
     /** Every field a description may have, as dotted paths (the format table of docs/functions.md is checked against it). */
     public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
-            "concurrency", "timeoutMs", "prefetch", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
+            "concurrency", "keyConcurrency", "timeoutMs", "prefetch", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
             "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
             "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.latencyTargetMs",
             "limits.deadLetterMax", "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries",
@@ -91,7 +93,10 @@ public final class DescriptionParser {
         int partitions = (int) top.integer("partitions", 4, 1, MAX_PARTITIONS);
         int concurrency = (int) top.integer("concurrency", partitions, 1, partitions);
         Duration timeout = Duration.ofMillis(top.integer("timeoutMs", 30_000, 1, 3_600_000));
-        int prefetch = (int) top.integer("prefetch", DEFAULT_PREFETCH, 1, MAX_PREFETCH);
+        int keyConcurrency = (int) top.integer("keyConcurrency", 1, 1, MAX_KEY_CONCURRENCY);
+        // the window holds the calls in progress and the events behind them: by default twice the calls
+        int prefetch = (int) top.integer("prefetch", Math.min(MAX_PREFETCH, Math.max(DEFAULT_PREFETCH,
+                2 * keyConcurrency)), keyConcurrency, MAX_PREFETCH);
 
         Fields retry = top.child("retry", RETRY);
         int maxAttempts = (int) retry.integer("maxAttempts", 5, 1, 100);
@@ -123,7 +128,7 @@ public final class DescriptionParser {
         int maxEntries = (int) dedup.integer("maxEntries", 100_000, 1, 10_000_000);
         long maxBytes = dedup.integer("maxBytes", DEDUP_MAX_BYTES, 4096, 1L << 30);
 
-        return new FunctionDescription(name, source, types, partitions, concurrency, timeout, prefetch,
+        return new FunctionDescription(name, source, types, partitions, concurrency, timeout, prefetch, keyConcurrency,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
                         Duration.ofMillis(maxDelay), FunctionDescription.RetryMode.valueOf(mode.toUpperCase()),
                         nonRetryable),

@@ -15,14 +15,15 @@ import java.util.List;
  * @param partitions  number of partition queues (P), 1..256
  * @param concurrency handler calls in flight at once in one instance, 1..partitions
  * @param timeout     limit on one handler call
- * @param prefetch    deliveries a partition's consumer holds at once (its window), 1..1000; calls stay one at a
- *                    time per partition, in queue order
+ * @param prefetch    deliveries a partition's consumer holds at once (its window), keyConcurrency..1000
+ * @param keyConcurrency handler calls at once in one partition, never two of the same partition key, 1..256; at 1
+ *                    calls are one at a time per partition, in queue order
  * @param retry       retry budget and backoff
  * @param limits      depth and lag limits
  * @param dedup       duplicate suppression by event id
  */
 public record FunctionDescription(String name, String source, List<String> eventTypes, int partitions,
-        int concurrency, Duration timeout, int prefetch, Retry retry, Limits limits, Dedup dedup) {
+        int concurrency, Duration timeout, int prefetch, int keyConcurrency, Retry retry, Limits limits, Dedup dedup) {
 
     /** Where a failed event waits for its next attempt. */
     public enum RetryMode {
@@ -91,13 +92,18 @@ public record FunctionDescription(String name, String source, List<String> event
     /** @return this description with another partition count (concurrency capped to it) */
     public FunctionDescription withPartitions(int count) {
         return new FunctionDescription(name, source, eventTypes, count, Math.min(concurrency, count), timeout,
-                prefetch, retry, limits, dedup);
+                prefetch, keyConcurrency, retry, limits, dedup);
     }
 
-    /** @return this description with another window per partition */
+    /** @return this description with another window per partition (calls at once capped to it) */
     public FunctionDescription withPrefetch(int window) {
-        return new FunctionDescription(name, source, eventTypes, partitions, concurrency, timeout, window, retry,
-                limits, dedup);
+        return new FunctionDescription(name, source, eventTypes, partitions, concurrency, timeout, window,
+                Math.min(keyConcurrency, window), retry, limits, dedup);
+    }
+
+    /** @return whether a partition runs calls of different keys at once ({@code keyConcurrency} above 1) */
+    public boolean keyed() {
+        return keyConcurrency > 1;
     }
 
     /** @return the broker-side {@code x-max-length} of one partition queue */

@@ -61,8 +61,13 @@ final class AckWindow {
      * a few dozen events.
      */
     void measured(long nanos) {
+        callNanos = smoothed(callNanos, nanos);
+    }
+
+    /** @return the smoothed time per event after one more took {@code nanos} (see {@link #measured}) */
+    static double smoothed(double callNanos, long nanos) {
         double n = Math.max(1, nanos);
-        callNanos = callNanos == 0 ? n : callNanos + (n < callNanos ? FALLING : RISING) * (n - callNanos);
+        return callNanos == 0 ? n : callNanos + (n < callNanos ? FALLING : RISING) * (n - callNanos);
     }
 
     /** @return the smoothed time per event, nanoseconds; 0 before the first is measured */

@@ -63,6 +63,8 @@ final class FunctionConsumers {
     private final ScheduledExecutorService balancer;
     /** Sends the partitions' batched acks that no later event carried out (PartitionAcks.ACK_DELAY). */
     private final ScheduledExecutorService acks;
+    /** With key concurrency, each event goes through its call on one of these. */
+    private final ExecutorService workers;
     private final IntSupplier ownedGauge;
     private ConsumerSession session;
     private long sessionLostAt;
@@ -82,11 +84,12 @@ final class FunctionConsumers {
         this.interval = interval;
         this.pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
         Dedup dedup = new Dedup(fn.dedup());
-        this.calls = new HandlerCalls(fn.name(), fn.concurrency(), dedup, metrics);
+        this.calls = new HandlerCalls(fn.name(), fn.concurrency() * fn.keyConcurrency(), dedup, metrics);
+        this.workers = Executors.newCachedThreadPool(Daemons.named("eventline-" + fn.name() + "-keys"));
         this.balancer = Daemons.scheduler("eventline-balance-" + fn.name());
         this.acks = Daemons.scheduler("eventline-acks-" + fn.name());
         this.owned = new OwnedPartitions(fn, instance, names, new FunctionHandling(invokers, calls, dedup,
-                new AttemptLog(), metrics, json, codec, progress, acks), interval);
+                new AttemptLog(), metrics, json, codec, progress, acks, workers), interval);
         this.ownedGauge = owned::count;
         this.reporter = new ProgressReporter(fn, instance, names, json, progress, owned::indexes);
     }
@@ -249,6 +252,7 @@ final class FunctionConsumers {
             reporter.on(null);
         }
         pool.shutdownNow();
+        workers.shutdownNow();
         calls.shutdown();
         acks.shutdown();
     }

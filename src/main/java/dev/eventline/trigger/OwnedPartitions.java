@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.jboss.logging.Logger;
 
@@ -44,7 +43,7 @@ final class OwnedPartitions {
     private final Duration interval;
     private final TreeMap<Integer, PartitionConsumer> owned = new TreeMap<>();
     /** One per partition, for good: handling never overlaps across consumers of the same partition. */
-    private final Map<Integer, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final Map<Integer, PartitionCalls> calls = new ConcurrentHashMap<>();
     /** Partitions seen stalled, until they drain again (readiness). */
     private final Map<Integer, Stall> stalled = new ConcurrentHashMap<>();
     /** The owned partitions' indexes, for lock-free readers. */
@@ -98,7 +97,7 @@ final class OwnedPartitions {
         try {
             channel = session.consumerChannel();
             channel.basicQos(fn.prefetch());
-            consumer = new PartitionConsumer(channel, locks.computeIfAbsent(partition, k -> new ReentrantLock()), fn,
+            consumer = new PartitionConsumer(channel, calls.computeIfAbsent(partition, k -> new PartitionCalls()), fn,
                     queue, handling, session.deadLetters());
             channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
         } catch (IOException | RuntimeException e) {

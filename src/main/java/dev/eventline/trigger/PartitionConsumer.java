@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -27,7 +28,9 @@ import dev.eventline.fault.Dedup;
  * that is not settled (the consumer stops, its channel ended) stops the consumer, so no later ack can cover
  * it, and it goes back to the head of the queue with everything after it.
  * <p>
- * What happens to each event, retries and dead-lettering included, is {@link PartitionEvents}'s.
+ * What happens to each event, retries and dead-lettering included, is {@link PartitionEvents}'s. With
+ * {@code keyConcurrency} above 1 calls of different keys run at once instead, on threads of their own, and
+ * settle out of order ({@link KeyedDispatch}, {@link KeyedAcks}); the rest holds as below.
  * <p>
  * The channel is never recovered: when it or its connection ends, this consumer is done, and its owner
  * subscribes a new one on a new connection. The partition's handling lock outlives both, so a partition
@@ -48,21 +51,34 @@ final class PartitionConsumer extends DefaultConsumer {
     private final ReentrantLock handling;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private final PartitionAcks acks;
+    /** With key concurrency: the calls and the acks; null otherwise. */
+    private final KeyedDispatch keyed;
+    private final KeyedAcks keyedAcks;
     private volatile boolean cancelledByBroker;
     /** Its session is gone: nothing more is settled here, whatever the channel still says (see {@link #abandon}). */
     private volatile boolean abandoned;
     /** nanoTime of the last delivery this consumer got; 0 before the first. */
     private volatile long lastDelivery;
 
-    PartitionConsumer(Channel channel, ReentrantLock handling, FunctionDescription fn, String queue,
+    PartitionConsumer(Channel channel, PartitionCalls calls, FunctionDescription fn, String queue,
             FunctionHandling shared, DeadLetters deadLetters) {
         super(channel);
-        this.handling = handling;
+        this.handling = calls.serial();
         this.fn = fn;
         this.queue = queue;
         this.events = new PartitionEvents(fn, queue, new Events(), shared, deadLetters);
         this.acks = new PartitionAcks(channel, fn.name(), queue, fn.prefetch(), fn.limits().latencyTarget(),
                 shared.progress(), shared.flusher(), this::current, this::isStopping);
+        if (fn.keyed()) {
+            this.keyedAcks = new KeyedAcks(channel, fn.name(), queue, fn.prefetch(), fn.keyConcurrency(),
+                    shared.progress(), shared.flusher(), this::current, this::isStopping);
+            Consumer<Delivery> handle = this::handleKeyed;
+            this.keyed = new KeyedDispatch(fn.keyConcurrency(), shared.workers(), calls, keyedAcks, handle,
+                    () -> !isStopping() && current(), stopping::countDown);
+        } else {
+            this.keyedAcks = null;
+            this.keyed = null;
+        }
     }
 
     /**
@@ -83,7 +99,7 @@ final class PartitionConsumer extends DefaultConsumer {
 
     /** @return how long this consumer has held no event, or 0 while it holds one */
     Duration idle() {
-        return acks.idle();
+        return keyed != null ? keyedAcks.idle() : acks.idle();
     }
 
     /** The broker cancelled this consumer (its queue was deleted, or a consumer timeout). */
@@ -100,8 +116,13 @@ final class PartitionConsumer extends DefaultConsumer {
     @Override
     public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
             throws IOException {
-        acks.arrived();
         lastDelivery = System.nanoTime();
+        if (keyed != null) {
+            keyed.arrived(Delivery.unread(envelope.getDeliveryTag(), envelope.isRedeliver(), properties, body),
+                    KeyedDispatch.keyOf(properties));
+            return;
+        }
+        acks.arrived();
         handling.lock();
         try {
             if (isStopping() || !current()) {
@@ -119,6 +140,23 @@ final class PartitionConsumer extends DefaultConsumer {
         } finally {
             handling.unlock();
             acks.done();
+        }
+    }
+
+    /** One delivery with key concurrency, on a call thread: whatever happens, it cannot escape the thread. */
+    private void handleKeyed(Delivery unread) {
+        try {
+            if (isStopping() || !current()) {
+                return; // not settled: the consumer stops, and the broker gives it back in order
+            }
+            try {
+                events.handle(unread);
+            } catch (RuntimeException e) {
+                events.unexpected(unread, e);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("function %s partition %s event %s: cannot be settled (%s); it comes back", fn.name(), queue,
+                    unread.id(), e.toString());
         }
     }
 
@@ -146,7 +184,11 @@ final class PartitionConsumer extends DefaultConsumer {
 
         @Override
         public void settled(long tag) throws IOException {
-            acks.settled(tag);
+            if (keyed != null) {
+                keyedAcks.settled(tag);
+            } else {
+                acks.settled(tag);
+            }
         }
     }
 
@@ -180,6 +222,14 @@ final class PartitionConsumer extends DefaultConsumer {
      */
     void stop(Duration wait) {
         stopping.countDown();
+        if (keyed != null) {
+            if (!keyed.awaitCalls(wait)) {
+                LOG.warnf("function %s partition %s: handler calls still running after %s; their events will be "
+                        + "redelivered", fn.name(), queue, wait);
+            }
+            keyedAcks.release(); // what is settled: an ack never covers an event still in a call
+            return;
+        }
         try {
             if (handling.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
                 try {

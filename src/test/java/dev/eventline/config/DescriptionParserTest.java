@@ -35,7 +35,25 @@ class DescriptionParserTest {
         assertEquals(0.8, d.limits().deadLetterWarn());
         assertEquals(new FunctionDescription.Dedup(true, Duration.ofMinutes(10), 100_000, 16L << 20), d.dedup());
         assertEquals(32, d.prefetch());
+        assertEquals(1, d.keyConcurrency());
+        assertEquals(false, d.keyed());
         assertEquals(Duration.ofMillis(100), d.limits().latencyTarget());
+    }
+
+    @Test
+    void readsKeyConcurrencyWhichTheWindowMustHold() {
+        FunctionDescription d = parser.parse("f.yaml", MINIMAL + "keyConcurrency: 8\n", null);
+        assertEquals(8, d.keyConcurrency());
+        assertEquals(true, d.keyed());
+        assertEquals(32, d.prefetch());
+        // without a prefetch, the window holds twice the calls
+        assertEquals(100, parser.parse("f.yaml", MINIMAL + "keyConcurrency: 50\n", null).prefetch());
+        assertEquals(64, parser.parse("f.yaml", MINIMAL + "keyConcurrency: 50\nprefetch: 64\n", null).prefetch());
+        expect(MINIMAL + "keyConcurrency: 50\nprefetch: 40\n", "field 'prefetch': 40 is out of range; allowed 50..1000");
+        expect(MINIMAL + "keyConcurrency: 0\n", "field 'keyConcurrency': 0 is out of range; allowed 1..256");
+        expect(MINIMAL + "keyConcurrency: 257\n", "field 'keyConcurrency': 257 is out of range; allowed 1..256");
+        // a smaller window caps the calls
+        assertEquals(4, d.withPrefetch(4).keyConcurrency());
     }
 
     @Test

@@ -242,7 +242,8 @@ class TerraformBrokerTest {
         FunctionDescription flaky = function("flaky");
         FunctionDescription.Limits l = flaky.limits();
         FunctionDescription capped = new FunctionDescription(flaky.name(), flaky.source(), flaky.eventTypes(),
-                flaky.partitions(), flaky.concurrency(), flaky.timeout(), flaky.prefetch(), flaky.retry(), new FunctionDescription.Limits(
+                flaky.partitions(), flaky.concurrency(), flaky.timeout(), flaky.prefetch(), flaky.keyConcurrency(),
+                flaky.retry(), new FunctionDescription.Limits(
                         l.depthSoft(), l.depthHard(), l.depthCeiling(), l.lagSoftSeconds(), l.lagHardSeconds(),
                         l.deadLetterMax() + 1, l.deadLetterWarn(), l.latencyTarget()), flaky.dedup());
         List<String> differences = new TopologyManager(names).apply(c, capped, false);

@@ -40,6 +40,8 @@ public final class Benchmark {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int PRODUCERS = 8;
+    /** Calls at once per partition in the key-concurrency scenario. */
+    private static final int KEY_CONCURRENCY = 16;
     /** The bench function sets no target: the default. */
     private static final long TARGET_MS = dev.eventline.config.DescriptionParser.DEFAULT_LATENCY_TARGET_MS;
 
@@ -112,7 +114,8 @@ public final class Benchmark {
         results.put("secondsPerScenario", seconds);
         results.put("warmupSeconds", warmup);
         // one scenario alone
-        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency", "footprint").contains(only)) {
+        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency", "footprint", "keys")
+                .contains(only)) {
             switch (only) {
                 case "closed" -> { // without the ceilings: rates and latency, no ratio
                     closedLoop(4, new Ceiling(4, Double.NaN, null));
@@ -124,6 +127,7 @@ public final class Benchmark {
                 case "window" -> window();
                 case "overload" -> overload(1200); // about what 8 partitions of the 5 ms handler take
                 case "footprint" -> footprint();
+                case "keys" -> keys(pipelineNoop(new Ceiling(8, Double.NaN, null)));
                 default -> gateAlone(perfTestClasspath());
             }
             Files.writeString(Path.of("target/bench/results-" + only + ".json"), JSON.writeValueAsString(results));
@@ -140,6 +144,7 @@ public final class Benchmark {
         double noop = pipelineNoop(eight);
         window();
         double sustainable = scaling();
+        keys(noop);
         instances();
         overload(sustainable);
         latency(cp, noop);
@@ -443,6 +448,47 @@ public final class Benchmark {
         return eight;
     }
 
+    // 2a. Key concurrency ----------------------------------------------------------------------------------
+
+    /**
+     * Key concurrency (docs/partitions.md "Key concurrency"), the 5 ms handler: one partition of 1,000 keys with
+     * one call at a time and with {@link #KEY_CONCURRENCY} at once; then 8 partitions of as many calls, against
+     * the lower of their ideal rate and the no-op maximum of this run.
+     */
+    private void keys(double noop) throws Exception {
+        ObjectNode out = results.putObject("keyConcurrency");
+        double single = 0;
+        for (int k : new int[] {1, KEY_CONCURRENCY}) {
+            log("5 ms handler, 1 partition, 1000 keys, keyConcurrency " + k);
+            try (BenchApp app = BenchApp.start(broker.amqpUrl(), "keys1-" + k, 1, List.of(),
+                    description + "keyConcurrency: " + k + "\n").ready()) {
+                Measured m = drive(List.of(app), "bench.io", 50, 1000 / PRODUCERS, 0, Math.max(10, seconds * 3 / 4));
+                out.putObject("onePartition" + k).put("processedPerSecond", m.perSecond).setAll(m.verdict);
+                if (k == 1) {
+                    single = m.perSecond;
+                    continue;
+                }
+                double ratio = m.perSecond / single;
+                out.put("onePartitionRatio", ratio);
+                row("keys: 5 ms handler, 1 partition, 1000 keys, " + k + " calls at once / 1 at a time",
+                        String.format(Locale.ROOT, "%.0f / %.0f events/s = %.1fx", m.perSecond, single, ratio),
+                        ">= 12x", ratio >= 12);
+            }
+        }
+        log("5 ms handler, 8 partitions, keyConcurrency " + KEY_CONCURRENCY);
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "keys8", 8, List.of(),
+                description + "keyConcurrency: " + KEY_CONCURRENCY + "\n").ready()) {
+            Measured m = drive(List.of(app), "bench.io", 100, 0, 0, seconds);
+            double bound = Math.min(8 * KEY_CONCURRENCY * 200.0, noop);
+            double ratio = m.perSecond / bound;
+            out.putObject("eightPartitions").put("processedPerSecond", m.perSecond).put("bound", bound)
+                    .put("ratio", ratio).setAll(m.verdict);
+            row("keys: 5 ms handler, 8 partitions, " + KEY_CONCURRENCY + " calls at once / min(ideal, no-op maximum)",
+                    String.format(Locale.ROOT, "%.0f / %.0f events/s = %.2f", m.perSecond, bound, ratio), ">= 0.8",
+                    ratio >= 0.8);
+        }
+    }
+
     // 2b. Instances -----------------------------------------------------------------------------------------
 
     /** The 5 ms handler, 8 partitions, run by 1, 2 and 4 instances (separate processes sharing the partitions). */
@@ -691,15 +737,22 @@ public final class Benchmark {
         return drive(List.of(app), type, batch, rate, measureSeconds);
     }
 
+    private Measured drive(List<BenchApp> fleet, String type, int batch, double rate, int measureSeconds)
+            throws Exception {
+        return drive(fleet, type, batch, 0, rate, measureSeconds);
+    }
+
     /**
      * Drives the function through the first process's gate at a rate (0: as fast as the gate takes),
      * measures a steady window, verifies over every process.
+     *
+     * @param keysPerProducer entities each producer owns, at least {@code batch} (0: {@code batch})
      */
-    private Measured drive(List<BenchApp> fleet, String type, int batch, double rate, int measureSeconds)
-            throws Exception {
+    private Measured drive(List<BenchApp> fleet, String type, int batch, int keysPerProducer, double rate,
+            int measureSeconds) throws Exception {
         BenchApp app = fleet.get(0);
         String run = "r" + Long.toString(System.nanoTime(), 36);
-        BenchDriver driver = new BenchDriver(app.events(), run, type, PRODUCERS, batch, rate);
+        BenchDriver driver = new BenchDriver(app.events(), run, type, PRODUCERS, batch, keysPerProducer, rate);
         long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
         driver.measureFrom(warm); // latency of events sent after the warm-up
         waitUntil(warm);

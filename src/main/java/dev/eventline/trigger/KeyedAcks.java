@@ -1,0 +1,198 @@
+package dev.eventline.trigger;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import com.rabbitmq.client.Channel;
+
+import dev.eventline.broker.FunctionProgress;
+
+/**
+ * The acks of a partition consumer with key concurrency, where events settle out of queue order: an ack never
+ * covers an event that is not settled. Settled events below the oldest unsettled one go out in one ack with
+ * {@code multiple}; each settled event above it goes out alone, so events done behind a long call (a slow or
+ * retrying key) leave the window at once and the broker refills it. Acks go out every
+ * {@code max(1, prefetch / 4)} settled events and within {@link PartitionAcks#ACK_DELAY} of the last, and all
+ * of them when the consumer stops. Without a channel nothing is acked: the broker gives those events back and
+ * they are skipped as duplicates.
+ * <p>
+ * What the progress reports say of the partition: its oldest event delivered here and not settled (the lag),
+ * its window ({@code prefetch}: no ack is held back), and the time per event at full concurrency (a call's time
+ * over {@code keyConcurrency}).
+ * <p>
+ * Deliveries are registered from the delivery thread, settled from the call threads, flushed from the shared
+ * flusher and a stopping owner: everything below is guarded by this object's lock.
+ */
+final class KeyedAcks {
+
+    private static final Logger LOG = Logger.getLogger(KeyedAcks.class);
+
+    private final Channel channel;
+    private final String function;
+    private final String queue;
+    private final int prefetch;
+    private final int keyConcurrency;
+    private final int ackEvery;
+    private final FunctionProgress progress;
+    private final ScheduledExecutorService flusher;
+    /** Whether the consumer may still ack (its channel is open, its session current). */
+    private final BooleanSupplier current;
+    /** Whether the consumer has stopped taking events. */
+    private final BooleanSupplier stopping;
+
+    /** Delivery tag → gate acceptance (epoch ms) of each event delivered here and not settled. */
+    private final TreeMap<Long, Long> outstanding = new TreeMap<>();
+    /** Settled events not yet acked. */
+    private final TreeSet<Long> settled = new TreeSet<>();
+    private boolean flushScheduled;
+    /** Set when stopped: the partition's progress entry is no longer this consumer's to write. */
+    private boolean released;
+    /** Smoothed time of one call, nanoseconds, as {@link AckWindow} smooths it; 0 until the first is measured. */
+    private double callNanos;
+    /** nanoTime of the last delivery or call that ended, for the owner's stall check. */
+    private long lastActivity = System.nanoTime();
+
+    KeyedAcks(Channel channel, String function, String queue, int prefetch, int keyConcurrency,
+            FunctionProgress progress, ScheduledExecutorService flusher, BooleanSupplier current,
+            BooleanSupplier stopping) {
+        this.channel = channel;
+        this.function = function;
+        this.queue = queue;
+        this.prefetch = prefetch;
+        this.keyConcurrency = keyConcurrency;
+        this.ackEvery = Math.max(1, prefetch / 4);
+        this.progress = progress;
+        this.flusher = flusher;
+        this.current = current;
+        this.stopping = stopping;
+    }
+
+    /**
+     * A delivery arrived: it counts as unsettled (no ack may cover it) until {@link #settled}, whether it is
+     * ever handled here or not.
+     *
+     * @param acceptedAt when the gate accepted it, epoch milliseconds, or not positive when unknown
+     */
+    synchronized void delivered(long tag, long acceptedAt) {
+        outstanding.put(tag, acceptedAt > 0 ? acceptedAt : System.currentTimeMillis());
+        lastActivity = System.nanoTime();
+        report();
+    }
+
+    /** The event with this tag is settled: acked with the next batch. */
+    void settled(long tag) throws IOException {
+        boolean now;
+        synchronized (this) {
+            if (outstanding.remove(tag) == null) {
+                return;
+            }
+            settled.add(tag);
+            report();
+            now = settled.size() >= ackEvery;
+        }
+        if (now) {
+            flush();
+        }
+    }
+
+    /**
+     * A call ended after this long (retries included): the acks of what is settled go out within
+     * {@link PartitionAcks#ACK_DELAY}.
+     *
+     * @return whether its event is settled
+     */
+    boolean finished(long tag, long nanos) {
+        boolean schedule;
+        boolean done;
+        synchronized (this) {
+            callNanos = AckWindow.smoothed(callNanos, nanos);
+            if (!released) {
+                progress.window(queue, prefetch, callNanos / keyConcurrency);
+            }
+            lastActivity = System.nanoTime();
+            done = !outstanding.containsKey(tag);
+            schedule = !settled.isEmpty() && !flushScheduled;
+            flushScheduled |= schedule;
+        }
+        if (schedule) {
+            try {
+                flusher.schedule(this::flushQuietly, PartitionAcks.ACK_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                flushQuietly(); // the function is stopping: ack now
+            }
+        }
+        return done;
+    }
+
+    /**
+     * @return how long the consumer has held nothing (or has stopped and holds what it will never settle), 0
+     *         while it holds events it works on
+     */
+    synchronized Duration idle() {
+        return outstanding.isEmpty() || stopping.getAsBoolean() ? Duration.ofNanos(System.nanoTime() - lastActivity)
+                : Duration.ZERO;
+    }
+
+    /** Acks everything settled, and stops reporting the partition: what is not acked goes back to the queue. */
+    void release() {
+        flushQuietly();
+        releaseProgress();
+    }
+
+    /** Stops reporting the partition as this consumer's. */
+    synchronized void releaseProgress() {
+        released = true;
+        progress.released(queue);
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf(e, "function %s partition %s: ack failed (the events come back and are skipped)", function,
+                    queue);
+        }
+    }
+
+    /** Acks every settled event: those below the oldest unsettled one with one {@code multiple}, the rest alone. */
+    private synchronized void flush() throws IOException {
+        flushScheduled = false;
+        if (settled.isEmpty() || !current.getAsBoolean()) {
+            return;
+        }
+        long oldest = outstanding.isEmpty() ? Long.MAX_VALUE : outstanding.firstKey();
+        int acked = 0;
+        Long below = settled.lower(oldest);
+        if (below != null) {
+            // every unacked tag up to it is settled; and it is itself unacked, as a multiple ack needs
+            channel.basicAck(below, true);
+            acked = settled.headSet(below, true).size();
+            settled.headSet(below, true).clear();
+        }
+        for (Long tag; (tag = settled.pollFirst()) != null;) {
+            channel.basicAck(tag, false);
+            acked++;
+        }
+        progress.completed(acked);
+    }
+
+    /** The partition's oldest event not settled here is its lag. */
+    private void report() {
+        if (released) {
+            return;
+        }
+        if (outstanding.isEmpty()) {
+            progress.finished(queue);
+        } else {
+            progress.started(queue, outstanding.firstEntry().getValue());
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.eventline.trigger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.quarkus.funqy.Funq;
+import io.quarkus.funqy.knative.events.CloudEventMapping;
+
+/** The handler of the test function {@code keyed}: records, per key, the steps applied and the calls at once. */
+public class KeyedFunctions {
+
+    /** One event's data: its key, its place in the key's sequence, and how long its call takes. */
+    public record Step(String key, int seq, long sleepMs) {
+    }
+
+    @Inject
+    Ledger ledger;
+
+    @Funq
+    @CloudEventMapping(trigger = "keyed.step")
+    public void keyedStep(Step step) {
+        ledger.call(step);
+    }
+
+    /** What the calls did: steps applied per key in call order, and how many calls ran at once. */
+    @ApplicationScoped
+    public static class Ledger {
+        private final Map<String, List<Integer>> applied = new ConcurrentHashMap<>();
+        private final Map<String, AtomicInteger> perKey = new ConcurrentHashMap<>();
+        private final AtomicInteger inFlight = new AtomicInteger();
+        private final AtomicInteger mostAtOnce = new AtomicInteger();
+        private final AtomicInteger sameKeyAtOnce = new AtomicInteger();
+        private final AtomicInteger total = new AtomicInteger();
+
+        void call(Step step) {
+            AtomicInteger mine = perKey.computeIfAbsent(step.key(), k -> new AtomicInteger());
+            if (mine.incrementAndGet() > 1) {
+                sameKeyAtOnce.incrementAndGet();
+            }
+            mostAtOnce.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                if (step.sleepMs() > 0) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(step.sleepMs())); // the handler's work
+                }
+                List<Integer> steps = applied.computeIfAbsent(step.key(), k -> new ArrayList<>());
+                synchronized (steps) {
+                    steps.add(step.seq());
+                }
+                total.incrementAndGet();
+            } finally {
+                inFlight.decrementAndGet();
+                mine.decrementAndGet();
+            }
+        }
+
+        public List<Integer> applied(String key) {
+            List<Integer> steps = applied.getOrDefault(key, List.of());
+            synchronized (steps) {
+                return List.copyOf(steps);
+            }
+        }
+
+        public int total() {
+            return total.get();
+        }
+
+        public int mostAtOnce() {
+            return mostAtOnce.get();
+        }
+
+        public int sameKeyAtOnce() {
+            return sameKeyAtOnce.get();
+        }
+    }
+}
