@@ -115,8 +115,9 @@ final class FunctionConsumers {
             started.stop(Duration.ZERO);
             throw e;
         }
-        LOG.infof("function %s instance %s: owns %d of %d partitions, %d delivery threads", fn.name(), instance,
-                started.ownedCount(), fn.partitions(), fn.concurrency());
+        LOG.infof("function %s instance %s: owns %d of %d partitions, %d delivery threads, %d calls at once per "
+                + "partition", fn.name(), instance, started.ownedCount(), fn.partitions(), fn.concurrency(),
+                fn.keyConcurrency());
         return started;
     }
 

@@ -18,8 +18,8 @@ import dev.eventline.broker.FunctionProgress;
 /**
  * The acks of a partition consumer with key concurrency, where events settle out of queue order: an ack never
  * covers an event that is not settled. Settled events below the oldest unsettled one go out in one ack with
- * {@code multiple}; each settled event above it goes out alone, so events done behind a long call (a slow or
- * retrying key) leave the window at once and the broker refills it. Acks go out every
+ * {@code multiple}; those above it go out alone once there are a quarter of the window of them, so events done
+ * behind a long call (a slow or retrying key) leave the window and the broker refills it. Acks go out every
  * {@code max(1, prefetch / 4)} settled events and within {@link PartitionAcks#ACK_DELAY} of the last, and all
  * of them when the consumer stops. Without a channel nothing is acked: the broker gives those events back and
  * they are skipped as duplicates.
@@ -99,7 +99,7 @@ final class KeyedAcks {
             now = settled.size() >= ackEvery;
         }
         if (now) {
-            flush();
+            flush(false);
         }
     }
 
@@ -124,9 +124,10 @@ final class KeyedAcks {
         }
         if (schedule) {
             try {
-                flusher.schedule(this::flushQuietly, PartitionAcks.ACK_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+                flusher.schedule(() -> flushQuietly(false), PartitionAcks.ACK_DELAY.toNanos(),
+                        TimeUnit.NANOSECONDS);
             } catch (RejectedExecutionException e) {
-                flushQuietly(); // the function is stopping: ack now
+                flushQuietly(true); // the function is stopping: ack now
             }
         }
         return done;
@@ -143,7 +144,7 @@ final class KeyedAcks {
 
     /** Acks everything settled, and stops reporting the partition: what is not acked goes back to the queue. */
     void release() {
-        flushQuietly();
+        flushQuietly(true);
         releaseProgress();
     }
 
@@ -153,18 +154,25 @@ final class KeyedAcks {
         progress.released(queue);
     }
 
-    private void flushQuietly() {
+    private void flushQuietly(boolean everything) {
         try {
-            flush();
+            flush(everything);
         } catch (IOException | RuntimeException e) {
             LOG.debugf(e, "function %s partition %s: ack failed (the events come back and are skipped)", function,
                     queue);
         }
     }
 
-    /** Acks every settled event: those below the oldest unsettled one with one {@code multiple}, the rest alone. */
-    private synchronized void flush() throws IOException {
-        flushScheduled = false;
+    /**
+     * Acks the settled events below the oldest unsettled one with one {@code multiple}; those above it (settled
+     * behind a call still in progress) go out one by one, but only once there are {@code prefetch / 4} of them
+     * or when everything goes: a short call closes the gap soon, and one ack then covers them all, while a long
+     * one (a slow or retrying key) holds back no more than a quarter of the window.
+     */
+    private synchronized void flush(boolean everything) throws IOException {
+        if (!everything) {
+            flushScheduled = false;
+        }
         if (settled.isEmpty() || !current.getAsBoolean()) {
             return;
         }
@@ -177,11 +185,15 @@ final class KeyedAcks {
             acked = settled.headSet(below, true).size();
             settled.headSet(below, true).clear();
         }
-        for (Long tag; (tag = settled.pollFirst()) != null;) {
-            channel.basicAck(tag, false);
-            acked++;
+        if (everything || settled.size() >= ackEvery) {
+            for (Long tag; (tag = settled.pollFirst()) != null;) {
+                channel.basicAck(tag, false);
+                acked++;
+            }
         }
-        progress.completed(acked);
+        if (acked > 0) {
+            progress.completed(acked);
+        }
     }
 
     /** The partition's oldest event not settled here is its lag. */

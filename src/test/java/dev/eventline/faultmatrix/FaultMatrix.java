@@ -44,8 +44,9 @@ import dev.eventline.testsupport.TcpProxy;
  * The exit status is 1 when a row lost or reordered an event, throughput was not back within 120 s of the
  * fault's end, or the gate gave an answer other than 202/429/503 or hung past the request timeout.
  * <p>
- * Options: {@code --only <substring>} runs the rows whose name contains it; {@code --stuck-channel-probe} runs
- * {@link StuckChannelProbe} instead.
+ * Options: {@code --only <substring>} runs the rows whose name contains it; {@code --key-concurrency <n>} gives
+ * the function that many calls at once per partition (docs/partitions.md "Key concurrency"; default 1);
+ * {@code --stuck-channel-probe} runs {@link StuckChannelProbe} instead.
  */
 public final class FaultMatrix {
 
@@ -61,6 +62,8 @@ public final class FaultMatrix {
     private static final double RATE = 300;
 
     private final String only;
+    /** The function's {@code keyConcurrency}. */
+    private final int keyConcurrency;
     private final String queuePrefix = "fm" + Long.toString(System.currentTimeMillis(), 36) + "-";
     private final Journals journals = new Journals(DIR);
     private final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
@@ -69,8 +72,9 @@ public final class FaultMatrix {
     private int polls;
     private final List<TcpProxy> proxies = new ArrayList<>();
 
-    private FaultMatrix(String only) {
+    private FaultMatrix(String only, int keyConcurrency) {
         this.only = only;
+        this.keyConcurrency = keyConcurrency;
     }
 
     public static void main(String[] args) throws Exception {
@@ -78,10 +82,19 @@ public final class FaultMatrix {
             StuckChannelProbe.main(new String[0]);
             System.exit(0);
         }
-        String only = args.length >= 2 && args[0].equals("--only") ? args[1] : "";
+        String only = "";
+        int keyConcurrency = 1;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--only" -> only = args[i + 1];
+                case "--key-concurrency" -> keyConcurrency = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (--only <substring>, --key-concurrency <n>, --stuck-channel-probe)");
+            }
+        }
         int status;
         try {
-            status = new FaultMatrix(only).run();
+            status = new FaultMatrix(only, keyConcurrency).run();
         } catch (Throwable t) { // the matrix could not run to its end: say why, and end (no thread may hold the VM)
             t.printStackTrace();
             status = 2;
@@ -141,7 +154,8 @@ public final class FaultMatrix {
 
     /** The first row's baseline would be a cold JVM's: run the load unmeasured first. */
     private void warmUp(AppProcess gate) throws Exception {
-        log("warming up for 20 s");
+        log("function bench: " + PARTITIONS + " partitions, keyConcurrency " + keyConcurrency
+                + "; warming up for 20 s");
         ClosedLoop load = new ClosedLoop(gate.events(), "warm-", PRODUCERS, KEYS_EACH, RATE, Duration.ofSeconds(30));
         Fault.hold(Duration.ofSeconds(20));
         load.stop();
@@ -156,6 +170,7 @@ public final class FaultMatrix {
                 "eventTypes: [bench.noop]",
                 "partitions: " + PARTITIONS,
                 "concurrency: 4",
+                "keyConcurrency: " + keyConcurrency,
                 "timeoutMs: 2000",
                 "retry:",
                 "  maxAttempts: 6",
@@ -368,6 +383,7 @@ public final class FaultMatrix {
         out.put("cluster", cluster.nodes().size() + " nodes of the installed rabbitmq-server on loopback");
         out.put("load", PRODUCERS + " producers x " + KEYS_EACH + " keys, closed loop, batches of one step per key, "
                 + RATE + " events/s offered");
+        out.put("keyConcurrency", keyConcurrency);
         out.put("seconds", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
         ArrayNode all = out.putArray("rows");
         rows.forEach(all::add);

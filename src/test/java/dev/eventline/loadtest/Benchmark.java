@@ -453,7 +453,7 @@ public final class Benchmark {
     /**
      * Key concurrency (docs/partitions.md "Key concurrency"), the 5 ms handler: one partition of 1,000 keys with
      * one call at a time and with {@link #KEY_CONCURRENCY} at once; then 8 partitions of as many calls, against
-     * the lower of their ideal rate and the no-op maximum of this run.
+     * the lower of their ideal rate and the no-op maximum of this run (profiled: target/bench/keys.jfr).
      */
     private void keys(double noop) throws Exception {
         ObjectNode out = results.putObject("keyConcurrency");
@@ -476,7 +476,9 @@ public final class Benchmark {
             }
         }
         log("5 ms handler, 8 partitions, keyConcurrency " + KEY_CONCURRENCY);
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "keys8", 8, List.of(),
+        List<String> jfr = List.of("-XX:StartFlightRecording=filename=target/bench/keys.jfr,settings=profile,"
+                + "dumponexit=true");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "keys8", 8, jfr,
                 description + "keyConcurrency: " + KEY_CONCURRENCY + "\n").ready()) {
             Measured m = drive(List.of(app), "bench.io", 100, 0, 0, seconds);
             double bound = Math.min(8 * KEY_CONCURRENCY * 200.0, noop);
