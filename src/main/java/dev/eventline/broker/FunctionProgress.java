@@ -17,8 +17,8 @@ public final class FunctionProgress {
     private final LongAdder completed = new LongAdder();
     private final Map<String, Long> inHand = new ConcurrentHashMap<>();
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
-    /** Partitions whose event waits for room in the full dead-letter queue. */
-    private final Map<String, Boolean> blocked = new ConcurrentHashMap<>();
+    /** Partitions whose events wait for room in the full dead-letter queue: how many wait (key concurrency). */
+    private final Map<String, Integer> blocked = new ConcurrentHashMap<>();
 
     private record Window(int events, double callNanos) {
     }
@@ -47,13 +47,15 @@ public final class FunctionProgress {
         blocked.remove(partition);
     }
 
-    /** The partition's event waits (true) or no longer waits (false) for room in the full dead-letter queue. */
+    /**
+     * An event of the partition waits (true) or no longer waits (false) for room in the full dead-letter queue;
+     * the partition counts as blocked while any does.
+     */
     public void blocked(String partition, boolean waiting) {
-        if (waiting) {
-            blocked.put(partition, true);
-        } else {
-            blocked.remove(partition);
-        }
+        blocked.compute(partition, (p, n) -> {
+            int now = (n == null ? 0 : n) + (waiting ? 1 : -1);
+            return now > 0 ? now : null;
+        });
     }
 
     /** @return what this process knows of one partition it runs, for the operator console */

@@ -1,8 +1,11 @@
 package dev.eventline.trigger;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -10,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -61,9 +65,15 @@ final class HandlerCalls {
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final Dedup dedup;
     private final PipelineMetrics metrics;
+    /** With key concurrency: calls this thread abandoned (timed out) since its last {@link #awaitAbandoned}. */
+    private final ThreadLocal<List<Call>> abandoned = ThreadLocal.withInitial(ArrayList::new);
 
-    HandlerCalls(String function, int concurrency, Dedup dedup, PipelineMetrics metrics) {
+    private final boolean keyed;
+
+    /** @param keyed whether the function runs keys at once, whose threads wait for their abandoned calls */
+    HandlerCalls(String function, int concurrency, boolean keyed, Dedup dedup, PipelineMetrics metrics) {
         this.function = function;
+        this.keyed = keyed;
         this.slots = new Semaphore(2 * concurrency);
         this.dedup = dedup;
         this.metrics = metrics;
@@ -109,11 +119,16 @@ final class HandlerCalls {
                 return finished(future); // it ended just as the wait did
             }
             future.cancel(true);
+            call.releaseUnstarted();
+            if (keyed) {
+                abandoned.get().add(call);
+            }
             metrics.timedOut(function);
             throw new HandlerTimeout(timeout);
         } catch (InterruptedException e) {
             if (call.abandon()) {
                 future.cancel(true);
+                call.releaseUnstarted();
             }
             Thread.currentThread().interrupt();
             throw e;
@@ -129,6 +144,24 @@ final class HandlerCalls {
         }
     }
 
+    /**
+     * Waits until every handler call this thread abandoned (timed out) has ended: with key concurrency the
+     * next event of a key must not start while its predecessor's handler still runs. Interruption (the
+     * function stops) ends the wait.
+     */
+    void awaitAbandoned() {
+        List<Call> mine = abandoned.get();
+        try {
+            for (Call call : mine) {
+                call.ended.await();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            mine.clear();
+        }
+    }
+
     void shutdown() {
         threads.shutdownNow();
     }
@@ -139,6 +172,9 @@ final class HandlerCalls {
         private final Body body;
         /** 0 running, 1 ended while its attempt waited, 2 abandoned by its attempt */
         private final AtomicInteger state = new AtomicInteger();
+        private final CountDownLatch ended = new CountDownLatch(1);
+        /** Set by whichever comes first: the call beginning, or its cancellation before it began. */
+        private final AtomicBoolean claimed = new AtomicBoolean();
 
         Call(String key, String id, Body body) {
             this.key = key;
@@ -151,8 +187,24 @@ final class HandlerCalls {
             return state.compareAndSet(0, 2);
         }
 
+        /** Cancelled: if it had not begun, it never will, and what it holds is released now. */
+        void releaseUnstarted() {
+            if (claimed.compareAndSet(false, true)) {
+                release();
+            }
+        }
+
+        private void release() {
+            running.remove(key);
+            slots.release();
+            ended.countDown();
+        }
+
         @Override
         public Void call() throws Exception {
+            if (!claimed.compareAndSet(false, true)) {
+                return null; // cancelled before it began: released already
+            }
             boolean ok = false;
             try {
                 body.run();
@@ -174,8 +226,7 @@ final class HandlerCalls {
                         LOG.infof("function %s event %s: the abandoned handler call ended", function, id);
                     }
                 }
-                running.remove(key);
-                slots.release();
+                release();
             }
         }
     }

@@ -18,8 +18,9 @@ import dev.eventline.broker.FunctionProgress;
 /**
  * The acks of a partition consumer with key concurrency, where events settle out of queue order: an ack never
  * covers an event that is not settled. Settled events below the oldest unsettled one go out in one ack with
- * {@code multiple}; those above it go out alone once there are a quarter of the window of them, so events done
- * behind a long call (a slow or retrying key) leave the window and the broker refills it. Acks go out every
+ * {@code multiple}; those above it go out alone once there are a quarter of the window of them, or 100 ms later
+ * ({@link AckWindow#QUIET}), so events done behind a long call (a slow or retrying key) leave the window and the
+ * broker refills it. Acks go out every
  * {@code max(1, prefetch / 4)} settled events and within {@link PartitionAcks#ACK_DELAY} of the last, and all
  * of them when the consumer stops. Without a channel nothing is acked: the broker gives those events back and
  * they are skipped as duplicates.
@@ -53,6 +54,8 @@ final class KeyedAcks {
     /** Settled events not yet acked. */
     private final TreeSet<Long> settled = new TreeSet<>();
     private boolean flushScheduled;
+    /** A check that acks events held behind a call in progress is scheduled. */
+    private boolean holdCheckScheduled;
     /** Set when stopped: the partition's progress entry is no longer this consumer's to write. */
     private boolean released;
     /** Smoothed time of one call, nanoseconds, as {@link AckWindow} smooths it; 0 until the first is measured. */
@@ -165,35 +168,57 @@ final class KeyedAcks {
 
     /**
      * Acks the settled events below the oldest unsettled one with one {@code multiple}; those above it (settled
-     * behind a call still in progress) go out one by one, but only once there are {@code prefetch / 4} of them
-     * or when everything goes: a short call closes the gap soon, and one ack then covers them all, while a long
-     * one (a slow or retrying key) holds back no more than a quarter of the window.
+     * behind a call still in progress) go out one by one, but only once there are {@code prefetch / 4} of them,
+     * {@link AckWindow#QUIET} later, or when everything goes: a short call closes the gap soon, and one ack then
+     * covers them all, while a long one (a slow or retrying key) holds back less than a quarter of the window,
+     * for at most {@link AckWindow#QUIET}.
      */
-    private synchronized void flush(boolean everything) throws IOException {
-        if (!everything) {
-            flushScheduled = false;
-        }
-        if (settled.isEmpty() || !current.getAsBoolean()) {
-            return;
-        }
-        long oldest = outstanding.isEmpty() ? Long.MAX_VALUE : outstanding.firstKey();
-        int acked = 0;
-        Long below = settled.lower(oldest);
-        if (below != null) {
-            // every unacked tag up to it is settled; and it is itself unacked, as a multiple ack needs
-            channel.basicAck(below, true);
-            acked = settled.headSet(below, true).size();
-            settled.headSet(below, true).clear();
-        }
-        if (everything || settled.size() >= ackEvery) {
-            for (Long tag; (tag = settled.pollFirst()) != null;) {
-                channel.basicAck(tag, false);
-                acked++;
+    private void flush(boolean everything) throws IOException {
+        boolean check = false;
+        synchronized (this) {
+            if (!everything) {
+                flushScheduled = false;
+            }
+            if (settled.isEmpty() || !current.getAsBoolean()) {
+                return;
+            }
+            long oldest = outstanding.isEmpty() ? Long.MAX_VALUE : outstanding.firstKey();
+            int acked = 0;
+            Long below = settled.lower(oldest);
+            if (below != null) {
+                // every unacked tag up to it is settled; and it is itself unacked, as a multiple ack needs
+                channel.basicAck(below, true);
+                acked = settled.headSet(below, true).size();
+                settled.headSet(below, true).clear();
+            }
+            if (everything || settled.size() >= ackEvery) {
+                for (Long tag; (tag = settled.pollFirst()) != null;) {
+                    channel.basicAck(tag, false);
+                    acked++;
+                }
+            }
+            if (acked > 0) {
+                progress.completed(acked);
+            }
+            if (!settled.isEmpty() && !holdCheckScheduled) {
+                holdCheckScheduled = check = true;
             }
         }
-        if (acked > 0) {
-            progress.completed(acked);
+        if (check) {
+            try {
+                flusher.schedule(this::holdCheck, AckWindow.QUIET.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                flushQuietly(true); // the function is stopping: ack now
+            }
         }
+    }
+
+    /** Events still held behind a call in progress after {@link AckWindow#QUIET} are acked one by one. */
+    private void holdCheck() {
+        synchronized (this) {
+            holdCheckScheduled = false;
+        }
+        flushQuietly(true);
     }
 
     /** The partition's oldest event not settled here is its lag. */

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -52,7 +51,7 @@ final class KeyedDispatch {
     private final ArrayDeque<Pending> ready = new ArrayDeque<>();
     /** Calls of this consumer in progress; guarded by this. */
     private int running;
-    /** Set once the partition's earlier consumers in this process have no call left. */
+    /** Set once the partition's earlier consumers in this process have no call left; guarded by this. */
     private boolean caughtUp;
 
     KeyedDispatch(int limit, Executor workers, PartitionCalls calls, KeyedAcks acks, Consumer<Delivery> handle,
@@ -64,6 +63,17 @@ final class KeyedDispatch {
         this.handle = handle;
         this.open = open;
         this.halt = halt;
+        calls.whenIdle(this::caughtUp);
+    }
+
+    /** The partition's earlier consumers here have no call left: calls may start. */
+    private void caughtUp() {
+        List<Pending> start;
+        synchronized (this) {
+            caughtUp = true;
+            start = startable();
+        }
+        start.forEach(this::launch);
     }
 
     /** The key a message is ordered by: its partition key, "" when it carries none. */
@@ -72,15 +82,12 @@ final class KeyedDispatch {
         return key == null ? "" : key;
     }
 
-    /** A delivery arrived (the channel's delivery thread): it starts now, or waits behind its key or for a call. */
+    /**
+     * A delivery arrived (the channel's delivery thread, which it never blocks): it starts now, or waits behind
+     * its key, for a call, or for the calls of the partition's earlier consumers to end.
+     */
     void arrived(Delivery unread, String key) {
         acks.delivered(unread.tag(), EventCodec.acceptedAt(unread.properties()));
-        if (!caughtUp) {
-            if (!calls.awaitIdle(() -> !open.getAsBoolean())) {
-                return; // stopping: not acked, it comes back
-            }
-            caughtUp = true;
-        }
         List<Pending> start;
         synchronized (this) {
             Pending p = new Pending(key, unread);
@@ -99,7 +106,7 @@ final class KeyedDispatch {
     /** @return the deliveries to start now, counted as running; guarded by this */
     private List<Pending> startable() {
         List<Pending> start = new ArrayList<>();
-        while (running < limit && !ready.isEmpty() && open.getAsBoolean()) {
+        while (caughtUp && running < limit && !ready.isEmpty() && open.getAsBoolean()) {
             start.add(ready.poll());
             running++;
         }
@@ -157,19 +164,6 @@ final class KeyedDispatch {
      * @return whether none is left
      */
     synchronized boolean awaitCalls(Duration wait) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        try {
-            for (long left; running > 0; ) {
-                left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return running == 0;
-        }
+        return PartitionCalls.awaitOn(this, () -> running == 0, wait);
     }
 }

@@ -14,6 +14,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 
+import dev.eventline.broker.Broker;
 import dev.eventline.broker.EventCodec;
 import dev.eventline.config.FunctionDescription;
 import dev.eventline.fault.DeadLetters;
@@ -54,6 +55,9 @@ final class PartitionConsumer extends DefaultConsumer {
     /** With key concurrency: the calls and the acks; null otherwise. */
     private final KeyedDispatch keyed;
     private final KeyedAcks keyedAcks;
+    /** The partition's calls in this process, across its consumers. */
+    private final PartitionCalls calls;
+    private final HandlerCalls handlerCalls;
     private volatile boolean cancelledByBroker;
     /** Its session is gone: nothing more is settled here, whatever the channel still says (see {@link #abandon}). */
     private volatile boolean abandoned;
@@ -64,6 +68,8 @@ final class PartitionConsumer extends DefaultConsumer {
             FunctionHandling shared, DeadLetters deadLetters) {
         super(channel);
         this.handling = calls.serial();
+        this.calls = calls;
+        this.handlerCalls = shared.calls();
         this.fn = fn;
         this.queue = queue;
         this.events = new PartitionEvents(fn, queue, new Events(), shared, deadLetters);
@@ -74,7 +80,7 @@ final class PartitionConsumer extends DefaultConsumer {
                     shared.progress(), shared.flusher(), this::current, this::isStopping);
             Consumer<Delivery> handle = this::handleKeyed;
             this.keyed = new KeyedDispatch(fn.keyConcurrency(), shared.workers(), calls, keyedAcks, handle,
-                    () -> !isStopping() && current(), stopping::countDown);
+                    () -> !isStopping() && current(), this::halt);
         } else {
             this.keyedAcks = null;
             this.keyed = null;
@@ -157,7 +163,25 @@ final class PartitionConsumer extends DefaultConsumer {
         } catch (IOException | RuntimeException e) {
             LOG.warnf("function %s partition %s event %s: cannot be settled (%s); it comes back", fn.name(), queue,
                     unread.id(), e.toString());
+        } finally {
+            handlerCalls.awaitAbandoned(); // the key's next event waits for a timed-out handler to end
         }
+    }
+
+    /**
+     * An event ended its call unsettled while this consumer was neither stopping nor abandoned (a failure no
+     * outcome covers): nothing after it may start, so the channel is closed, the broker gives back every unacked
+     * event in order, and the owner takes the partition anew.
+     */
+    private void halt() {
+        if (isStopping() || !current()) {
+            stopping.countDown();
+            return;
+        }
+        stopping.countDown();
+        LOG.warnf("function %s partition %s: an event was left unsettled; closing the channel to have the window "
+                + "given back in order", fn.name(), queue);
+        Broker.closeQuietly(getChannel());
     }
 
     /** What {@link PartitionEvents} needs of this consumer. */
@@ -223,7 +247,11 @@ final class PartitionConsumer extends DefaultConsumer {
     void stop(Duration wait) {
         stopping.countDown();
         if (keyed != null) {
-            if (!keyed.awaitCalls(wait)) {
+            long deadline = System.nanoTime() + wait.toNanos();
+            // its own calls, then those of the partition's earlier consumers here (after a lost connection)
+            boolean ended = keyed.awaitCalls(wait)
+                    && calls.awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            if (!ended) {
                 LOG.warnf("function %s partition %s: handler calls still running after %s; their events will be "
                         + "redelivered", fn.name(), queue, wait);
             }

@@ -73,6 +73,19 @@ class KeyConcurrencyTest {
         assertInOrder(keys, 10);
     }
 
+    @Test
+    void aKeysNextEventWaitsUntilATimedOutHandlerHasEnded() {
+        // the first call overruns the 1 s timeout and ignores the interruption for 4 s: its retries fail
+        // (the handler still runs) and it is dead-lettered long before it ends, yet the key's next event waits
+        String key = keys("stubborn", 1).get(0);
+        new GateClient(gate).deliver(List.of(
+                GateClient.event(key + "-0", "keyed.step", key, new KeyedFunctions.Step(key, 0, 0, 4000)),
+                GateClient.event(key + "-1", "keyed.step", key, new KeyedFunctions.Step(key, 1, 0, 0))), 10);
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.applied(key).size() >= 2);
+        assertEquals(List.of(0, 1), ledger.applied(key), "the late first call, then the next");
+        assertEquals(0, ledger.sameKeyAtOnce(), "calls of one key at once");
+    }
+
     private static List<String> keys(String prefix, int n) {
         String run = prefix + "-" + UUID.randomUUID() + "-";
         return IntStream.range(0, n).mapToObj(i -> run + i).toList();
@@ -90,7 +103,7 @@ class KeyConcurrencyTest {
             for (String key : keys) {
                 for (int step = s; step < Math.min(to, s + 5); step++) {
                     batch.add(GateClient.event(key + "-" + step, "keyed.step", key,
-                            new KeyedFunctions.Step(key, step, sleepMs)));
+                            new KeyedFunctions.Step(key, step, sleepMs, 0)));
                 }
                 if (batch.size() >= 100) {
                     client.deliver(batch, 10);

@@ -17,8 +17,12 @@ import io.quarkus.funqy.knative.events.CloudEventMapping;
 /** The handler of the test function {@code keyed}: records, per key, the steps applied and the calls at once. */
 public class KeyedFunctions {
 
-    /** One event's data: its key, its place in the key's sequence, and how long its call takes. */
-    public record Step(String key, int seq, long sleepMs) {
+    /**
+     * One event's data: its key, its place in the key's sequence, and how long its call takes: {@code sleepMs}
+     * as an interruptible wait, then {@code stubbornMs} ignoring interruption (a handler stuck in I/O that a
+     * timeout cannot end).
+     */
+    public record Step(String key, int seq, long sleepMs, long stubbornMs) {
     }
 
     @Inject
@@ -49,6 +53,11 @@ public class KeyedFunctions {
             try {
                 if (step.sleepMs() > 0) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(step.sleepMs())); // the handler's work
+                }
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(step.stubbornMs());
+                for (long left; (left = until - System.nanoTime()) > 0;) {
+                    Thread.interrupted(); // ignores the timeout's interruption
+                    LockSupport.parkNanos(left);
                 }
                 List<Integer> steps = applied.computeIfAbsent(step.key(), k -> new ArrayList<>());
                 synchronized (steps) {
