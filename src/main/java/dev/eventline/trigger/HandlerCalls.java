@@ -1,15 +1,14 @@
 package dev.eventline.trigger;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,6 +30,10 @@ import dev.eventline.util.Daemons;
  * successfully after all, its event id is recorded as processed, so a later attempt or redelivery is skipped
  * as a duplicate. Abandoned calls that ignore interruption keep their thread: {@code concurrency} of them at
  * most; beyond that, new calls wait for a thread.
+ * <p>
+ * With key concurrency each event already has a thread of its own, and its key's next event must wait for the
+ * handler to end anyway: the call runs on that thread, interrupted when it overruns, and is never abandoned
+ * ({@link #runHere}).
  */
 final class HandlerCalls {
 
@@ -65,19 +68,25 @@ final class HandlerCalls {
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final Dedup dedup;
     private final PipelineMetrics metrics;
-    /** With key concurrency: calls this thread abandoned (timed out) since its last {@link #awaitAbandoned}. */
-    private final ThreadLocal<List<Call>> abandoned = ThreadLocal.withInitial(ArrayList::new);
+    /** With key concurrency: calls run on the caller's thread, and this interrupts those that overrun. */
+    private final ScheduledThreadPoolExecutor alarms;
 
-    private final boolean keyed;
-
-    /** @param keyed whether the function runs keys at once, whose threads wait for their abandoned calls */
+    /**
+     * @param keyed whether the function runs keys at once: each event already has a thread of its own, which
+     *              runs the handler itself ({@link #runHere})
+     */
     HandlerCalls(String function, int concurrency, boolean keyed, Dedup dedup, PipelineMetrics metrics) {
         this.function = function;
-        this.keyed = keyed;
         this.slots = new Semaphore(2 * concurrency);
         this.dedup = dedup;
         this.metrics = metrics;
         this.threads = Executors.newCachedThreadPool(Daemons.named("eventline-" + function + "-handler"));
+        if (keyed) {
+            this.alarms = new ScheduledThreadPoolExecutor(1, Daemons.named("eventline-" + function + "-timeouts"));
+            this.alarms.setRemoveOnCancelPolicy(true);
+        } else {
+            this.alarms = null;
+        }
     }
 
     /**
@@ -100,6 +109,9 @@ final class HandlerCalls {
             }
         }
         running.put(key, Boolean.TRUE);
+        if (alarms != null) {
+            return runHere(key, id, timeout, body);
+        }
         Call call = new Call(key, id, body);
         Future<?> future;
         try {
@@ -120,9 +132,6 @@ final class HandlerCalls {
             }
             future.cancel(true);
             call.releaseUnstarted();
-            if (keyed) {
-                abandoned.get().add(call);
-            }
             metrics.timedOut(function);
             throw new HandlerTimeout(timeout);
         } catch (InterruptedException e) {
@@ -145,25 +154,62 @@ final class HandlerCalls {
     }
 
     /**
-     * Waits until every handler call this thread abandoned (timed out) has ended: with key concurrency the
-     * next event of a key must not start while its predecessor's handler still runs. Interruption (the
-     * function stops) ends the wait.
+     * With key concurrency: runs the call on this thread (the event's own, so no hand-off), interrupted once it
+     * overruns {@code timeout}. The key's next event waits for it in any case, so nothing is abandoned: a call
+     * that ends by throwing after the interruption is a timed-out attempt; one that ignores the interruption and
+     * returns normally has applied its effects, and its success stands (counted as a late completion).
      */
-    void awaitAbandoned() {
-        List<Call> mine = abandoned.get();
+    private boolean runHere(String key, String id, Duration timeout, Body body) throws Throwable {
+        Thread self = Thread.currentThread();
+        AtomicInteger state = new AtomicInteger(); // 0 running, 1 ended in time, 2 interrupted by its timeout
+        ScheduledFuture<?> alarm;
         try {
-            for (Call call : mine) {
-                call.ended.await();
+            alarm = alarms.schedule(() -> {
+                synchronized (state) {
+                    if (state.compareAndSet(0, 2)) {
+                        self.interrupt();
+                    }
+                }
+            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) {
+            running.remove(key);
+            slots.release();
+            throw e;
+        }
+        try {
+            body.run();
+            if (state.get() == 2) {
+                metrics.timedOut(function);
+                metrics.lateCompletion(function);
+                LOG.warnf("function %s event %s: the handler returned after its timeout of %d ms, ignoring the "
+                        + "interruption; its success stands", function, id, timeout.toMillis());
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return true;
+        } catch (Throwable t) {
+            if (state.get() == 2) {
+                metrics.timedOut(function);
+                HandlerTimeout timedOut = new HandlerTimeout(timeout);
+                timedOut.initCause(t);
+                throw timedOut;
+            }
+            throw t;
         } finally {
-            mine.clear();
+            alarm.cancel(false);
+            synchronized (state) {
+                if (!state.compareAndSet(0, 1)) {
+                    Thread.interrupted(); // the timeout's interruption, not the caller's: cleared
+                }
+            }
+            running.remove(key);
+            slots.release();
         }
     }
 
     void shutdown() {
         threads.shutdownNow();
+        if (alarms != null) {
+            alarms.shutdownNow();
+        }
     }
 
     private final class Call implements java.util.concurrent.Callable<Void> {
@@ -172,7 +218,6 @@ final class HandlerCalls {
         private final Body body;
         /** 0 running, 1 ended while its attempt waited, 2 abandoned by its attempt */
         private final AtomicInteger state = new AtomicInteger();
-        private final CountDownLatch ended = new CountDownLatch(1);
         /** Set by whichever comes first: the call beginning, or its cancellation before it began. */
         private final AtomicBoolean claimed = new AtomicBoolean();
 
@@ -197,7 +242,6 @@ final class HandlerCalls {
         private void release() {
             running.remove(key);
             slots.release();
-            ended.countDown();
         }
 
         @Override

@@ -57,7 +57,6 @@ final class PartitionConsumer extends DefaultConsumer {
     private final KeyedAcks keyedAcks;
     /** The partition's calls in this process, across its consumers. */
     private final PartitionCalls calls;
-    private final HandlerCalls handlerCalls;
     private volatile boolean cancelledByBroker;
     /** Its session is gone: nothing more is settled here, whatever the channel still says (see {@link #abandon}). */
     private volatile boolean abandoned;
@@ -69,7 +68,6 @@ final class PartitionConsumer extends DefaultConsumer {
         super(channel);
         this.handling = calls.serial();
         this.calls = calls;
-        this.handlerCalls = shared.calls();
         this.fn = fn;
         this.queue = queue;
         this.events = new PartitionEvents(fn, queue, new Events(), shared, deadLetters);
@@ -163,8 +161,6 @@ final class PartitionConsumer extends DefaultConsumer {
         } catch (IOException | RuntimeException e) {
             LOG.warnf("function %s partition %s event %s: cannot be settled (%s); it comes back", fn.name(), queue,
                     unread.id(), e.toString());
-        } finally {
-            handlerCalls.awaitAbandoned(); // the key's next event waits for a timed-out handler to end
         }
     }
 

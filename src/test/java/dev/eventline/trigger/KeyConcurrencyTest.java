@@ -75,15 +75,33 @@ class KeyConcurrencyTest {
 
     @Test
     void aKeysNextEventWaitsUntilATimedOutHandlerHasEnded() {
-        // the first call overruns the 1 s timeout and ignores the interruption for 4 s: its retries fail
-        // (the handler still runs) and it is dead-lettered long before it ends, yet the key's next event waits
-        String key = keys("stubborn", 1).get(0);
-        new GateClient(gate).deliver(List.of(
-                GateClient.event(key + "-0", "keyed.step", key, new KeyedFunctions.Step(key, 0, 0, 4000)),
-                GateClient.event(key + "-1", "keyed.step", key, new KeyedFunctions.Step(key, 1, 0, 0))), 10);
+        // the first call overruns the 1 s timeout and ignores the interruption for 4 s: its success stands, and
+        // the key's next event waits for it
+        String key = sendSlowThenQuick("stubborn", 0, 4000);
         await().atMost(Duration.ofSeconds(60)).until(() -> ledger.applied(key).size() >= 2);
         assertEquals(List.of(0, 1), ledger.applied(key), "the late first call, then the next");
+        assertEquals(1, ledger.calls(key, 0), "a late success is not called again");
         assertEquals(0, ledger.sameKeyAtOnce(), "calls of one key at once");
+    }
+
+    @Test
+    void anOverrunThatObeysTheInterruptionIsAFailedAttemptAndTheKeyWaitsForItsRetries() {
+        // the first event overruns the 1 s timeout on each of its 3 attempts and ends on the interruption: it
+        // is dead-lettered after them; the key's next event waits until then
+        String key = sendSlowThenQuick("overrun", 3000, 0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.applied(key).size() >= 1);
+        assertEquals(List.of(1), ledger.applied(key), "the first dead-lettered, the next applied");
+        assertEquals(3, ledger.calls(key, 0), "every attempt of the first before the next");
+        assertEquals(0, ledger.sameKeyAtOnce(), "calls of one key at once");
+    }
+
+    /** Two events of a new key: the first slow (see {@link KeyedFunctions.Step}), the second quick; @return the key */
+    private String sendSlowThenQuick(String prefix, long sleepMs, long stubbornMs) {
+        String key = keys(prefix, 1).get(0);
+        new GateClient(gate).deliver(List.of(
+                GateClient.event(key + "-0", "keyed.step", key, new KeyedFunctions.Step(key, 0, sleepMs, stubbornMs)),
+                GateClient.event(key + "-1", "keyed.step", key, new KeyedFunctions.Step(key, 1, 0, 0))), 10);
+        return key;
     }
 
     private static List<String> keys(String prefix, int n) {

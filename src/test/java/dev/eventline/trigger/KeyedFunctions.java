@@ -19,8 +19,8 @@ public class KeyedFunctions {
 
     /**
      * One event's data: its key, its place in the key's sequence, and how long its call takes: {@code sleepMs}
-     * as an interruptible wait, then {@code stubbornMs} ignoring interruption (a handler stuck in I/O that a
-     * timeout cannot end).
+     * as a wait that an interruption ends with an exception, then {@code stubbornMs} ignoring interruption (a
+     * handler stuck in I/O that a timeout cannot end).
      */
     public record Step(String key, int seq, long sleepMs, long stubbornMs) {
     }
@@ -43,16 +43,22 @@ public class KeyedFunctions {
         private final AtomicInteger mostAtOnce = new AtomicInteger();
         private final AtomicInteger sameKeyAtOnce = new AtomicInteger();
         private final AtomicInteger total = new AtomicInteger();
+        private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
         void call(Step step) {
+            calls.computeIfAbsent(step.key() + " " + step.seq(), k -> new AtomicInteger()).incrementAndGet();
             AtomicInteger mine = perKey.computeIfAbsent(step.key(), k -> new AtomicInteger());
             if (mine.incrementAndGet() > 1) {
                 sameKeyAtOnce.incrementAndGet();
             }
             mostAtOnce.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
             try {
-                if (step.sleepMs() > 0) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(step.sleepMs())); // the handler's work
+                long awake = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(step.sleepMs());
+                for (long left; (left = awake - System.nanoTime()) > 0;) {
+                    LockSupport.parkNanos(left); // the handler's work
+                    if (Thread.interrupted()) {
+                        throw new IllegalStateException("interrupted: " + step.key() + " " + step.seq());
+                    }
                 }
                 long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(step.stubbornMs());
                 for (long left; (left = until - System.nanoTime()) > 0;) {
@@ -75,6 +81,11 @@ public class KeyedFunctions {
             synchronized (steps) {
                 return List.copyOf(steps);
             }
+        }
+
+        public int calls(String key, int seq) {
+            AtomicInteger n = calls.get(key + " " + seq);
+            return n == null ? 0 : n.get();
         }
 
         public int total() {
