@@ -84,8 +84,8 @@ final class FunctionConsumers {
         this.interval = interval;
         this.pool = Executors.newFixedThreadPool(fn.concurrency(), Daemons.named("eventline-" + fn.name()));
         Dedup dedup = new Dedup(fn.dedup());
-        this.calls = new HandlerCalls(fn.name(), fn.concurrency() * fn.keyConcurrency(), fn.keyed(), dedup,
-                metrics);
+        this.calls = new HandlerCalls(fn.name(),
+                fn.keyed() ? fn.partitions() * fn.keyConcurrency() : fn.concurrency(), fn.keyed(), dedup, metrics);
         this.workers = Executors.newCachedThreadPool(Daemons.named("eventline-" + fn.name() + "-keys"));
         this.balancer = Daemons.scheduler("eventline-balance-" + fn.name());
         this.acks = Daemons.scheduler("eventline-acks-" + fn.name());
