@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,9 +52,18 @@ final class FunqyCall implements FunqyServerRequest, FunqyServerResponse {
     void run(Duration timeout) throws Throwable {
         try {
             invoker.invoke(this, this);
-            output.await().atMost(timeout);
+            if (Uni.class.isAssignableFrom(invoker.getMethod().getReturnType())) {
+                output.await().atMost(timeout);
+            } else {
+                // a synchronous method's result is already here: taken without a wait, which an interruption the
+                // method outlived (its timeout's) would fail although the method returned
+                output.subscribeAsCompletionStage().toCompletableFuture().join();
+            }
         } catch (ApplicationException e) {
             throw e.getCause() != null ? e.getCause() : e;
+        } catch (CompletionException e) {
+            Throwable failure = e.getCause() != null ? e.getCause() : e;
+            throw failure instanceof ApplicationException a && a.getCause() != null ? a.getCause() : failure;
         }
     }
 

@@ -187,10 +187,10 @@ final class HandlerCalls {
             return true;
         } catch (Throwable t) {
             if (state.get() == 2) {
+                // what the interrupted handler threw is not the cause: a timeout is retried, whatever it threw
+                LOG.debugf(t, "function %s event %s: the handler ended on its timeout's interruption", function, id);
                 metrics.timedOut(function);
-                HandlerTimeout timedOut = new HandlerTimeout(timeout);
-                timedOut.initCause(t);
-                throw timedOut;
+                throw new HandlerTimeout(timeout);
             }
             throw t;
         } finally {

@@ -51,8 +51,6 @@ final class KeyedDispatch {
     private final ArrayDeque<Pending> ready = new ArrayDeque<>();
     /** Calls of this consumer in progress; guarded by this. */
     private int running;
-    /** Set once the partition's earlier consumers in this process have no call left; guarded by this. */
-    private boolean caughtUp;
 
     KeyedDispatch(int limit, Executor workers, PartitionCalls calls, KeyedAcks acks, Consumer<Delivery> handle,
             BooleanSupplier open, Runnable halt) {
@@ -63,17 +61,6 @@ final class KeyedDispatch {
         this.handle = handle;
         this.open = open;
         this.halt = halt;
-        calls.whenIdle(this::caughtUp);
-    }
-
-    /** The partition's earlier consumers here have no call left: calls may start. */
-    private void caughtUp() {
-        List<Pending> start;
-        synchronized (this) {
-            caughtUp = true;
-            start = startable();
-        }
-        start.forEach(this::launch);
     }
 
     /** The key a message is ordered by: its partition key, "" when it carries none. */
@@ -84,7 +71,7 @@ final class KeyedDispatch {
 
     /**
      * A delivery arrived (the channel's delivery thread, which it never blocks): it starts now, or waits behind
-     * its key, for a call, or for the calls of the partition's earlier consumers to end.
+     * its key, for a call, or for a call of its key by one of the partition's earlier consumers to end.
      */
     void arrived(Delivery unread, String key) {
         acks.delivered(unread.tag(), EventCodec.acceptedAt(unread.properties()));
@@ -106,19 +93,31 @@ final class KeyedDispatch {
     /** @return the deliveries to start now, counted as running; guarded by this */
     private List<Pending> startable() {
         List<Pending> start = new ArrayList<>();
-        while (caughtUp && running < limit && !ready.isEmpty() && open.getAsBoolean()) {
-            start.add(ready.poll());
-            running++;
+        while (running < limit && !ready.isEmpty() && open.getAsBoolean()) {
+            Pending p = ready.poll();
+            if (calls.begin(p.key(), () -> freed(p))) {
+                start.add(p);
+                running++;
+            } // else an earlier consumer's call of its key still runs: it waits for that call to end
         }
         return start;
     }
 
+    /** An earlier consumer's call of the pending event's key has ended: it waits for a call again, first. */
+    private void freed(Pending p) {
+        List<Pending> start;
+        synchronized (this) {
+            ready.addFirst(p);
+            start = startable();
+        }
+        start.forEach(this::launch);
+    }
+
     private void launch(Pending p) {
-        calls.begin();
         try {
             workers.execute(() -> run(p));
         } catch (RejectedExecutionException e) {
-            calls.end(); // the function is stopping: the event stays unacked and comes back
+            calls.end(p.key()); // the function is stopping: the event stays unacked and comes back
             halt.run();
             synchronized (this) {
                 running--;
@@ -132,7 +131,7 @@ final class KeyedDispatch {
         try {
             handle.accept(p.unread());
         } finally {
-            calls.end();
+            calls.end(p.key());
             ended(p, System.nanoTime() - begun);
         }
     }

@@ -2,7 +2,11 @@ package dev.eventline.trigger;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -10,49 +14,50 @@ import java.util.function.BooleanSupplier;
 /**
  * One partition's handler calls in this process, for good: shared by every consumer the partition gets here
  * (a new one after a lost channel, a retake after a stall), so calls never overlap across them. At
- * {@code keyConcurrency: 1} a consumer holds {@link #serial()} while it handles an event; with key concurrency
- * each call is counted from its start until its handler has ended (an abandoned, timed-out handler included),
- * and a new consumer starts none until the earlier consumers' calls have ended (the broker gives their events
- * back, and one still running must not run beside its own redelivery, nor beside a later event of its key).
+ * {@code keyConcurrency: 1} a consumer holds {@link #serial()} while it handles an event. With key concurrency
+ * each call counts under its key from its start until its handler has ended, and no consumer starts a call of
+ * a key while another consumer's call of that key runs: the broker gives an old consumer's events back to the
+ * new one, and an event still in a call must not run beside its own redelivery, nor beside a later event of
+ * its key. Other keys start at once, so one stuck handler holds its key, not the partition.
  */
 final class PartitionCalls {
 
     private final ReentrantLock serial = new ReentrantLock();
-    /** Keyed calls in progress, of any consumer of the partition; guarded by this. */
-    private int inFlight;
-    /** What runs once no call is in progress; guarded by this. */
-    private final List<Runnable> whenIdle = new ArrayList<>();
+    /** Keys with a keyed call in progress, of any consumer of the partition; guarded by this. */
+    private final Set<String> running = new HashSet<>();
+    /** Per key, what runs once its calls have ended; guarded by this. */
+    private final Map<String, List<Runnable>> whenFree = new HashMap<>();
 
     ReentrantLock serial() {
         return serial;
     }
 
-    synchronized void begin() {
-        inFlight++;
+    /**
+     * Counts a call of {@code key} as started, unless a call of that key is in progress: then {@code thenRetry}
+     * runs once it has ended (on the thread that ends it), and nothing is counted.
+     *
+     * @return whether the call may start
+     */
+    synchronized boolean begin(String key, Runnable thenRetry) {
+        if (running.contains(key)) {
+            whenFree.computeIfAbsent(key, k -> new ArrayList<>()).add(thenRetry);
+            return false;
+        }
+        running.add(key);
+        return true;
     }
 
-    void end() {
-        List<Runnable> run;
+    /** A call of {@code key} has ended (its handler included). */
+    void end(String key) {
+        List<Runnable> retry;
         synchronized (this) {
-            if (--inFlight > 0) {
-                return;
-            }
+            running.remove(key);
             notifyAll();
-            run = List.copyOf(whenIdle);
-            whenIdle.clear();
+            retry = whenFree.remove(key);
         }
-        run.forEach(Runnable::run);
-    }
-
-    /** Runs {@code then} once no call of the partition is in progress: now (on this thread), or when the last ends. */
-    void whenIdle(Runnable then) {
-        synchronized (this) {
-            if (inFlight > 0) {
-                whenIdle.add(then);
-                return;
-            }
+        if (retry != null) {
+            retry.forEach(Runnable::run);
         }
-        then.run();
     }
 
     /**
@@ -61,7 +66,7 @@ final class PartitionCalls {
      * @return whether none is
      */
     synchronized boolean awaitIdle(Duration wait) {
-        return awaitOn(this, () -> inFlight == 0, wait);
+        return awaitOn(this, running::isEmpty, wait);
     }
 
     /**

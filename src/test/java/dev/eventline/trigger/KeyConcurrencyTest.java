@@ -75,9 +75,9 @@ class KeyConcurrencyTest {
 
     @Test
     void aKeysNextEventWaitsUntilATimedOutHandlerHasEnded() {
-        // the first call overruns the 1 s timeout and ignores the interruption for 4 s: its success stands, and
-        // the key's next event waits for it
-        String key = sendSlowThenQuick("stubborn", 0, 4000);
+        // the first call overruns the 1 s timeout by 0.5 s of work that does not end on the interruption (and
+        // leaves it set): its success stands (not retried), and the key's next event waits for it
+        String key = sendSlowThenQuick("stubborn", 0, 1500);
         await().atMost(Duration.ofSeconds(60)).until(() -> ledger.applied(key).size() >= 2);
         assertEquals(List.of(0, 1), ledger.applied(key), "the late first call, then the next");
         assertEquals(1, ledger.calls(key, 0), "a late success is not called again");
@@ -93,6 +93,24 @@ class KeyConcurrencyTest {
         assertEquals(List.of(1), ledger.applied(key), "the first dead-lettered, the next applied");
         assertEquals(3, ledger.calls(key, 0), "every attempt of the first before the next");
         assertEquals(0, ledger.sameKeyAtOnce(), "calls of one key at once");
+    }
+
+    @Test
+    void aStuckCallHoldsItsKeyNotThePartitionWhenTheConnectionIsLost() {
+        // a call that ignores its timeout for 8 s; meanwhile the consumer connection dies, and the partition's
+        // new consumer runs the other keys at once, while the stuck key's next event waits for the old call
+        String stuck = sendSlowThenQuick("stuck", 0, 8000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.running(stuck) == 1);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> TestBroker.get().closeConnections("eventline-trigger-keyed@" + lifecycle.instance()) == 1);
+        List<String> others = keys("beside", 20);
+        int before = ledger.total();
+        send(others, 0, 5, 5);
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.total() - before >= others.size() * 5);
+        assertEquals(1, ledger.running(stuck), "the other keys were done while the stuck call still ran");
+        assertInOrder(others, 5);
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.applied(stuck).size() >= 2);
+        assertEquals(List.of(0, 1), ledger.applied(stuck), "the stuck call, then its key's next event");
     }
 
     /** Two events of a new key: the first slow (see {@link KeyedFunctions.Step}), the second quick; @return the key */

@@ -61,9 +61,13 @@ public class KeyedFunctions {
                     }
                 }
                 long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(step.stubbornMs());
+                boolean interrupted = false;
                 for (long left; (left = until - System.nanoTime()) > 0;) {
-                    Thread.interrupted(); // ignores the timeout's interruption
-                    LockSupport.parkNanos(left);
+                    LockSupport.parkNanos(left); // blocking work that does not end on an interruption
+                    interrupted |= Thread.interrupted();
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt(); // and leaves it set, as work that never looked at it does
                 }
                 List<Integer> steps = applied.computeIfAbsent(step.key(), k -> new ArrayList<>());
                 synchronized (steps) {
@@ -85,6 +89,12 @@ public class KeyedFunctions {
 
         public int calls(String key, int seq) {
             AtomicInteger n = calls.get(key + " " + seq);
+            return n == null ? 0 : n.get();
+        }
+
+        /** @return calls of the key in progress */
+        public int running(String key) {
+            AtomicInteger n = perKey.get(key);
             return n == null ? 0 : n.get();
         }
 
