@@ -126,12 +126,7 @@ final class KeyedAcks {
             flushScheduled |= schedule;
         }
         if (schedule) {
-            try {
-                flusher.schedule(() -> flushQuietly(false), PartitionAcks.ACK_DELAY.toNanos(),
-                        TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException e) {
-                flushQuietly(true); // the function is stopping: ack now
-            }
+            schedule(() -> flushQuietly(false), PartitionAcks.ACK_DELAY);
         }
         return done;
     }
@@ -155,6 +150,14 @@ final class KeyedAcks {
     synchronized void releaseProgress() {
         released = true;
         progress.released(queue);
+    }
+
+    private void schedule(Runnable flush, Duration delay) {
+        try {
+            flusher.schedule(flush, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            flushQuietly(true); // the function is stopping: ack now
+        }
     }
 
     private void flushQuietly(boolean everything) {
@@ -205,11 +208,7 @@ final class KeyedAcks {
             }
         }
         if (check) {
-            try {
-                flusher.schedule(this::holdCheck, AckWindow.QUIET.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException e) {
-                flushQuietly(true); // the function is stopping: ack now
-            }
+            schedule(this::holdCheck, AckWindow.QUIET);
         }
     }
 
