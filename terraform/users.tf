@@ -17,9 +17,13 @@
 #   function consume its partitions <p><fn>-<i> ............................................ read
 #           partition locks <p><fn>-<i>.owner, exclusive, declared and deleted ............. configure
 #           dead-letter copies to <p><fn>.dlx, relaxed-mode retries to <p><fn>.retry ....... write
+#           parked mode: exchange <p><fn>.parking, held-key lists <p><fn>-<i>.held(-view) and
+#           parked queues <p><fn>-<i>.parked.<hash>, declared, bound, published to, read,
+#           deleted ........................................................... configure, write, read
 #           progress reports to the status exchange ........................................ write
 #   gate    events and dead-letter replays published to <p><fn> ............................ write
 #           admin: list, replay, purge <p><fn>.dlq (basic.get, ack) ........................ read
+#           admin: held keys of parked mode, <p><fn>-<i>.held-view (basic.get, given back) . read
 #           admin: pause and resume, declare and delete <p><fn>.paused ..................... configure
 # So a function's user cannot consume, lock or dead-letter another function's partitions, nor publish events;
 # the gate cannot consume partitions (unless gate_may_repartition).

@@ -37,7 +37,9 @@ import io.vertx.ext.web.handler.BodyHandler;
  * <li>{@code GET /admin/functions/{fn}/dead-letters/event?id=}: one of them whole, data and headers;</li>
  * <li>{@code POST /admin/functions/{fn}/dead-letters/replay} with a selection
  * {@code {"ids":[..], "type":.., "key":.., "error":.., "all":true, "ratePerSecond":.., "max":..}};</li>
- * <li>{@code POST /admin/functions/{fn}/dead-letters/purge} with a selection and {@code "confirm": "<fn>"}.</li>
+ * <li>{@code POST /admin/functions/{fn}/dead-letters/purge} with a selection and {@code "confirm": "<fn>"} (in
+ * parked mode with {@code afterDeadLetter: hold}, each purged event's key is released first);</li>
+ * <li>{@code GET /admin/functions/{fn}/held-keys}: parked mode's held keys, per partition, with why and since when.</li>
  * </ul>
  * Every request needs {@code Authorization: Bearer <eventline.admin.token>}. The routes exist only when
  * {@code eventline.admin.enabled=true}, and then start-up requires a token: they are never served open.
@@ -96,6 +98,7 @@ public class AdminRoutes {
         router.post(FUNCTION + "/intake").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 16))
                 .blockingHandler(this::intake, false);
         router.get(FUNCTION + "/partitions").order(-99).blockingHandler(this::partitions, false);
+        router.get(FUNCTION + "/held-keys").order(-99).blockingHandler(this::heldKeys, false);
         router.post(FUNCTION + "/repartition").order(-99).handler(BodyHandler.create(false).setBodyLimit(1 << 16))
                 .blockingHandler(this::repartition, false);
         LOG.info("admin endpoints enabled under /admin/functions/{fn}/... (bearer token required)");
@@ -199,6 +202,27 @@ public class AdminRoutes {
             }
             partitions.pause(fn, request.get("paused").asBoolean());
             return json.createObjectNode().put("function", fn.name()).put("paused", request.get("paused").asBoolean());
+        });
+    }
+
+    /** Parked mode: which keys are held, why and since when, per partition. */
+    private void heldKeys(RoutingContext ctx) {
+        serve(ctx, fn -> {
+            ObjectNode body = json.createObjectNode().put("function", fn.name())
+                    .put("mode", fn.retry().mode().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("afterDeadLetter", fn.retry().holdAfterDeadLetter() ? "hold" : "proceed");
+            com.fasterxml.jackson.databind.node.ArrayNode held = body.putArray("held");
+            if (fn.parked()) {
+                for (DeadLetterAdmin.HeldKeys p : admin.held(fn)) {
+                    for (com.fasterxml.jackson.databind.JsonNode k : p.keys()) {
+                        ObjectNode entry = held.addObject().put("partition", p.partition());
+                        entry.setAll((ObjectNode) k);
+                        entry.put("since", java.time.Instant.ofEpochMilli(k.path("since").asLong()).toString());
+                    }
+                }
+            }
+            body.put("count", held.size());
+            return body;
         });
     }
 

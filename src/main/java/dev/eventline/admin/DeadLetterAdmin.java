@@ -257,22 +257,99 @@ public class DeadLetterAdmin {
             int done = 0;
             int matched = 0;
             int scanned = 0;
-            for (GetResponse r; scanned < depth && (r = ch.basicGet(dlq, false)) != null;) {
-                scanned++;
-                if (!selection.matches(DeadLetterEntry.of(r.getProps(), r.getBody()))) {
-                    continue;
-                }
-                matched++;
-                if (done < max) {
+            // a key may wait for a dead letter with afterDeadLetter: hold, and also (either setting) when its
+            // event was dead-lettered while its partition changed hands
+            boolean releases = fn.parked();
+            List<String> skipped = new ArrayList<>();
+            try (ReplayPublisher out = releases ? new ReplayPublisher(connection) : null) {
+                for (GetResponse r; scanned < depth && (r = ch.basicGet(dlq, false)) != null;) {
+                    scanned++;
+                    DeadLetterEntry e = DeadLetterEntry.of(r.getProps(), r.getBody());
+                    if (!selection.matches(e)) {
+                        continue;
+                    }
+                    matched++;
+                    if (done >= max) {
+                        continue;
+                    }
+                    if (releases && e.key() != null && r.getProps().getMessageId() != null) {
+                        // its key may be held for it: the release goes first, so no key stays held for an
+                        // event that is gone
+                        PublishException refused = out.publish(release(fn, e.key(), r.getProps().getMessageId()));
+                        if (refused != null) {
+                            skipped.add(e.id() + ": its key's release was refused (" + refused.getMessage()
+                                    + "); left in the dead-letter queue, purge stopped");
+                            break;
+                        }
+                    }
                     ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
                     done++;
                 }
             }
             LOG.warnf("function %s: purged %d dead-lettered events (%d matched)", fn.name(), done, matched);
-            return new Result(done, matched, matched > done, List.of());
+            return new Result(done, matched, matched > done + skipped.size(), List.copyOf(skipped));
         } finally {
             Broker.closeQuietly(ch);
         }
+    }
+
+    /**
+     * Parked mode: the message that tells the owner of the key's partition
+     * that the key's held event {@code id} is gone, so the key drains its parked events (in the partition's
+     * order, after the events of the key before it). It carries no event and is never called.
+     */
+    private OutgoingMessage release(FunctionDescription fn, String key, String id) {
+        java.util.Map<String, Object> headers = new java.util.HashMap<>();
+        headers.put(dev.eventline.broker.EventCodec.PARTITION_KEY, key);
+        headers.put(RELEASE_HEADER, id);
+        headers.put(dev.eventline.broker.EventCodec.ACCEPTED_AT, System.currentTimeMillis());
+        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(id).deliveryMode(2)
+                .type("eventline.release").headers(headers).build();
+        return new OutgoingMessage(names.exchange(fn.name()), Partitioning.routingKey(key, fn.partitions()), props,
+                new byte[0]);
+    }
+
+    /** Header of a release (the trigger's {@code KeyedDispatch.RELEASE}). */
+    public static final String RELEASE_HEADER = "eventline-release-held";
+
+    /** A partition's held keys, as its owner last wrote them (parked mode). */
+    public record HeldKeys(String partition, List<com.fasterxml.jackson.databind.JsonNode> keys) {
+    }
+
+    /**
+     * Parked mode: each partition's held keys, read from the copy of its list kept for operators
+     * ({@code <fn>-<i>.held-view}, given back unchanged; the owner's own list is never touched).
+     */
+    public synchronized List<HeldKeys> held(FunctionDescription fn) throws IOException, TimeoutException {
+        List<HeldKeys> all = new ArrayList<>();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (int i = 0; i < fn.partitions(); i++) {
+            String list = names.heldKeysView(fn.name(), i);
+            Channel ch = channel();
+            try {
+                try {
+                    ch.queueDeclarePassive(list);
+                } catch (IOException e) {
+                    all.add(new HeldKeys(names.partition(fn.name(), i), List.of())); // never held a key
+                    continue;
+                }
+                com.fasterxml.jackson.databind.JsonNode newest = null;
+                for (GetResponse r; (r = ch.basicGet(list, false)) != null;) {
+                    com.fasterxml.jackson.databind.JsonNode node = json.readTree(r.getBody());
+                    if (newest == null || node.path("seq").asLong() > newest.path("seq").asLong()) {
+                        newest = node;
+                    }
+                }
+                List<com.fasterxml.jackson.databind.JsonNode> keys = new ArrayList<>();
+                if (newest != null) {
+                    newest.path("keys").forEach(keys::add);
+                }
+                all.add(new HeldKeys(names.partition(fn.name(), i), List.copyOf(keys)));
+            } finally {
+                Broker.closeQuietly(ch); // what was read goes back, in order
+            }
+        }
+        return all;
     }
 
     /** The replayed copy: same id, body and type; failure history dropped; replay counted; accepted now. */

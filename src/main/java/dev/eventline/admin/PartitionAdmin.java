@@ -107,7 +107,7 @@ public class PartitionAdmin {
                 throw new IllegalStateException("intake of " + fn.name() + " is not paused: pause it first");
             }
             List<Partition> old = partitions(c, fn);
-            check(old, delayedEvents(c, fn));
+            check(old, delayedEvents(c, fn), heldKeys(c, fn, old));
             // unbind first: from then on nothing new can reach the old partitions; check again; then delete
             String exchange = names.exchange(fn.name());
             try (Channel ch = c.createChannel()) {
@@ -116,7 +116,7 @@ public class PartitionAdmin {
                 }
                 List<Partition> now = partitions(c, fn);
                 try {
-                    check(now, delayedEvents(c, fn));
+                    check(now, delayedEvents(c, fn), heldKeys(c, fn, now));
                 } catch (IllegalStateException e) {
                     for (Partition p : old) {
                         ch.queueBind(p.queue(), exchange, Partitioning.routingKey(p.index())); // back as it was
@@ -133,8 +133,16 @@ public class PartitionAdmin {
         }
     }
 
-    /** Refuses while a partition holds events or has consumers, or a delay queue holds events. */
-    private static void check(List<Partition> partitions, long delayed) {
+    /**
+     * Refuses while a partition holds events or has consumers, a delay queue holds events, or (parked mode) a
+     * partition holds keys: their parked events and their lists go by the partition's index, which a new count
+     * would give to other keys.
+     */
+    private static void check(List<Partition> partitions, long delayed, int held) {
+        if (held > 0) {
+            throw new IllegalStateException(held + " keys are held with parked events (parked mode; "
+                    + "bin/eventline-admin held): wait until they drain, or replay or purge their dead letters");
+        }
         for (Partition p : partitions) {
             if (p.messages() > 0 || p.consumers() > 0) {
                 throw new IllegalStateException(p.queue() + " holds " + p.messages() + " events and has "
@@ -145,6 +153,34 @@ public class PartitionAdmin {
             throw new IllegalStateException(delayed + " events wait in the function's retry delay queues; they "
                     + "return to their partition by name: wait until they are processed");
         }
+    }
+
+    /** Parked mode: keys the partitions' lists (their operators' copies) name as held. */
+    private int heldKeys(Connection c, FunctionDescription fn, List<Partition> partitions) throws IOException {
+        int held = 0;
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Partition p : partitions) {
+            String view = names.heldKeysView(fn.name(), p.index());
+            if (Broker.passive(c, view).isEmpty()) {
+                continue;
+            }
+            com.rabbitmq.client.Channel ch = c.createChannel();
+            try {
+                long seq = -1;
+                int keys = 0;
+                for (com.rabbitmq.client.GetResponse r; (r = ch.basicGet(view, false)) != null;) {
+                    com.fasterxml.jackson.databind.JsonNode list = json.readTree(r.getBody());
+                    if (list.path("seq").asLong() > seq) {
+                        seq = list.path("seq").asLong();
+                        keys = list.path("keys").size();
+                    }
+                }
+                held += keys;
+            } finally {
+                Broker.closeQuietly(ch); // given back unchanged
+            }
+        }
+        return held;
     }
 
     /** Events waiting in relaxed-mode delay queues (they return to their partition by its name). */

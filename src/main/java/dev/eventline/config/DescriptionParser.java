@@ -48,7 +48,7 @@ public final class DescriptionParser {
     private static final Set<String> TOP = Set.of("name", "description", "eventTypes", "partitions", "concurrency",
             "keyConcurrency", "timeoutMs", "prefetch", "retry", "limits", "dedup");
     private static final Set<String> RETRY = Set.of("maxAttempts", "initialDelayMs", "multiplier", "maxDelayMs",
-            "mode", "nonRetryable");
+            "mode", "nonRetryable", "afterDeadLetter");
     private static final Set<String> LIMITS = Set.of("depth", "lagSeconds", "latencyTargetMs", "deadLetterMax",
             "deadLetterWarn");
     private static final Set<String> DEDUP = Set.of("enabled", "windowSeconds", "maxEntries", "maxBytes");
@@ -61,7 +61,7 @@ public final class DescriptionParser {
     /** Every field a description may have, as dotted paths (the format table of docs/functions.md is checked against it). */
     public static final List<String> FIELDS = List.of("name", "description", "eventTypes", "partitions",
             "concurrency", "keyConcurrency", "timeoutMs", "prefetch", "retry.maxAttempts", "retry.initialDelayMs", "retry.multiplier",
-            "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "limits.depth.soft", "limits.depth.hard",
+            "retry.maxDelayMs", "retry.mode", "retry.nonRetryable", "retry.afterDeadLetter", "limits.depth.soft", "limits.depth.hard",
             "limits.depth.ceiling", "limits.lagSeconds.soft", "limits.lagSeconds.hard", "limits.latencyTargetMs",
             "limits.deadLetterMax", "limits.deadLetterWarn", "dedup.enabled", "dedup.windowSeconds", "dedup.maxEntries",
             "dedup.maxBytes");
@@ -103,11 +103,25 @@ public final class DescriptionParser {
         long initialDelay = retry.integer("initialDelayMs", 200, 0, 3_600_000);
         double multiplier = retry.decimal("multiplier", 2.0, 1.0, 100.0);
         long maxDelay = retry.integer("maxDelayMs", Math.max(10_000, initialDelay), initialDelay, 3_600_000);
-        String mode = retry.string("mode", "strict");
-        if (!mode.equals("strict") && !mode.equals("relaxed")) {
-            throw new DescriptionException(source, "retry.mode", "'" + mode + "' must be strict or relaxed");
+        // with key concurrency a failing key should hold only itself: parked; with one call at a time the
+        // retrying event holds its partition whatever the mode, so strict says what happens
+        String mode = retry.string("mode", keyConcurrency > 1 ? "parked" : "strict");
+        if (!mode.equals("strict") && !mode.equals("relaxed") && !mode.equals("parked")) {
+            throw new DescriptionException(source, "retry.mode", "'" + mode + "' must be strict, relaxed or parked");
+        }
+        if (mode.equals("parked") && keyConcurrency < 2) {
+            throw new DescriptionException(source, "retry.mode", "parked needs keyConcurrency 2 or more: with one "
+                    + "call at a time the retrying event holds its whole partition (use strict)");
         }
         List<String> nonRetryable = retry.strings("nonRetryable", CLASS_NAME, "a Java class name");
+        String afterDeadLetter = retry.string("afterDeadLetter", "proceed");
+        if (!afterDeadLetter.equals("proceed") && !afterDeadLetter.equals("hold")) {
+            throw new DescriptionException(source, "retry.afterDeadLetter", "'" + afterDeadLetter
+                    + "' must be proceed or hold");
+        }
+        if (afterDeadLetter.equals("hold") && !mode.equals("parked")) {
+            throw new DescriptionException(source, "retry.afterDeadLetter", "hold needs retry.mode parked");
+        }
 
         Fields limits = top.child("limits", LIMITS);
         Fields depth = limits.child("depth", DEPTH);
@@ -131,7 +145,7 @@ public final class DescriptionParser {
         return new FunctionDescription(name, source, types, partitions, concurrency, timeout, prefetch, keyConcurrency,
                 new FunctionDescription.Retry(maxAttempts, Duration.ofMillis(initialDelay), multiplier,
                         Duration.ofMillis(maxDelay), FunctionDescription.RetryMode.valueOf(mode.toUpperCase()),
-                        nonRetryable),
+                        nonRetryable, afterDeadLetter.equals("hold")),
                 new FunctionDescription.Limits(depthSoft, depthHard, ceiling, lagSoft, lagHard, deadLetterMax,
                         deadLetterWarn, Duration.ofMillis(latencyTarget)),
                 new FunctionDescription.Dedup(dedupEnabled, Duration.ofSeconds(window), maxEntries, maxBytes));

@@ -30,7 +30,12 @@ public record FunctionDescription(String name, String source, List<String> event
         /** in place: the partition waits, so no later event of the same key overtakes the failed one */
         STRICT,
         /** in a delay queue: the partition moves on, later events of the key may overtake the failed one */
-        RELAXED
+        RELAXED,
+        /**
+         * in place, with key concurrency: only the failed event's key waits; its later events are parked outside
+         * the window, in a queue of the key's own, and come back in order once it is done
+         */
+        PARKED
     }
 
     /**
@@ -38,11 +43,14 @@ public record FunctionDescription(String name, String source, List<String> event
      * @param initialDelay wait before the second attempt
      * @param multiplier   growth of the wait per attempt (exponential backoff, with jitter)
      * @param maxDelay     cap on one wait
-     * @param mode         strict (retry in place) or relaxed (retry from a delay queue)
+     * @param mode         strict (retry in place), relaxed (retry from a delay queue) or parked (retry in place,
+     *                     only the key waits)
      * @param nonRetryable exception class names (a class or any subclass) that dead-letter at once
+     * @param holdAfterDeadLetter parked mode: whether a key whose event was dead-lettered stays held (its later
+     *                     events parked) until an operator replays or purges that dead letter
      */
     public record Retry(int maxAttempts, Duration initialDelay, double multiplier, Duration maxDelay,
-            RetryMode mode, List<String> nonRetryable) {
+            RetryMode mode, List<String> nonRetryable, boolean holdAfterDeadLetter) {
 
         /** @return the wait before attempt {@code failedAttempts + 1}, before jitter */
         public Duration delayAfter(int failedAttempts) {
@@ -104,6 +112,11 @@ public record FunctionDescription(String name, String source, List<String> event
     /** @return whether a partition runs calls of different keys at once ({@code keyConcurrency} above 1) */
     public boolean keyed() {
         return keyConcurrency > 1;
+    }
+
+    /** @return whether a failing key's later events are parked outside the window ({@code retry.mode: parked}) */
+    public boolean parked() {
+        return retry.mode() == RetryMode.PARKED;
     }
 
     /** @return the broker-side {@code x-max-length} of one partition queue */

@@ -197,6 +197,17 @@ public class PipelineMetrics {
                 function).addAndGet(delta);
     }
 
+    /** Keys held in parked mode (their later events parked) in the partitions this process owns. */
+    public void heldKeys(String function, int delta) {
+        gauge("held.keys", "keys whose later events are parked while an event of theirs retries or is "
+                + "dead-lettered (parked mode)", "keys", function).addAndGet(delta);
+    }
+
+    /** Events moved out of a partition's window into their held key's parked queue. */
+    public void parked(String function) {
+        counter("parked", "events parked behind a held key (parked mode)", "events", "function", function).increment();
+    }
+
     /** Events in the function's dead-letter queue, as last read from the broker, and its cap. */
     public void deadLetterDepth(String function, long depth, long limit) {
         gauge("dead.letter.depth", "events in the function's dead-letter queue", "events", function).set(depth);

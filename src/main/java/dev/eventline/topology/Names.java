@@ -11,6 +11,10 @@ import java.util.stream.IntStream;
  * <li>{@code p<fn>-<i>}, i = 0..P-1: partition queues (quorum, single active consumer), bound with key {@code i};</li>
  * <li>{@code p<fn>.dlx}: the dead-letter exchange (fanout);</li>
  * <li>{@code p<fn>.dlq}: the dead-letter queue bound to it;</li>
+ * <li>parked retry mode only, created and deleted by the partition's owner: {@code p<fn>.parking}, a direct
+ * exchange that routes to the following by their names; {@code p<fn>-<i>.held}, the partition's
+ * held keys (one message, the newest replacing the last), and {@code p<fn>-<i>.parked.<h>}, the parked events of
+ * one held key ({@code h} a hash of the key);</li>
  * <li>relaxed retry mode only: {@code p<fn>.retry}, a headers exchange, and delay queues {@code p<fn>.retry-<k>}
  * (k = 1..levels) that hold a failed event for its backoff and then dead-letter it back to its partition.</li>
  * </ul>
@@ -63,6 +67,39 @@ public record Names(String prefix) {
      */
     public String pauseMarker(String fn) {
         return prefix + fn + ".paused";
+    }
+
+    /**
+     * Parked mode: the direct exchange parked events and held-key lists are published to, each queue bound with
+     * its own name (publishing to the default exchange needs a grant on {@code amq.default}, which a prefixed
+     * user's regexes cannot give).
+     */
+    public String parkingExchange(String fn) {
+        return prefix + fn + ".parking";
+    }
+
+    /** Parked mode: the partition's held keys, one message (a classic queue of length 1, the newest kept). */
+    public String heldKeys(String fn, int index) {
+        return partition(fn, index) + ".held";
+    }
+
+    /** Parked mode: a copy of {@link #heldKeys} for operators (reading takes the message for a moment). */
+    public String heldKeysView(String fn, int index) {
+        return partition(fn, index) + ".held-view";
+    }
+
+    /**
+     * Parked mode: the queue holding the parked events of one held key of a partition, named by the first 128
+     * bits of the key's SHA-256 (keys are the producers' text, of any length and characters).
+     */
+    public String parkedEvents(String fn, int index, String key) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return partition(fn, index) + ".parked." + java.util.HexFormat.of().formatHex(hash, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 
     public String retryExchange(String fn) {

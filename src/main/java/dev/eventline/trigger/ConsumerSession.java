@@ -91,6 +91,11 @@ final class ConsumerSession {
         return deadLetters;
     }
 
+    /** @return parked mode's broker side for the partition, on this session's connections */
+    KeyParking parking(int partition, com.fasterxml.jackson.databind.ObjectMapper json) {
+        return new KeyParking(publishing, consuming, names, fn.name(), partition, fn.partitionMaxLength(), json);
+    }
+
     /** @return whether this session now holds the partition's lock (false: another instance holds it) */
     boolean lock(int partition) throws IOException {
         Channel ch = consuming.createChannel();

@@ -113,22 +113,35 @@ final class KeyedAcks {
      * @return whether its event is settled
      */
     boolean finished(long tag, long nanos) {
-        boolean schedule;
         boolean done;
         synchronized (this) {
             callNanos = AckWindow.smoothed(callNanos, nanos);
             if (!released) {
                 progress.window(queue, prefetch, callNanos / keyConcurrency);
             }
-            lastActivity = System.nanoTime();
             done = !outstanding.containsKey(tag);
+        }
+        flushSoon();
+        return done;
+    }
+
+    /** The event left the window without a call (parked mode: its copy is stored in its key's parked queue). */
+    void parked(long tag) throws IOException {
+        settled(tag);
+        flushSoon();
+    }
+
+    /** Whatever is settled is acked within {@link PartitionAcks#ACK_DELAY}. */
+    private void flushSoon() {
+        boolean schedule;
+        synchronized (this) {
+            lastActivity = System.nanoTime();
             schedule = !settled.isEmpty() && !flushScheduled;
             flushScheduled |= schedule;
         }
         if (schedule) {
             schedule(() -> flushQuietly(false), PartitionAcks.ACK_DELAY);
         }
-        return done;
     }
 
     /**

@@ -98,7 +98,8 @@ final class OwnedPartitions {
             channel = session.consumerChannel();
             channel.basicQos(fn.prefetch());
             consumer = new PartitionConsumer(channel, calls.computeIfAbsent(partition, k -> new PartitionCalls()), fn,
-                    queue, handling, session.deadLetters());
+                    queue, handling, session.deadLetters(),
+                    fn.parked() ? session.parking(partition, handling.json()) : null);
             channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -63,9 +62,17 @@ final class PartitionConsumer extends DefaultConsumer {
     /** nanoTime of the last delivery this consumer got; 0 before the first. */
     private volatile long lastDelivery;
 
+    /** Parked mode: the broker side of held keys; null otherwise. */
+    private final KeyParking parking;
+    private final FunctionHandling shared;
+    private final DeadLetters deadLetters;
+
     PartitionConsumer(Channel channel, PartitionCalls calls, FunctionDescription fn, String queue,
-            FunctionHandling shared, DeadLetters deadLetters) {
+            FunctionHandling shared, DeadLetters deadLetters, KeyParking parking) throws IOException {
         super(channel);
+        this.parking = parking;
+        this.shared = shared;
+        this.deadLetters = deadLetters;
         this.handling = calls.serial();
         this.calls = calls;
         this.fn = fn;
@@ -76,9 +83,23 @@ final class PartitionConsumer extends DefaultConsumer {
         if (fn.keyed()) {
             this.keyedAcks = new KeyedAcks(channel, fn.name(), queue, fn.prefetch(), fn.keyConcurrency(),
                     shared.progress(), shared.flusher(), this::current, this::isStopping);
-            Consumer<Delivery> handle = this::handleKeyed;
+            KeyedDispatch.Calls handle = new KeyedDispatch.Calls() {
+                @Override
+                public void handle(Delivery unread) {
+                    handleKeyed(unread);
+                }
+
+                @Override
+                public boolean handleParked(Channel ch, Delivery unread) {
+                    return PartitionConsumer.this.handleParked(ch, unread);
+                }
+            };
             this.keyed = new KeyedDispatch(fn.keyConcurrency(), shared.workers(), calls, keyedAcks, handle,
-                    () -> !isStopping() && current(), this::halt);
+                    () -> !isStopping() && current(), this::halt, parking, fn.retry().holdAfterDeadLetter(),
+                    shared.metrics(), fn.name());
+            if (parking != null) {
+                keyed.restore(parking.restore()); // what the partition's last owner left held, before any delivery
+            }
         } else {
             this.keyedAcks = null;
             this.keyed = null;
@@ -153,6 +174,14 @@ final class PartitionConsumer extends DefaultConsumer {
             if (isStopping() || !current()) {
                 return; // not settled: the consumer stops, and the broker gives it back in order
             }
+            String released = dev.eventline.broker.Headers.text(unread.properties(), KeyedDispatch.RELEASE);
+            if (released != null) {
+                // a purge's release of a held key: acked once the key's list says so, never called
+                if (keyed.release(KeyedDispatch.keyOf(unread.properties()), released)) {
+                    keyedAcks.settled(unread.tag());
+                }
+                return;
+            }
             try {
                 events.handle(unread);
             } catch (RuntimeException e) {
@@ -162,6 +191,34 @@ final class PartitionConsumer extends DefaultConsumer {
             LOG.warnf("function %s partition %s event %s: cannot be settled (%s); it comes back", fn.name(), queue,
                     unread.id(), e.toString());
         }
+    }
+
+    /**
+     * One parked event of a draining key, taken on {@code ch}, on the key's call thread.
+     *
+     * @return whether it was settled (acked on {@code ch})
+     */
+    private boolean handleParked(Channel ch, Delivery unread) {
+        Parked parked = new Parked(ch);
+        try {
+            if (isStopping() || !current()) {
+                return false;
+            }
+            if (dev.eventline.broker.Headers.text(unread.properties(), KeyedDispatch.RELEASE) != null) {
+                parked.settled(unread.tag()); // a release that came too late to matter: not an event
+                return true;
+            }
+            PartitionEvents drained = new PartitionEvents(fn, queue, parked, shared, deadLetters);
+            try {
+                drained.handle(unread);
+            } catch (RuntimeException e) {
+                drained.unexpected(unread, e);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("function %s partition %s parked event %s: cannot be settled (%s); it goes back to the head of "
+                    + "its parked queue", fn.name(), queue, unread.id(), e.toString());
+        }
+        return parked.settled;
     }
 
     /**
@@ -181,7 +238,7 @@ final class PartitionConsumer extends DefaultConsumer {
     }
 
     /** What {@link PartitionEvents} needs of this consumer. */
-    private final class Events implements PartitionEvents.Partition {
+    private class Events implements PartitionEvents.Partition {
         @Override
         public boolean current() {
             return PartitionConsumer.this.current();
@@ -209,6 +266,49 @@ final class PartitionConsumer extends DefaultConsumer {
             } else {
                 acks.settled(tag);
             }
+        }
+
+        @Override
+        public void resting(boolean resting) {
+            if (keyed != null) {
+                keyed.resting(resting);
+            }
+        }
+
+        @Override
+        public void failing(Delivery d, String reason) {
+            if (keyed != null) {
+                keyed.failing(KeyedDispatch.keyOf(d.properties()), d.properties().getMessageId(), reason,
+                        this instanceof Parked);
+            }
+        }
+
+        @Override
+        public boolean done(Delivery d, boolean deadLettered, String reason) {
+            return keyed == null
+                    || keyed.done(KeyedDispatch.keyOf(d.properties()), d.properties().getMessageId(), deadLettered,
+                            reason);
+        }
+    }
+
+    /** A parked event taken back on its drain's channel: settled by an ack there, its key's hooks as above. */
+    private final class Parked extends Events {
+        private final Channel ch;
+        private boolean settled;
+
+        Parked(Channel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public boolean current() {
+            return super.current() && ch.isOpen();
+        }
+
+        @Override
+        public void settled(long tag) throws IOException {
+            ch.basicAck(tag, false);
+            settled = true;
         }
     }
 
@@ -251,6 +351,10 @@ final class PartitionConsumer extends DefaultConsumer {
                 LOG.warnf("function %s partition %s: handler calls still running after %s; their events will be "
                         + "redelivered", fn.name(), queue, wait);
             }
+            if (parking != null) {
+                parking.close(); // nothing more parked: an event being parked now stays unacked, and comes back
+            }
+            keyed.stopped();
             keyedAcks.release(); // what is settled: an ack never covers an event still in a call
             return;
         }

@@ -51,6 +51,26 @@ final class PartitionEvents {
 
         /** The event with this delivery tag is settled: it may be acked. */
         void settled(long tag) throws IOException;
+
+        /**
+         * With key concurrency: the event's call waits out a retry's backoff ({@code true}) or is about to try
+         * again ({@code false}); meanwhile it does not take one of the partition's calls from the other keys.
+         */
+        default void resting(boolean resting) {
+        }
+
+        /** Parked mode: the event failed and is to be tried again here (its key's later events are parked). */
+        default void failing(Delivery d, String reason) {
+        }
+
+        /**
+         * The event is done here (applied, skipped, dead-lettered) and about to be acked.
+         *
+         * @return false when it must stay unacked (parked mode: its key's list could not be stored)
+         */
+        default boolean done(Delivery d, boolean deadLettered, String reason) {
+            return true;
+        }
     }
 
     private static final Logger LOG = Logger.getLogger(PartitionEvents.class);
@@ -173,6 +193,9 @@ final class PartitionEvents {
             }
             DeadLetters.Failure failure = new DeadLetters.Failure(null, t, attempt, since, now);
             Duration delay = retry.delayAfter(attempt);
+            if (fn.parked()) {
+                partition.failing(d, "attempt " + attempt + " of " + retry.maxAttempts() + " failed: " + t);
+            }
             return fn.retry().mode() == FunctionDescription.RetryMode.RELAXED ? new Outcome.Deferred(failure, delay)
                     : new Outcome.RetryInPlace(failure, delay);
         }
@@ -183,18 +206,25 @@ final class PartitionEvents {
         if (outcome instanceof Outcome.Applied) {
             dedup.record(d.key());
             attemptLog.forget(d.key());
-            if (partition.current()) {
+            if (partition.current() && partition.done(d, false, null)) {
                 settled(d); // should the ack not arrive, the redelivered copy is skipped as a duplicate
                 measure(d.properties(), d.event());
             }
         } else if (outcome instanceof Outcome.Duplicate) {
             LOG.debugf("function %s partition %s event %s: already processed, skipped", fn.name(), queue, d.id());
+            if (!partition.done(d, false, null)) {
+                return true;
+            }
             settled(d);
             metrics.duplicate(fn.name());
             attemptLog.forget(d.key());
         } else if (outcome instanceof Outcome.MovedOn) {
             LOG.debugf("function %s partition %s event %s: already moved on before its channel closed; acked",
                     fn.name(), queue, d.id());
+            // parked mode: it was dead-lettered, and its key may wait for it
+            if (!partition.done(d, true, "dead-lettered before its partition changed hands")) {
+                return true;
+            }
             settled(d);
         } else if (outcome instanceof Outcome.Deferred deferred) {
             metrics.retried(fn.name());
@@ -211,7 +241,12 @@ final class PartitionEvents {
 
     /** Waits out a retry's delay; @return true when the event is not to be called again here (stopping, or redelivered) */
     private boolean inPlace(Duration delay) {
-        return partition.awaitStop(delay) || !partition.current();
+        partition.resting(true);
+        try {
+            return partition.awaitStop(delay) || !partition.current();
+        } finally {
+            partition.resting(false);
+        }
     }
 
     /** Relaxed mode: parks the event in its delay queue and acks it; @return false to retry in place instead. */
@@ -254,6 +289,10 @@ final class PartitionEvents {
                         }
                         metrics.processed(fn.name(), "dead-lettered");
                         return;
+                    }
+                    if (!partition.done(d, true, failure.reason()
+                            + (failure.error() == null ? "" : " (" + failure.error() + ")"))) {
+                        return; // stays unacked: its copy in the dead-letter queue may come twice
                     }
                     settled(d);
                     break;

@@ -1,6 +1,7 @@
 package dev.eventline.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,25 @@ class DescriptionParserTest {
     }
 
     @Test
+    void parksAFailingKeyByDefaultOnlyWithKeyConcurrency() {
+        FunctionDescription one = parser.parse("f.yaml", MINIMAL, null);
+        assertEquals(FunctionDescription.RetryMode.STRICT, one.retry().mode());
+        assertFalse(one.parked());
+        FunctionDescription eight = parser.parse("f.yaml", MINIMAL + "keyConcurrency: 8\n", null);
+        assertEquals(FunctionDescription.RetryMode.PARKED, eight.retry().mode());
+        assertTrue(eight.parked());
+        assertFalse(eight.retry().holdAfterDeadLetter(), "a dead letter lets its key proceed by default");
+        assertTrue(parser.parse("f.yaml", MINIMAL + "keyConcurrency: 8\nretry:\n  afterDeadLetter: hold\n", null)
+                .retry().holdAfterDeadLetter());
+        assertEquals(FunctionDescription.RetryMode.STRICT,
+                parser.parse("f.yaml", MINIMAL + "keyConcurrency: 8\nretry:\n  mode: strict\n", null).retry().mode());
+        expect(MINIMAL + "retry:\n  mode: parked\n", "field 'retry.mode': parked needs keyConcurrency 2 or more");
+        expect(MINIMAL + "keyConcurrency: 8\nretry:\n  afterDeadLetter: wait\n",
+                "field 'retry.afterDeadLetter': 'wait' must be proceed or hold");
+        expect(MINIMAL + "retry:\n  afterDeadLetter: hold\n", "field 'retry.afterDeadLetter': hold needs retry.mode parked");
+    }
+
+    @Test
     void readsTheWindowAndTheLatencyTargetWhichTheSoftLagCaps() {
         FunctionDescription d = parser.parse("f.yaml", MINIMAL + "prefetch: 200\nlimits:\n  latencyTargetMs: 80\n", null);
         assertEquals(200, d.prefetch());
@@ -109,7 +129,7 @@ class DescriptionParserTest {
         expect("name: billing\neventTypes: [a, a]\n", "field 'eventTypes[1]': 'a' is listed twice");
         expect("name: billing\neventTypes: ['has space']\n", "field 'eventTypes[0]'");
         expect("name: billing\n  eventTypes: [\n", "not valid YAML");
-        expect(MINIMAL + "retry:\n  mode: lenient\n", "field 'retry.mode': 'lenient' must be strict or relaxed");
+        expect(MINIMAL + "retry:\n  mode: lenient\n", "field 'retry.mode': 'lenient' must be strict, relaxed or parked");
         expect(MINIMAL + "retry:\n  nonRetryable: [not a class]\n", "field 'retry.nonRetryable[0]'");
         expect(MINIMAL + "retry:\n  nonRetryable: Foo\n", "field 'retry.nonRetryable': expected a list");
         expect(MINIMAL + "limits:\n  deadLetterWarn: 2\n", "field 'limits.deadLetterWarn'");

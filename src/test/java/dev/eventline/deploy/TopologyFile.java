@@ -192,14 +192,29 @@ final class TopologyFile {
         grants(gate.putObject("configure"), ADMIN, List.of(any + "\\.paused"), VERIFY, everyTopology,
                 REPARTITION, everyTopology);
         grants(gate.putObject("write"), ALWAYS, List.of(any), REPARTITION, everyTopology);
-        grants(gate.putObject("read"), ALWAYS, List.of(status), ADMIN, List.of(any + "\\.dlq"), REPARTITION, everyTopology);
+        List<String> parkedLists = functions.values().stream().filter(FunctionDescription::parked)
+                .map(fn -> quote(fn.name()) + "-\\d+\\.held-view").toList();
+        List<String> gateReads = new ArrayList<>(List.of(any + "\\.dlq"));
+        gateReads.addAll(parkedLists); // admin: the held keys
+        grants(gate.putObject("read"), ALWAYS, List.of(status), ADMIN, gateReads, REPARTITION, everyTopology);
         for (FunctionDescription fn : functions.values()) {
             String f = quote(fn.name());
             ObjectNode role = out.putObject("fn-" + fn.name());
-            grants(role.putObject("configure"), ALWAYS, List.of(f + "-\\d+\\.owner"), VERIFY, everyTopology);
-            grants(role.putObject("write"), ALWAYS, relaxed(fn) ? List.of(status, f + "\\.dlx", f + "\\.retry")
+            // parked mode: the parking exchange, each partition's list of held keys and each held key's queue,
+            // created, bound, published to, read and deleted by the partition's owner
+            List<String> parking = fn.parked()
+                    ? List.of(f + "\\.parking", f + "-\\d+\\.held(?:-view)?", f + "-\\d+\\.parked\\.[0-9a-f]{32}")
+                    : List.of();
+            List<String> configure = new ArrayList<>(List.of(f + "-\\d+\\.owner"));
+            configure.addAll(parking);
+            grants(role.putObject("configure"), ALWAYS, configure, VERIFY, everyTopology);
+            List<String> write = new ArrayList<>(relaxed(fn) ? List.of(status, f + "\\.dlx", f + "\\.retry")
                     : List.of(status, f + "\\.dlx"));
-            grants(role.putObject("read"), ALWAYS, List.of(status, f + "-\\d+"));
+            write.addAll(parking);
+            grants(role.putObject("write"), ALWAYS, write);
+            List<String> read = new ArrayList<>(List.of(status, f + "-\\d+"));
+            read.addAll(parking);
+            grants(role.putObject("read"), ALWAYS, read);
         }
         return out;
     }

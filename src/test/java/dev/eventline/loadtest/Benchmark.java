@@ -42,6 +42,8 @@ public final class Benchmark {
     private static final int PRODUCERS = 8;
     /** Calls at once per partition in the key-concurrency scenario. */
     private static final int KEY_CONCURRENCY = 16;
+    /** How long the parked scenario's key fails. */
+    private static final int FAILING_SECONDS = 30;
     /** The bench function sets no target: the default. */
     private static final long TARGET_MS = dev.eventline.config.DescriptionParser.DEFAULT_LATENCY_TARGET_MS;
 
@@ -114,7 +116,7 @@ public final class Benchmark {
         results.put("secondsPerScenario", seconds);
         results.put("warmupSeconds", warmup);
         // one scenario alone
-        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency", "footprint", "keys")
+        if (List.of("instances", "window", "gate", "overload", "closed", "max", "latency", "footprint", "keys", "parked")
                 .contains(only)) {
             switch (only) {
                 case "closed" -> { // without the ceilings: rates and latency, no ratio
@@ -128,6 +130,7 @@ public final class Benchmark {
                 case "overload" -> overload(1200); // about what 8 partitions of the 5 ms handler take
                 case "footprint" -> footprint();
                 case "keys" -> keys(pipelineNoop(new Ceiling(8, Double.NaN, null)));
+                case "parked" -> parked();
                 default -> gateAlone(perfTestClasspath());
             }
             Files.writeString(Path.of("target/bench/results-" + only + ".json"), JSON.writeValueAsString(results));
@@ -488,6 +491,58 @@ public final class Benchmark {
             row("keys: 5 ms handler, 8 partitions, " + KEY_CONCURRENCY + " calls at once / min(ideal, no-op maximum)",
                     String.format(Locale.ROOT, "%.0f / %.0f events/s = %.2f", m.perSecond, bound, ratio), ">= 0.8",
                     ratio >= 0.8);
+        }
+    }
+
+    /**
+     * Parked mode: one partition of {@link #KEY_CONCURRENCY} calls, the 5 ms handler and 1,000 keys driven as fast
+     * as the gate takes them; the other keys' rate without a failing key, then while one key fails every call for
+     * {@link #FAILING_SECONDS} s (its events, 20 a second, parked meanwhile), in the same run; then every event,
+     * the failing key's included, applied once and in order.
+     */
+    private void parked() throws Exception {
+        ObjectNode out = results.putObject("parkedKey");
+        log("5 ms handler, 1 partition, keyConcurrency " + KEY_CONCURRENCY + ", parked mode, one key failing for "
+                + FAILING_SECONDS + " s");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "parked", 1, List.of(), description + "keyConcurrency: "
+                + KEY_CONCURRENCY + "\nretry:\n  mode: parked\n  maxAttempts: 100\n  maxDelayMs: 1000\n").ready()) {
+            String run = "r" + Long.toString(System.nanoTime(), 36);
+            BenchDriver driver = new BenchDriver(app.events(), run, "bench.io", PRODUCERS, 50, 1000 / PRODUCERS, 0);
+            waitUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup));
+            long p0 = app.report().path("processed").asLong();
+            long t0 = System.nanoTime();
+            waitUntil(t0 + TimeUnit.SECONDS.toNanos(FAILING_SECONDS));
+            long p1 = app.report().path("processed").asLong();
+            long t1 = System.nanoTime();
+            double alone = (p1 - p0) / ((t1 - t0) / 1e9);
+
+            String key = run + "-failing";
+            long failUntil = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(FAILING_SECONDS);
+            GateClient client = new GateClient(app.events());
+            long sent = 0;
+            long next = System.nanoTime();
+            while (System.currentTimeMillis() < failUntil) {
+                sent++;
+                client.deliver(List.of(GateClient.event(key + "-" + sent, "bench.io", key,
+                        Map.of("key", key, "step", sent, "failUntilMs", failUntil))), 20);
+                next += TimeUnit.MILLISECONDS.toNanos(50);
+                waitUntil(next);
+            }
+            long p2 = app.report().path("processed").asLong();
+            long t2 = System.nanoTime();
+            double beside = (p2 - p1) / ((t2 - t1) / 1e9); // the failing key applied nothing meanwhile
+            driver.stop();
+            ObjectNode verdict = verify(app, driver.accepted.sum() + sent);
+            answers(verdict, driver);
+            double ratio = beside / alone;
+            out.put("aloneEventsPerSecond", alone).put("besideFailingKeyEventsPerSecond", beside).put("ratio", ratio)
+                    .put("failingKeyEvents", sent).setAll(verdict);
+            row("parked: 5 ms handler, 1 partition, " + KEY_CONCURRENCY + " calls, 1000 keys, the other keys' rate "
+                    + "while one key fails " + FAILING_SECONDS + " s / without it",
+                    String.format(Locale.ROOT, "%.0f / %.0f events/s = %.2f; %d events of the failing key, lost %d, "
+                            + "out of order %d", beside, alone, ratio, sent, verdict.path("lost").asLong(),
+                            verdict.path("violations").asLong()), ">= 0.9, 0 lost, 0 out of order",
+                    ratio >= 0.9 && verdict.path("lost").asLong() == 0 && verdict.path("violations").asLong() == 0);
         }
     }
 

@@ -30,6 +30,10 @@ public class BenchFaults {
     });
 
     void inject(BenchStep step) {
+        if (step.failUntilMs() > 0 && System.currentTimeMillis() < step.failUntilMs()) {
+            throw new IllegalStateException("step " + step.step() + " of " + step.key() + " fails until "
+                    + java.time.Instant.ofEpochMilli(step.failUntilMs()));
+        }
         if ("poison".equals(step.fault())) {
             throw new NonRetryableException("poison step " + step.step() + " of " + step.key());
         }

@@ -36,6 +36,7 @@ public class BenchFunctions {
         for (long left; (left = until - System.nanoTime()) > 0;) {
             LockSupport.parkNanos(left); // simulated I/O wait
         }
+        faults.inject(step);
         ledger.apply(step);
     }
 
