@@ -64,8 +64,11 @@ final class KeyParking {
      * @param since  epoch milliseconds since when the key is held
      * @param parkedHead whether the head event was taken from the key's parked queue (FAILING: it goes back to the
      *               head of that queue, not to the partition)
+     * @param copied id of the head event, taken from the partition, whose copy leads the key's parked queue (it
+     *               was parked first, so that it does not hold back the partition's acks while it retries): the
+     *               drain skips that copy once the head is done; null when none
      */
-    record Held(String key, State state, String head, String reason, long since, boolean parkedHead) {
+    record Held(String key, State state, String head, String reason, long since, boolean parkedHead, String copied) {
     }
 
     private final Connection publishing;
@@ -154,14 +157,20 @@ final class KeyParking {
                 for (JsonNode k : newest.path("keys")) {
                     Held h = new Held(k.path("key").asText(), State.valueOf(k.path("state").asText()),
                             k.path("head").isTextual() ? k.path("head").asText() : null, k.path("reason").asText(""),
-                            k.path("since").asLong(), k.path("parkedHead").asBoolean());
+                            k.path("since").asLong(), k.path("parkedHead").asBoolean(),
+                            k.path("copied").isTextual() ? k.path("copied").asText() : null);
                     if (h.state() == State.HELD) {
                         held.add(h);
                     } else if (parkedCount(h.key()) > 0) {
-                        held.add(h.state() == State.FAILING && !h.parkedHead()
-                                ? new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed "
-                                        + "hands: waits for event " + h.head() + " to come back", h.since(), false)
-                                : new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false));
+                        if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
+                            held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed "
+                                    + "hands: waits for event " + h.head() + " to come back", h.since(), false, null));
+                        } else {
+                            // a failing head taken from the parked queue, or copied to it, is the queue's first
+                            // event: draining calls it again (a done head's copy is skipped)
+                            held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
+                                    h.state() == State.FAILING ? null : h.copied()));
+                        }
                     }
                 }
             }
@@ -199,7 +208,7 @@ final class KeyParking {
             String reason = h.reason() == null ? "" : h.reason();
             keys.addObject().put("key", h.key()).put("state", h.state().name()).put("head", h.head())
                     .put("reason", reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) : reason)
-                    .put("since", h.since()).put("parkedHead", h.parkedHead());
+                    .put("since", h.since()).put("parkedHead", h.parkedHead()).put("copied", h.copied());
         }
         try {
             Channel ch = bind(publishChannel(), listQueue(), listArguments());

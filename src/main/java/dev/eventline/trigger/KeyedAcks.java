@@ -2,6 +2,7 @@ package dev.eventline.trigger;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.RejectedExecutionException;
@@ -51,6 +52,8 @@ final class KeyedAcks {
 
     /** Delivery tag → gate acceptance (epoch ms) of each event delivered here and not settled. */
     private final TreeMap<Long, Long> outstanding = new TreeMap<>();
+    /** Events whose calls wait out a retry's backoff: not counted in the lag. */
+    private final java.util.Set<Long> resting = new java.util.HashSet<>();
     /** Settled events not yet acked. */
     private final TreeSet<Long> settled = new TreeSet<>();
     private boolean flushScheduled;
@@ -97,6 +100,7 @@ final class KeyedAcks {
             if (outstanding.remove(tag) == null) {
                 return;
             }
+            resting.remove(tag);
             settled.add(tag);
             report();
             now = settled.size() >= ackEvery;
@@ -238,10 +242,25 @@ final class KeyedAcks {
         if (released) {
             return;
         }
-        if (outstanding.isEmpty()) {
-            progress.finished(queue);
-        } else {
-            progress.started(queue, outstanding.firstEntry().getValue());
+        // an event waiting out a retry's backoff holds its key, not the partition: the lag is that of the oldest
+        // event that is not, so one failing key does not make the gate slow down every producer
+        for (Map.Entry<Long, Long> e : outstanding.entrySet()) {
+            if (!resting.contains(e.getKey())) {
+                progress.started(queue, e.getValue());
+                return;
+            }
+        }
+        progress.finished(queue);
+    }
+
+    /**
+     * The event waits (true) for its own key only (behind a call of its key, for an earlier consumer's call of its
+     * key to end, or in its call for a retry's backoff), or goes on: it does not count in the lag meanwhile. The
+     * lag is that of the oldest event waiting for a call or in one, which is what slowing producers can help.
+     */
+    synchronized void resting(long tag, boolean waiting) {
+        if (waiting ? resting.add(tag) : resting.remove(tag)) {
+            report();
         }
     }
 }

@@ -74,6 +74,8 @@ final class KeyedDispatch {
         final long since;
         /** Whether the head event came from the key's parked queue (a drain's). */
         boolean parkedHead;
+        /** Id of the head event whose copy leads the parked queue, to be skipped once it is done; or null. */
+        String copied;
         /** Events stored in the parked queue so far: a drain that found it empty frees the key only if unchanged. */
         long stored;
         /** Whether its arrivals are parked: false until the list naming it is stored. */
@@ -162,6 +164,7 @@ final class KeyedDispatch {
             for (KeyParking.Held h : held) {
                 Hold hold = new Hold(h.state(), h.head(), h.reason(), h.since());
                 hold.routing = true;
+                hold.copied = h.copied();
                 holds.put(h.key(), hold);
                 metrics.heldKeys(function, 1);
                 if (h.state() == KeyParking.State.DRAINING) {
@@ -206,6 +209,9 @@ final class KeyedDispatch {
                 ArrayDeque<Pending> waiting = behind.get(key);
                 if (waiting != null) {
                     waiting.add(p);
+                    // it waits for its own key, not for the partition: not in the partition's lag meanwhile, so
+                    // one slow key does not make the gate slow down every producer
+                    acks.resting(unread.tag(), true);
                     return;
                 }
                 behind.put(key, new ArrayDeque<>());
@@ -232,13 +238,20 @@ final class KeyedDispatch {
             if (calls.begin(p.key(), () -> freed(p))) {
                 start.add(p);
                 running++;
-            } // else an earlier consumer's call of its key still runs: it waits for that call to end
+            } else if (p.unread() != null) {
+                // an earlier consumer's call of its key still runs: it waits for that call to end, holding its
+                // key only, so it does not count in the partition's lag meanwhile
+                acks.resting(p.unread().tag(), true);
+            }
         }
         return start;
     }
 
     /** An earlier consumer's call of the pending event's key has ended: it waits for a call again, first. */
     private void freed(Pending p) {
+        if (p.unread() != null) {
+            acks.resting(p.unread().tag(), false);
+        }
         List<Pending> start;
         synchronized (this) {
             ready.addFirst(p);
@@ -286,6 +299,7 @@ final class KeyedDispatch {
             ArrayDeque<Pending> waiting = behind.get(p.key());
             Pending next = waiting == null ? null : waiting.poll();
             if (next != null) {
+                acks.resting(next.unread().tag(), false);
                 ready.add(next);
             } else {
                 behind.remove(p.key());
@@ -302,9 +316,10 @@ final class KeyedDispatch {
      * Should the list not be stored, or the partition hold {@link KeyParking#MAX_HELD} keys already, they wait in
      * the window instead, as in strict mode.
      */
-    void failing(String key, String head, String reason, boolean parkedHead) {
+    void failing(String key, Delivery head, String reason, boolean parkedHead) {
         if (parking != null) {
-            hold(key, KeyParking.State.FAILING, head, reason, false, parkedHead);
+            hold(key, KeyParking.State.FAILING, head.properties().getMessageId(), reason, false, parkedHead,
+                    parkedHead ? null : head);
         }
     }
 
@@ -317,7 +332,7 @@ final class KeyedDispatch {
      * @return false only when the list had to be stored and could not be before the consumer stopped
      */
     private boolean hold(String key, KeyParking.State state, String head, String reason, boolean mustStore,
-            boolean parkedHead) {
+            boolean parkedHead, Delivery window) {
         Hold hold;
         synchronized (this) {
             hold = holds.get(key);
@@ -340,6 +355,11 @@ final class KeyedDispatch {
                 }
                 hold = new Hold(state, head, reason, System.currentTimeMillis());
                 hold.parkedHead = parkedHead;
+                if (window != null && head != null) {
+                    // the failing event itself is parked first: retrying, it would hold back every ack of the
+                    // partition behind it (acks with multiple cannot skip it)
+                    hold.copied = head;
+                }
                 holds.put(key, hold);
                 metrics.heldKeys(function, 1);
             }
@@ -354,6 +374,9 @@ final class KeyedDispatch {
             }
             if (!hold.routing) {
                 hold.routing = true;
+                if (hold.copied != null && window != null) {
+                    hold.lane.add(new Pending(key, window));
+                }
                 ArrayDeque<Pending> waiting = behind.get(key);
                 if (waiting != null) {
                     hold.lane.addAll(waiting);
@@ -406,7 +429,7 @@ final class KeyedDispatch {
                 hold.parkedHead = false;
             }
         }
-        return holdIt ? hold(key, KeyParking.State.HELD, id, why, true, false) : store();
+        return holdIt ? hold(key, KeyParking.State.HELD, id, why, true, false, null) : store();
     }
 
     /**
@@ -451,7 +474,8 @@ final class KeyedDispatch {
     /** @return the held keys, for the partition's list */
     synchronized List<KeyParking.Held> list() {
         List<KeyParking.Held> list = new ArrayList<>();
-        holds.forEach((key, h) -> list.add(new KeyParking.Held(key, h.state, h.head, h.reason, h.since, h.parkedHead)));
+        holds.forEach((key, h) -> list.add(new KeyParking.Held(key, h.state, h.head, h.reason, h.since, h.parkedHead,
+                h.copied)));
         return list;
     }
 
@@ -532,6 +556,10 @@ final class KeyedDispatch {
                     stored = holds.get(key).stored;
                 }
                 GetResponse r = parking.take(ch, key);
+                if (r != null && skipCopy(key, r.getProps().getMessageId())) {
+                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false); // the done head's copy
+                    continue;
+                }
                 if (r != null) {
                     Delivery unread = Delivery.unread(r.getEnvelope().getDeliveryTag(), r.getEnvelope().isRedeliver(),
                             r.getProps(), r.getBody());
@@ -623,6 +651,16 @@ final class KeyedDispatch {
             }
         }
         open.forEach(dev.eventline.broker.Broker::closeQuietly);
+    }
+
+    /** @return whether the parked event is the copy of the key's done head, to be skipped (once) */
+    private synchronized boolean skipCopy(String key, String id) {
+        Hold hold = holds.get(key);
+        if (hold == null || hold.copied == null || !hold.copied.equals(id)) {
+            return false;
+        }
+        hold.copied = null;
+        return true;
     }
 
     private synchronized boolean draining(String key) {

@@ -269,17 +269,19 @@ final class PartitionConsumer extends DefaultConsumer {
         }
 
         @Override
-        public void resting(boolean resting) {
+        public void resting(Delivery d, boolean resting) {
             if (keyed != null) {
                 keyed.resting(resting);
+                if (!(this instanceof Parked)) {
+                    keyedAcks.resting(d.tag(), resting); // a parked event's tag is its drain channel's
+                }
             }
         }
 
         @Override
         public void failing(Delivery d, String reason) {
             if (keyed != null) {
-                keyed.failing(KeyedDispatch.keyOf(d.properties()), d.properties().getMessageId(), reason,
-                        this instanceof Parked);
+                keyed.failing(KeyedDispatch.keyOf(d.properties()), d, reason, this instanceof Parked);
             }
         }
 

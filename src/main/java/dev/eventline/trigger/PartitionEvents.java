@@ -56,7 +56,7 @@ final class PartitionEvents {
          * With key concurrency: the event's call waits out a retry's backoff ({@code true}) or is about to try
          * again ({@code false}); meanwhile it does not take one of the partition's calls from the other keys.
          */
-        default void resting(boolean resting) {
+        default void resting(Delivery d, boolean resting) {
         }
 
         /** Parked mode: the event failed and is to be tried again here (its key's later events are parked). */
@@ -228,10 +228,10 @@ final class PartitionEvents {
             settled(d);
         } else if (outcome instanceof Outcome.Deferred deferred) {
             metrics.retried(fn.name());
-            return delayed(d, deferred) || inPlace(deferred.delay());
+            return delayed(d, deferred) || inPlace(d, deferred.delay());
         } else if (outcome instanceof Outcome.RetryInPlace retryInPlace) {
             metrics.retried(fn.name());
-            return inPlace(retryInPlace.delay());
+            return inPlace(d, retryInPlace.delay());
         } else if (outcome instanceof Outcome.DeadLettered deadLettered) {
             deadLetter(d, deadLettered.failure());
         }
@@ -240,12 +240,12 @@ final class PartitionEvents {
     }
 
     /** Waits out a retry's delay; @return true when the event is not to be called again here (stopping, or redelivered) */
-    private boolean inPlace(Duration delay) {
-        partition.resting(true);
+    private boolean inPlace(Delivery d, Duration delay) {
+        partition.resting(d, true);
         try {
             return partition.awaitStop(delay) || !partition.current();
         } finally {
-            partition.resting(false);
+            partition.resting(d, false);
         }
     }
 

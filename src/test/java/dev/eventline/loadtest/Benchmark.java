@@ -496,25 +496,28 @@ public final class Benchmark {
 
     /**
      * Parked mode: one partition of {@link #KEY_CONCURRENCY} calls, the 5 ms handler and 1,000 keys driven as fast
-     * as the gate takes them; the other keys' rate without a failing key, then while one key fails every call for
-     * {@link #FAILING_SECONDS} s (its events, 20 a second, parked meanwhile), in the same run; then every event,
-     * the failing key's included, applied once and in order.
+     * as the gate takes them; the other keys' rate while one key fails every call for {@link #FAILING_SECONDS} s
+     * (its events, up to 20 a second, parked meanwhile), against their rate without it (the mean of the half as
+     * long before and after, so drift does not count), in the same run; then every event, the failing key's
+     * included, applied once and in order (profiled: target/bench/parked.jfr).
      */
     private void parked() throws Exception {
         ObjectNode out = results.putObject("parkedKey");
         log("5 ms handler, 1 partition, keyConcurrency " + KEY_CONCURRENCY + ", parked mode, one key failing for "
                 + FAILING_SECONDS + " s");
-        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "parked", 1, List.of(), description + "keyConcurrency: "
+        List<String> jfr = List.of("-XX:StartFlightRecording=filename=target/bench/parked.jfr,settings=profile,"
+                + "dumponexit=true");
+        try (BenchApp app = BenchApp.start(broker.amqpUrl(), "parked", 1, jfr, description + "keyConcurrency: "
                 + KEY_CONCURRENCY + "\nretry:\n  mode: parked\n  maxAttempts: 100\n  maxDelayMs: 1000\n").ready()) {
             String run = "r" + Long.toString(System.nanoTime(), 36);
             BenchDriver driver = new BenchDriver(app.events(), run, "bench.io", PRODUCERS, 50, 1000 / PRODUCERS, 0);
             waitUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup));
             long p0 = app.report().path("processed").asLong();
             long t0 = System.nanoTime();
-            waitUntil(t0 + TimeUnit.SECONDS.toNanos(FAILING_SECONDS));
+            waitUntil(t0 + TimeUnit.SECONDS.toNanos(FAILING_SECONDS / 2));
             long p1 = app.report().path("processed").asLong();
             long t1 = System.nanoTime();
-            double alone = (p1 - p0) / ((t1 - t0) / 1e9);
+            double before = (p1 - p0) / ((t1 - t0) / 1e9);
 
             String key = run + "-failing";
             long failUntil = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(FAILING_SECONDS);
@@ -531,11 +534,18 @@ public final class Benchmark {
             long p2 = app.report().path("processed").asLong();
             long t2 = System.nanoTime();
             double beside = (p2 - p1) / ((t2 - t1) / 1e9); // the failing key applied nothing meanwhile
+            waitUntil(t2 + TimeUnit.SECONDS.toNanos(FAILING_SECONDS / 2));
+            long p3 = app.report().path("processed").asLong();
+            double after = (p3 - p2 - sent) / ((System.nanoTime() - t2) / 1e9); // less the failing key's, drained
+            double alone = (before + after) / 2;
+            log(String.format(Locale.ROOT, "the other keys: %.0f events/s before, %.0f beside the failing key, %.0f "
+                    + "after", before, beside, after));
             driver.stop();
             ObjectNode verdict = verify(app, driver.accepted.sum() + sent);
             answers(verdict, driver);
             double ratio = beside / alone;
-            out.put("aloneEventsPerSecond", alone).put("besideFailingKeyEventsPerSecond", beside).put("ratio", ratio)
+            out.put("beforeEventsPerSecond", before).put("afterEventsPerSecond", after)
+                    .put("aloneEventsPerSecond", alone).put("besideFailingKeyEventsPerSecond", beside).put("ratio", ratio)
                     .put("failingKeyEvents", sent).setAll(verdict);
             row("parked: 5 ms handler, 1 partition, " + KEY_CONCURRENCY + " calls, 1000 keys, the other keys' rate "
                     + "while one key fails " + FAILING_SECONDS + " s / without it",
