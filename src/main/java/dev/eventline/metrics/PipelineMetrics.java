@@ -63,6 +63,8 @@ public class PipelineMetrics {
         counter("duplicates.skipped", "redelivered events skipped because their id was already processed", null,
                 "function", f);
         gauge("dead.letter.blocked", "partitions waiting because the dead-letter queue is full", "partitions", f);
+        heldKeys(f, 0); // parked mode's, at zero in every mode: one dashboard for all
+        parkedCounter(f);
         timer("handler.duration", "time of one handler call", f);
         timer("pipeline.latency", "from gate acceptance to handler completion", f);
         timer("event.delay", "from the event's own time attribute to handler completion", f);
@@ -205,7 +207,11 @@ public class PipelineMetrics {
 
     /** Events moved out of a partition's window into their held key's parked queue. */
     public void parked(String function) {
-        counter("parked", "events parked behind a held key (parked mode)", "events", "function", function).increment();
+        parkedCounter(function).increment();
+    }
+
+    private Counter parkedCounter(String function) {
+        return counter("parked", "events parked behind a held key (parked mode)", "events", "function", function);
     }
 
     /** Events in the function's dead-letter queue, as last read from the broker, and its cap. */

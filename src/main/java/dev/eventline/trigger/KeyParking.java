@@ -159,6 +159,11 @@ final class KeyParking {
                             k.path("head").isTextual() ? k.path("head").asText() : null, k.path("reason").asText(""),
                             k.path("since").asLong(), k.path("parkedHead").asBoolean(),
                             k.path("copied").isTextual() ? k.path("copied").asText() : null);
+                    if (h.copied() != null && !h.copied().equals(firstId(h.key()))) {
+                        // its copy never reached the queue (the owner stopped first): the event itself was not
+                        // acked, and comes back; nothing to skip
+                        h = new Held(h.key(), h.state(), h.head(), h.reason(), h.since(), h.parkedHead(), null);
+                    }
                     if (h.state() == State.HELD) {
                         held.add(h);
                     } else if (parkedCount(h.key()) > 0) {
@@ -177,6 +182,20 @@ final class KeyParking {
             return held;
         } finally {
             Broker.closeQuietly(ch); // the list goes back, unchanged
+        }
+    }
+
+    /** @return the id of the key's first parked event, given back in its place; null when there is none */
+    private String firstId(String key) throws IOException {
+        if (parkedCount(key) < 1) {
+            return null;
+        }
+        Channel ch = consuming.createChannel();
+        try {
+            GetResponse r = ch.basicGet(queueOf(key), false);
+            return r == null ? null : r.getProps().getMessageId();
+        } finally {
+            Broker.closeQuietly(ch); // unacked: back at the head
         }
     }
 

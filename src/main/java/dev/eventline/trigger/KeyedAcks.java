@@ -242,10 +242,12 @@ final class KeyedAcks {
         if (released) {
             return;
         }
-        // an event waiting out a retry's backoff holds its key, not the partition: the lag is that of the oldest
-        // event that is not, so one failing key does not make the gate slow down every producer
+        // an event waiting for its own key holds that key, not the partition: the lag is that of the oldest event
+        // that is not, so one failing key does not make the gate slow down every producer; unless the window is
+        // full of them, and then every key waits
+        boolean full = outstanding.size() >= prefetch;
         for (Map.Entry<Long, Long> e : outstanding.entrySet()) {
-            if (!resting.contains(e.getKey())) {
+            if (full || !resting.contains(e.getKey())) {
                 progress.started(queue, e.getValue());
                 return;
             }

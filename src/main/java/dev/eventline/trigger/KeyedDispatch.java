@@ -249,11 +249,11 @@ final class KeyedDispatch {
 
     /** An earlier consumer's call of the pending event's key has ended: it waits for a call again, first. */
     private void freed(Pending p) {
-        if (p.unread() != null) {
-            acks.resting(p.unread().tag(), false);
-        }
         List<Pending> start;
         synchronized (this) {
+            if (p.unread() != null) {
+                acks.resting(p.unread().tag(), false); // under this lock, as in startable: never after its mark
+            }
             ready.addFirst(p);
             start = startable();
         }
@@ -278,6 +278,12 @@ final class KeyedDispatch {
         try {
             if (p.unread() != null) {
                 handle.handle(p.unread());
+                if (parking != null && stillFailing(p) && open.getAsBoolean()) {
+                    // its call ended unsettled (a failure no rule foresaw) while its copy, acked, leads its queue:
+                    // the partition is taken anew, and its next consumer drains the key from that copy
+                    halt.run();
+                    return;
+                }
             }
             if (parking != null) {
                 drain(p.key());
@@ -557,7 +563,12 @@ final class KeyedDispatch {
                 }
                 GetResponse r = parking.take(ch, key);
                 if (r != null && skipCopy(key, r.getProps().getMessageId())) {
-                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false); // the done head's copy
+                    // the done head's copy: the list stops naming it first, so that no later owner skips a
+                    // replay of that event by its id
+                    if (!store()) {
+                        return; // stopping: the copy goes back to the queue's head, still named
+                    }
+                    ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
                     continue;
                 }
                 if (r != null) {
@@ -603,7 +614,7 @@ final class KeyedDispatch {
             }
         }
         LOG.infof("function %s: a held key's parked events are done; it is free", function);
-        parking.write(this::list); // if not stored, the next owner finds its parked queue empty: free as well
+        store(); // until stored, or stopping: then the next owner finds its parked queue empty, free as well
         synchronized (this) {
             if (holds.containsKey(key)) {
                 return; // held again meanwhile: its queue is in use
@@ -637,6 +648,16 @@ final class KeyedDispatch {
     }
 
     /**
+     * Waits, at most {@code wait}, for the parkers to end (call after stopping the consumer: each ends after the
+     * publish in progress), so that an event whose copy is stored is acked with the rest before the hand-over.
+     *
+     * @return whether none is left
+     */
+    synchronized boolean awaitParkers(java.time.Duration wait) {
+        return PartitionCalls.awaitOn(this, () -> holds.values().stream().noneMatch(h -> h.parking), wait);
+    }
+
+    /**
      * The consumer stops (after waiting for its calls): the parked events still taken by drains go back to the
      * head of their queues before the partition is handed on, and its held keys no longer count here.
      */
@@ -651,6 +672,13 @@ final class KeyedDispatch {
             }
         }
         open.forEach(dev.eventline.broker.Broker::closeQuietly);
+    }
+
+    /** @return whether the key is still held for this delivery's failing event, taken from the window */
+    private synchronized boolean stillFailing(Pending p) {
+        Hold hold = holds.get(p.key());
+        return hold != null && hold.state == KeyParking.State.FAILING && !hold.parkedHead && hold.head != null
+                && hold.head.equals(p.unread().properties().getMessageId());
     }
 
     /** @return whether the parked event is the copy of the key's done head, to be skipped (once) */

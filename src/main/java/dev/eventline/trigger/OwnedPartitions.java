@@ -93,7 +93,7 @@ final class OwnedPartitions {
         }
         String queue = names.partition(fn.name(), partition);
         Channel channel = null;
-        PartitionConsumer consumer;
+        PartitionConsumer consumer = null;
         try {
             channel = session.consumerChannel();
             channel.basicQos(fn.prefetch());
@@ -102,6 +102,9 @@ final class OwnedPartitions {
                     fn.parked() ? session.parking(partition, handling.json()) : null);
             channel.basicConsume(queue, false, fn.name() + "-" + partition + "@" + instance, consumer);
         } catch (IOException | RuntimeException e) {
+            if (consumer != null) {
+                consumer.abandon(); // drains it restored may have started: they stop, and give back what they took
+            }
             if (channel != null) {
                 Broker.closeQuietly(channel);
             }

@@ -354,6 +354,7 @@ final class PartitionConsumer extends DefaultConsumer {
                         + "redelivered", fn.name(), queue, wait);
             }
             if (parking != null) {
+                keyed.awaitParkers(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
                 parking.close(); // nothing more parked: an event being parked now stays unacked, and comes back
             }
             keyed.stopped();
