@@ -206,10 +206,9 @@ class ParkedKeysTest {
         ledger.healStep(key, 0);
         await().atMost(Duration.ofSeconds(30)).until(() -> ledger.applied(key).size() >= 5);
         assertEquals(steps(0, 5), ledger.applied(key));
-        JsonNode held = heldEntry(key);
+        heldEntry(key);
         await().atMost(Duration.ofSeconds(30)).until(() -> "FAILING".equals(heldKeys().entry(key).path("state").asText())
                 && heldKeys().entry(key).path("head").asText().equals(key + "-5"));
-        assertTrue(held.path("key").asText().equals(key));
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> TestBroker.get().closeConnections("eventline-trigger-parked@" + lifecycle.instance()) == 1);
         send(List.of(key), 61, 70, 0);
