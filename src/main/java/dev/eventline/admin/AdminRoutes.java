@@ -214,9 +214,9 @@ public class AdminRoutes {
             com.fasterxml.jackson.databind.node.ArrayNode held = body.putArray("held");
             if (fn.parked()) {
                 for (DeadLetterAdmin.HeldKeys p : admin.held(fn)) {
-                    for (com.fasterxml.jackson.databind.JsonNode k : p.keys()) {
+                    for (ObjectNode k : p.keys()) {
                         ObjectNode entry = held.addObject().put("partition", p.partition());
-                        entry.setAll((ObjectNode) k);
+                        entry.setAll(k);
                         entry.put("since", java.time.Instant.ofEpochMilli(k.path("since").asLong()).toString());
                     }
                 }

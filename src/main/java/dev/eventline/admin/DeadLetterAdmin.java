@@ -18,6 +18,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 
 import dev.eventline.broker.Broker;
+import dev.eventline.broker.HeldKeysList;
 import dev.eventline.broker.OutgoingMessage;
 import dev.eventline.broker.PublishException;
 import dev.eventline.config.FunctionDescription;
@@ -301,7 +302,7 @@ public class DeadLetterAdmin {
     private OutgoingMessage release(FunctionDescription fn, String key, String id) {
         java.util.Map<String, Object> headers = new java.util.HashMap<>();
         headers.put(dev.eventline.broker.EventCodec.PARTITION_KEY, key);
-        headers.put(RELEASE_HEADER, id);
+        headers.put(HeldKeysList.RELEASE, id);
         headers.put(dev.eventline.broker.EventCodec.ACCEPTED_AT, System.currentTimeMillis());
         AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId(id).deliveryMode(2)
                 .type("eventline.release").headers(headers).build();
@@ -309,11 +310,10 @@ public class DeadLetterAdmin {
                 new byte[0]);
     }
 
-    /** Header of a release (the trigger's {@code KeyedDispatch.RELEASE}). */
-    public static final String RELEASE_HEADER = "eventline-release-held";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** A partition's held keys, as its owner last wrote them (parked mode). */
-    public record HeldKeys(String partition, List<com.fasterxml.jackson.databind.JsonNode> keys) {
+    public record HeldKeys(String partition, List<com.fasterxml.jackson.databind.node.ObjectNode> keys) {
     }
 
     /**
@@ -322,7 +322,6 @@ public class DeadLetterAdmin {
      */
     public synchronized List<HeldKeys> held(FunctionDescription fn) throws IOException, TimeoutException {
         List<HeldKeys> all = new ArrayList<>();
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         for (int i = 0; i < fn.partitions(); i++) {
             String list = names.heldKeysView(fn.name(), i);
             Channel ch = channel();
@@ -333,18 +332,7 @@ public class DeadLetterAdmin {
                     all.add(new HeldKeys(names.partition(fn.name(), i), List.of())); // never held a key
                     continue;
                 }
-                com.fasterxml.jackson.databind.JsonNode newest = null;
-                for (GetResponse r; (r = ch.basicGet(list, false)) != null;) {
-                    com.fasterxml.jackson.databind.JsonNode node = json.readTree(r.getBody());
-                    if (newest == null || node.path("seq").asLong() > newest.path("seq").asLong()) {
-                        newest = node;
-                    }
-                }
-                List<com.fasterxml.jackson.databind.JsonNode> keys = new ArrayList<>();
-                if (newest != null) {
-                    newest.path("keys").forEach(keys::add);
-                }
-                all.add(new HeldKeys(names.partition(fn.name(), i), List.copyOf(keys)));
+                all.add(new HeldKeys(names.partition(fn.name(), i), HeldKeysList.read(ch, list, JSON).keys()));
             } finally {
                 Broker.closeQuietly(ch); // what was read goes back, in order
             }

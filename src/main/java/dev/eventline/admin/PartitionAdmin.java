@@ -155,10 +155,11 @@ public class PartitionAdmin {
         }
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
     /** Parked mode: keys the partitions' lists (their operators' copies) name as held. */
     private int heldKeys(Connection c, FunctionDescription fn, List<Partition> partitions) throws IOException {
         int held = 0;
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         for (Partition p : partitions) {
             String view = names.heldKeysView(fn.name(), p.index());
             if (Broker.passive(c, view).isEmpty()) {
@@ -166,16 +167,7 @@ public class PartitionAdmin {
             }
             com.rabbitmq.client.Channel ch = c.createChannel();
             try {
-                long seq = -1;
-                int keys = 0;
-                for (com.rabbitmq.client.GetResponse r; (r = ch.basicGet(view, false)) != null;) {
-                    com.fasterxml.jackson.databind.JsonNode list = json.readTree(r.getBody());
-                    if (list.path("seq").asLong() > seq) {
-                        seq = list.path("seq").asLong();
-                        keys = list.path("keys").size();
-                    }
-                }
-                held += keys;
+                held += dev.eventline.broker.HeldKeysList.read(ch, view, JSON).keys().size();
             } finally {
                 Broker.closeQuietly(ch); // given back unchanged
             }

@@ -19,6 +19,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 
 import dev.eventline.broker.Broker;
+import dev.eventline.broker.HeldKeysList;
 import dev.eventline.topology.Names;
 
 /**
@@ -137,45 +138,40 @@ final class KeyParking {
         Channel ch = consuming.createChannel();
         try {
             ch.queueDeclare(listQueue(), true, false, false, listArguments());
-            JsonNode newest = null;
-            long seq = -1;
-            for (GetResponse r; (r = ch.basicGet(listQueue(), false)) != null;) {
-                try {
-                    JsonNode node = json.readTree(r.getBody());
-                    if (node.path("seq").asLong(-1) > seq) {
-                        seq = node.path("seq").asLong();
-                        newest = node;
-                    }
-                } catch (IOException e) {
-                    LOG.warnf("function %s partition %d: an unreadable held-keys list is skipped (%s)", function,
-                            partition, e.getMessage());
-                }
+            HeldKeysList list = HeldKeysList.read(ch, listQueue(), json);
+            if (list.unreadable() > 0) {
+                LOG.warnf("function %s partition %d: %d messages of %s are not held-key lists; skipped", function,
+                        partition, list.unreadable(), listQueue());
             }
-            written = Math.max(written, seq);
+            written = Math.max(written, list.seq());
             List<Held> held = new ArrayList<>();
-            if (newest != null) {
-                for (JsonNode k : newest.path("keys")) {
-                    Held h = new Held(k.path("key").asText(), State.valueOf(k.path("state").asText()),
-                            k.path("head").isTextual() ? k.path("head").asText() : null, k.path("reason").asText(""),
-                            k.path("since").asLong(), k.path("parkedHead").asBoolean(),
-                            k.path("copied").isTextual() ? k.path("copied").asText() : null);
-                    if (h.copied() != null && !h.copied().equals(firstId(h.key()))) {
-                        // its copy never reached the queue (the owner stopped first): the event itself was not
-                        // acked, and comes back; nothing to skip
-                        h = new Held(h.key(), h.state(), h.head(), h.reason(), h.since(), h.parkedHead(), null);
-                    }
-                    if (h.state() == State.HELD) {
-                        held.add(h);
-                    } else if (parkedCount(h.key()) > 0) {
-                        if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
-                            held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed "
-                                    + "hands: waits for event " + h.head() + " to come back", h.since(), false, null));
-                        } else {
-                            // a failing head taken from the parked queue, or copied to it, is the queue's first
-                            // event: draining calls it again (a done head's copy is skipped)
-                            held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
-                                    h.state() == State.FAILING ? null : h.copied()));
-                        }
+            for (JsonNode k : list.keys()) {
+                State state = stateOf(k.path("state").asText());
+                if (state == null || !k.path("key").isTextual()) {
+                    LOG.warnf("function %s partition %d: an entry of the held-key list names no key or no known "
+                            + "state; skipped", function, partition);
+                    continue;
+                }
+                Held h = new Held(k.path("key").asText(), state,
+                        k.path("head").isTextual() ? k.path("head").asText() : null, k.path("reason").asText(""),
+                        k.path("since").asLong(), k.path("parkedHead").asBoolean(),
+                        k.path("copied").isTextual() ? k.path("copied").asText() : null);
+                if (h.copied() != null && !h.copied().equals(firstId(h.key()))) {
+                    // its copy never reached the queue (the owner stopped first): the event itself was not
+                    // acked, and comes back; nothing to skip
+                    h = new Held(h.key(), h.state(), h.head(), h.reason(), h.since(), h.parkedHead(), null);
+                }
+                if (h.state() == State.HELD) {
+                    held.add(h);
+                } else if (parkedCount(h.key()) > 0) {
+                    if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
+                        held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed "
+                                + "hands: waits for event " + h.head() + " to come back", h.since(), false, null));
+                    } else {
+                        // a failing head taken from the parked queue, or copied to it, is the queue's first
+                        // event: draining calls it again (a done head's copy is skipped)
+                        held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
+                                h.state() == State.FAILING ? null : h.copied()));
                     }
                 }
             }
@@ -183,6 +179,15 @@ final class KeyParking {
         } finally {
             Broker.closeQuietly(ch); // the list goes back, unchanged
         }
+    }
+
+    private static State stateOf(String name) {
+        for (State s : State.values()) {
+            if (s.name().equals(name)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** @return the id of the key's first parked event, given back in its place; null when there is none */

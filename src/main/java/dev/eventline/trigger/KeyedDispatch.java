@@ -47,7 +47,7 @@ final class KeyedDispatch {
 
     private static final Logger LOG = Logger.getLogger(KeyedDispatch.class);
     /** Header of a message that releases a key held after a dead letter (the admin's purge); its id is the head's. */
-    static final String RELEASE = "eventline-release-held";
+    static final String RELEASE = dev.eventline.broker.HeldKeysList.RELEASE;
 
     /** A delivery and its key; a null delivery drains the key (a restored key whose parked events wait). */
     private record Pending(String key, Delivery unread) {
