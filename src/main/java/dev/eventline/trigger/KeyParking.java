@@ -30,9 +30,15 @@ import dev.eventline.topology.Names;
  * <p>
  * Every write is confirmed before the caller goes on: an event is acked in its partition only once its parked
  * copy is stored, and the list is written before the ack of the event that changed it, so after any crash the
- * list says at least as much as the acks did. Parked queues are classic and durable, with persistent messages:
- * a classic queue gives a message that was taken but not acked back its place at the head, with no delivery
- * limit to use up (quorum queues on RabbitMQ 4 drop a message after 20 returns by default).
+ * list says at least as much as the acks did.
+ * <p>
+ * All of it is in quorum queues, like the partitions: a classic queue lives on one node, and while that node is
+ * down it can be neither declared nor read, so a partition whose list sat there could not be taken by anyone
+ * (the fault matrix's leader kill froze it for good), and a held key's parked events would have looked gone. A
+ * quorum queue gives a message taken and not acked back at its head, and counts that return; each queue sets its
+ * own delivery limit, since RabbitMQ 4 otherwise drops a message after 20 returns: parked events the partition's
+ * own (a crash loop stops there; restores peek at a key's first event, hence some slack), the lists one so high
+ * that no number of hand-overs or operator reads reaches it.
  * <p>
  * Publishing uses a confirm channel of its own, replaced after any failure (see {@link dev.eventline.fault.DeadLetters}
  * for why); each key's parked events are taken back on a channel of the drain's own, so a closing one gives back
@@ -46,6 +52,10 @@ final class KeyParking {
     /** A held key's reason, cut to this many characters in the list. */
     private static final int MAX_REASON = 300;
     private static final long CONFIRM_TIMEOUT_MILLIS = 10_000;
+    /** Returns a list message survives: every restore and every operator read gives it back once. */
+    private static final int LIST_DELIVERY_LIMIT = 1_000_000_000;
+    /** Returns of a parked event over the partition's limit: restores peek at a key's first event. */
+    private static final int PEEK_SLACK = 10;
 
     /** What a held key waits for. */
     enum State {
@@ -78,6 +88,7 @@ final class KeyParking {
     private final String function;
     private final int partition;
     private final long maxLength;
+    private final long deliveryLimit;
     private final String deadLetterExchange;
     private final ObjectMapper json;
     private final String exchange;
@@ -90,13 +101,14 @@ final class KeyParking {
     private volatile boolean closed;
 
     KeyParking(Connection publishing, Connection consuming, Names names, String function, int partition,
-            long maxLength, ObjectMapper json) {
+            long maxLength, long deliveryLimit, ObjectMapper json) {
         this.publishing = publishing;
         this.consuming = consuming;
         this.names = names;
         this.function = function;
         this.partition = partition;
         this.maxLength = maxLength;
+        this.deliveryLimit = deliveryLimit + PEEK_SLACK;
         this.deadLetterExchange = names.deadLetterExchange(function);
         this.json = json;
         this.exchange = names.parkingExchange(function);
@@ -115,15 +127,28 @@ final class KeyParking {
         return names.heldKeysView(function, partition);
     }
 
+    /** The owner's list: only a restore reads it, and nothing is written meanwhile, so one message is room enough. */
     private static Map<String, Object> listArguments() {
-        return Map.of("x-queue-type", "classic", "x-max-length", 1, "x-overflow", "drop-head");
+        return Map.of("x-queue-type", "quorum", "x-max-length", 1, "x-overflow", "drop-head", "x-delivery-limit",
+                LIST_DELIVERY_LIMIT);
+    }
+
+    /**
+     * The operators' copy: room for two, since a quorum queue counts a message an operator holds for a moment
+     * against the length, and with room for one the owner's newer write would be the one dropped (readers keep
+     * the highest {@code seq}).
+     */
+    private static Map<String, Object> viewArguments() {
+        return Map.of("x-queue-type", "quorum", "x-max-length", 2, "x-overflow", "drop-head", "x-delivery-limit",
+                LIST_DELIVERY_LIMIT);
     }
 
     private Map<String, Object> parkedArguments() {
-        // when full the publish is refused (the event stays in the window); an event that ever falls out goes to
-        // the dead-letter queue rather than nowhere
-        return Map.of("x-queue-type", "classic", "x-max-length", maxLength, "x-overflow", "reject-publish",
-                "x-dead-letter-exchange", deadLetterExchange);
+        // when full the publish is refused (the event stays in the window); an event that ever falls out (its
+        // delivery limit) goes to the dead-letter queue rather than nowhere
+        return Map.of("x-queue-type", "quorum", "x-max-length", maxLength, "x-overflow", "reject-publish",
+                "x-dead-letter-exchange", deadLetterExchange, "x-dead-letter-strategy", "at-least-once",
+                "x-delivery-limit", deliveryLimit);
     }
 
     /**
@@ -137,7 +162,13 @@ final class KeyParking {
     synchronized List<Held> restore() throws IOException {
         Channel ch = consuming.createChannel();
         try {
-            ch.queueDeclare(listQueue(), true, false, false, listArguments());
+            try {
+                ch.queueDeclare(listQueue(), true, false, false, listArguments());
+            } catch (IOException e) {
+                Broker.closeQuietly(ch); // refused (declared with other arguments before): use it as it is
+                ch = consuming.createChannel();
+                ch.queueDeclarePassive(listQueue());
+            }
             HeldKeysList list = HeldKeysList.read(ch, listQueue(), json);
             if (list.unreadable() > 0) {
                 LOG.warnf("function %s partition %d: %d messages of %s are not held-key lists; skipped", function,
@@ -236,7 +267,7 @@ final class KeyParking {
         }
         try {
             Channel ch = bind(publishChannel(), listQueue(), listArguments());
-            ch = bind(ch, viewQueue(), listArguments());
+            ch = bind(ch, viewQueue(), viewArguments());
             AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().deliveryMode(2)
                     .contentType("application/json").build();
             byte[] body = json.writeValueAsBytes(list);
@@ -361,17 +392,31 @@ final class KeyParking {
         }
     }
 
-    /** Deletes the key's parked queue if it is empty (once the key is no longer held). */
-    synchronized void deleteIfEmpty(String key) {
+    /**
+     * Deletes the key's parked queue if it is empty and the key is still free. Quorum queues refuse
+     * {@code queue.delete} with {@code if-empty} (a connection error), so the emptiness is checked here, under
+     * this object's lock: every park goes through it, so nothing is stored between the check and the delete, and
+     * an event is taken from the queue only by a drain of the key, which needs the key held and an event parked
+     * first. The next park declares and binds the queue anew.
+     *
+     * @param free whether the key is still not held (asked under the lock)
+     */
+    synchronized void deleteIfEmpty(String key, java.util.function.BooleanSupplier free) {
         Channel ch = null;
         try {
+            if (!free.getAsBoolean() || parkedCount(key) != 0) {
+                return; // held again meanwhile, not empty, or gone
+            }
             ch = consuming.createChannel();
-            ch.queueDelete(queueOf(key), false, true);
+            ch.queueDelete(queueOf(key));
+            bound.remove(queueOf(key));
         } catch (IOException | RuntimeException e) {
             LOG.debugf("function %s partition %d: parked queue of a released key not deleted: %s", function,
-                    partition, Broker.reason(e)); // not empty (held again meanwhile) or gone
+                    partition, Broker.reason(e));
         } finally {
-            Broker.closeQuietly(ch);
+            if (ch != null) {
+                Broker.closeQuietly(ch);
+            }
         }
     }
 

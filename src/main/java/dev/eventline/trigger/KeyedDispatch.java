@@ -615,12 +615,11 @@ final class KeyedDispatch {
         }
         LOG.infof("function %s: a held key's parked events are done; it is free", function);
         store(); // until stored, or stopping: then the next owner finds its parked queue empty, free as well
-        synchronized (this) {
-            if (holds.containsKey(key)) {
-                return; // held again meanwhile: its queue is in use
+        parking.deleteIfEmpty(key, () -> {
+            synchronized (this) {
+                return !holds.containsKey(key); // held again meanwhile: its queue is in use
             }
-        }
-        parking.deleteIfEmpty(key);
+        });
     }
 
     /** @return a new channel to take parked events on (replacing {@code old}), closed when the consumer stops */
