@@ -98,6 +98,11 @@ final class ManagementApi {
                 .path("messages").asLong(-1);
     }
 
+    String queueType(String vhost, String queue) {
+        return getJson("/api/queues/" + Urls.encodePathSegment(vhost) + "/" + Urls.encodePathSegment(queue))
+                .path("type").asText("");
+    }
+
     /**
      * Closes the connection of this (broker-side) name; false when it closed in the meantime. A connection that
      * is ending while it is closed (its client closes it, e.g. because a sibling connection was just closed)

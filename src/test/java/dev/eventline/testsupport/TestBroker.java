@@ -235,6 +235,11 @@ public final class TestBroker {
         return management.queueMessages(vhost, queue);
     }
 
+    /** @return a queue's type as the management API reports it ({@code classic}, {@code quorum}, ...) */
+    public String queueType(String queue) {
+        return management.queueType(connectionFactory().getVirtualHost(), queue);
+    }
+
     /** Stops what this instance started (nothing for an external broker). Idempotent. */
     public void stop() {
         if (!stopped.compareAndSet(false, true)) {

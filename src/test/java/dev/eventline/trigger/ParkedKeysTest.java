@@ -107,6 +107,13 @@ class ParkedKeysTest {
         others.forEach(k -> assertEquals(steps(0, 30), ledger.applied(k), "order of " + k));
         assertEquals(List.of(), ledger.applied(failing), "the failing key applied nothing yet");
         await().atMost(Duration.ofSeconds(30)).until(() -> parked(failing) >= 200 - 16);
+        // replicated like the partitions: a classic queue's one node down made the list impossible to declare, and
+        // nobody could take the partition (the fault matrix's leader kill)
+        int partition = Partitioning.of(failing, PARTITIONS);
+        for (String queue : List.of(names.parkedEvents(FN, partition, failing), names.heldKeys(FN, partition),
+                names.heldKeysView(FN, partition))) {
+            assertEquals("quorum", TestBroker.get().queueType(queue), queue);
+        }
 
         JsonNode held = heldEntry(failing);
         assertEquals("FAILING", held.path("state").asText(), held.toString());
