@@ -78,7 +78,7 @@ public record Names(String prefix) {
         return prefix + fn + ".parking";
     }
 
-    /** Parked mode: the partition's held keys, one message (a classic queue of length 1, the newest kept). */
+    /** Parked mode: the partition's held keys, one message (a quorum queue of length 1, the newest kept). */
     public String heldKeys(String fn, int index) {
         return partition(fn, index) + ".held";
     }

@@ -34,11 +34,15 @@ import dev.eventline.topology.Names;
  * <p>
  * All of it is in quorum queues, like the partitions: a classic queue lives on one node, and while that node is
  * down it can be neither declared nor read, so a partition whose list sat there could not be taken by anyone
- * (the fault matrix's leader kill froze it for good), and a held key's parked events would have looked gone. A
- * quorum queue gives a message taken and not acked back at its head, and counts that return; each queue sets its
- * own delivery limit, since RabbitMQ 4 otherwise drops a message after 20 returns: parked events the partition's
- * own (a crash loop stops there; restores peek at a key's first event, hence some slack), the lists one so high
- * that no number of hand-overs or operator reads reaches it.
+ * (the fault matrix's leader kill froze it for good). A quorum queue gives a message taken and not acked back at
+ * its head, and counts that return; RabbitMQ 4 drops (or dead-letters) a message after 20 returns unless the
+ * queue says otherwise, and every take of the partition, every operator read and every hand-over returns one,
+ * so each queue sets a delivery limit that nothing reaches. A parked event's returns are therefore not attempts
+ * either ({@link Delivery#parked}).
+ * <p>
+ * What a parked queue holds is asked with {@code basic.get}, never with a passive declare's count: a quorum
+ * queue answers the count 0 when its leader does not answer in time (a node lost, an election), and a key read
+ * as empty would be freed, or its queue deleted, with events in it.
  * <p>
  * Publishing uses a confirm channel of its own, replaced after any failure (see {@link dev.eventline.fault.DeadLetters}
  * for why); each key's parked events are taken back on a channel of the drain's own, so a closing one gives back
@@ -52,10 +56,9 @@ final class KeyParking {
     /** A held key's reason, cut to this many characters in the list. */
     private static final int MAX_REASON = 300;
     private static final long CONFIRM_TIMEOUT_MILLIS = 10_000;
-    /** Returns a list message survives: every restore and every operator read gives it back once. */
-    private static final int LIST_DELIVERY_LIMIT = 1_000_000_000;
-    /** Returns of a parked event over the partition's limit: restores peek at a key's first event. */
-    private static final int PEEK_SLACK = 10;
+    /** Returns a message of these queues survives: as good as none (see the class comment). */
+    private static final int DELIVERY_LIMIT = 1_000_000_000;
+    private static final int NOT_FOUND = 404;
 
     /** What a held key waits for. */
     enum State {
@@ -88,7 +91,6 @@ final class KeyParking {
     private final String function;
     private final int partition;
     private final long maxLength;
-    private final long deliveryLimit;
     private final String deadLetterExchange;
     private final ObjectMapper json;
     private final String exchange;
@@ -101,14 +103,13 @@ final class KeyParking {
     private volatile boolean closed;
 
     KeyParking(Connection publishing, Connection consuming, Names names, String function, int partition,
-            long maxLength, long deliveryLimit, ObjectMapper json) {
+            long maxLength, ObjectMapper json) {
         this.publishing = publishing;
         this.consuming = consuming;
         this.names = names;
         this.function = function;
         this.partition = partition;
         this.maxLength = maxLength;
-        this.deliveryLimit = deliveryLimit + PEEK_SLACK;
         this.deadLetterExchange = names.deadLetterExchange(function);
         this.json = json;
         this.exchange = names.parkingExchange(function);
@@ -127,20 +128,10 @@ final class KeyParking {
         return names.heldKeysView(function, partition);
     }
 
-    /** The owner's list: only a restore reads it, and nothing is written meanwhile, so one message is room enough. */
+    /** The list and the operators' copy: one message, the newest (readers keep the highest {@code seq} they find). */
     private static Map<String, Object> listArguments() {
         return Map.of("x-queue-type", "quorum", "x-max-length", 1, "x-overflow", "drop-head", "x-delivery-limit",
-                LIST_DELIVERY_LIMIT);
-    }
-
-    /**
-     * The operators' copy: room for two, since a quorum queue counts a message an operator holds for a moment
-     * against the length, and with room for one the owner's newer write would be the one dropped (readers keep
-     * the highest {@code seq}).
-     */
-    private static Map<String, Object> viewArguments() {
-        return Map.of("x-queue-type", "quorum", "x-max-length", 2, "x-overflow", "drop-head", "x-delivery-limit",
-                LIST_DELIVERY_LIMIT);
+                DELIVERY_LIMIT);
     }
 
     private Map<String, Object> parkedArguments() {
@@ -148,7 +139,7 @@ final class KeyParking {
         // delivery limit) goes to the dead-letter queue rather than nowhere
         return Map.of("x-queue-type", "quorum", "x-max-length", maxLength, "x-overflow", "reject-publish",
                 "x-dead-letter-exchange", deadLetterExchange, "x-dead-letter-strategy", "at-least-once",
-                "x-delivery-limit", deliveryLimit);
+                "x-delivery-limit", DELIVERY_LIMIT);
     }
 
     /**
@@ -194,16 +185,16 @@ final class KeyParking {
                 }
                 if (h.state() == State.HELD) {
                     held.add(h);
-                } else if (parkedCount(h.key()) > 0) {
-                    if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
-                        held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed "
-                                + "hands: waits for event " + h.head() + " to come back", h.since(), false, null));
-                    } else {
-                        // a failing head taken from the parked queue, or copied to it, is the queue's first
-                        // event: draining calls it again (a done head's copy is skipped)
-                        held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
-                                h.state() == State.FAILING ? null : h.copied()));
-                    }
+                } else if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
+                    // its head was not acked: it comes back, and whatever is parked waits behind it
+                    held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed hands: "
+                            + "waits for event " + h.head() + " to come back", h.since(), false, null));
+                } else {
+                    // a failing head taken from the parked queue, or copied to it, is the queue's first event:
+                    // draining calls it again (a done head's copy is skipped). A drain that finds the queue empty
+                    // or gone frees the key: that is decided by a take, not by a count here
+                    held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
+                            h.state() == State.FAILING ? null : h.copied()));
                 }
             }
             return held;
@@ -221,23 +212,35 @@ final class KeyParking {
         return null;
     }
 
-    /** @return the id of the key's first parked event, given back in its place; null when there is none */
+    /**
+     * Takes the key's first parked event and gives it back to its place (the queue's leader answers, or this
+     * throws).
+     *
+     * @return its id (empty when it has none), or null when the queue is empty or does not exist
+     */
     private String firstId(String key) throws IOException {
-        if (parkedCount(key) < 1) {
-            return null;
-        }
         Channel ch = consuming.createChannel();
         try {
             GetResponse r = ch.basicGet(queueOf(key), false);
-            return r == null ? null : r.getProps().getMessageId();
+            return r == null ? null : java.util.Objects.requireNonNullElse(r.getProps().getMessageId(), "");
+        } catch (IOException e) {
+            if (replyCode(e) == NOT_FOUND) {
+                return null; // never created, or deleted
+            }
+            throw e;
         } finally {
             Broker.closeQuietly(ch); // unacked: back at the head
         }
     }
 
-    /** @return how many events the key's parked queue holds, -1 when it does not exist */
-    private long parkedCount(String key) throws IOException {
-        return Broker.passive(consuming, queueOf(key)).map(ok -> (long) ok.getMessageCount()).orElse(-1L);
+    private static int replyCode(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof com.rabbitmq.client.ShutdownSignalException s
+                    && s.getReason() instanceof AMQP.Channel.Close c) {
+                return c.getReplyCode();
+            }
+        }
+        return 0;
     }
 
     /**
@@ -267,7 +270,7 @@ final class KeyParking {
         }
         try {
             Channel ch = bind(publishChannel(), listQueue(), listArguments());
-            ch = bind(ch, viewQueue(), viewArguments());
+            ch = bind(ch, viewQueue(), listArguments());
             AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().deliveryMode(2)
                     .contentType("application/json").build();
             byte[] body = json.writeValueAsBytes(list);
@@ -385,7 +388,7 @@ final class KeyParking {
         try {
             return ch.basicGet(queueOf(key), false);
         } catch (IOException e) {
-            if (!ch.isOpen() && parkedCount(key) < 0) {
+            if (replyCode(e) == NOT_FOUND) {
                 return null; // never created, or deleted: nothing parked
             }
             throw e;
@@ -394,18 +397,19 @@ final class KeyParking {
 
     /**
      * Deletes the key's parked queue if it is empty and the key is still free. Quorum queues refuse
-     * {@code queue.delete} with {@code if-empty} (a connection error), so the emptiness is checked here, under
-     * this object's lock: every park goes through it, so nothing is stored between the check and the delete, and
-     * an event is taken from the queue only by a drain of the key, which needs the key held and an event parked
-     * first. The next park declares and binds the queue anew.
+     * {@code queue.delete} with {@code if-empty} (a connection error), so the emptiness is checked here, with a
+     * take (a count may read 0 while the leader is away), under this object's lock: every park goes through it,
+     * so nothing is stored between the check and the delete, and an event is taken from the queue only by a
+     * drain of the key, which needs the key held and an event parked first. Once this consumer is closed, the
+     * partition may be another owner's: nothing is deleted then. The next park declares and binds the queue anew.
      *
      * @param free whether the key is still not held (asked under the lock)
      */
     synchronized void deleteIfEmpty(String key, java.util.function.BooleanSupplier free) {
         Channel ch = null;
         try {
-            if (!free.getAsBoolean() || parkedCount(key) != 0) {
-                return; // held again meanwhile, not empty, or gone
+            if (closed || !free.getAsBoolean() || firstId(key) != null || closed) {
+                return; // stopping, held again meanwhile, or not empty
             }
             ch = consuming.createChannel();
             ch.queueDelete(queueOf(key));
