@@ -35,18 +35,6 @@ record Delivery(long tag, boolean redelivered, AMQP.BasicProperties properties, 
     }
 
     /**
-     * A parked event taken back from its key's queue: the same, but the queue's {@code x-delivery-count} is not
-     * taken for earlier attempts. That queue gives an event back on every hand-over of the partition and every
-     * restore that looks at its key's first event, none of which called it; attempts made in this process are
-     * in its attempt log.
-     */
-    static Delivery parked(long tag, boolean redelivered, AMQP.BasicProperties properties, byte[] body) {
-        Delivery d = unread(tag, redelivered, properties, body);
-        return new Delivery(tag, redelivered, properties, body, d.id(), null, null, null, d.carried(), 0,
-                d.firstFailure());
-    }
-
-    /**
      * Reads a delivery of one of the function's partitions. Whatever the message holds, this either returns or
      * throws {@link IllegalArgumentException} with the reason it cannot be handled, which the consumer writes on
      * the dead-lettered copy.

@@ -37,8 +37,8 @@ import dev.eventline.topology.Names;
  * (the fault matrix's leader kill froze it for good). A quorum queue gives a message taken and not acked back at
  * its head, and counts that return; RabbitMQ 4 drops (or dead-letters) a message after 20 returns unless the
  * queue says otherwise, and every take of the partition, every operator read and every hand-over returns one,
- * so each queue sets a delivery limit that nothing reaches. A parked event's returns are therefore not attempts
- * either ({@link Delivery#parked}).
+ * so each queue sets a delivery limit that nothing reaches (a parked event's returns still count against its
+ * attempts, through {@code x-delivery-count}, as a partition's do).
  * <p>
  * What a parked queue holds is asked with {@code basic.get}, never with a passive declare's count: a quorum
  * queue answers the count 0 when its leader does not answer in time (a node lost, an election), and a key read
@@ -147,8 +147,8 @@ final class KeyParking {
      * waits for an event (dead-lettered, or retrying when the partition changed hands) stays held; a key whose
      * head event, taken from the partition, was retrying waits for it to come back (it was not acked); a key that
      * was draining, or whose head event was taken from its parked queue (it went back to that queue's head),
-     * drains; a key whose parked queue is gone or empty is free. Nothing is written or deleted here: the list is
-     * given back as it was, and the next change writes it anew.
+     * drains; a key whose parked queue is gone or empty (a take finds nothing) is free. Nothing is written or
+     * deleted here: the list is given back as it was, and the next change writes it anew.
      */
     synchronized List<Held> restore() throws IOException {
         Channel ch = consuming.createChannel();
@@ -178,21 +178,27 @@ final class KeyParking {
                         k.path("head").isTextual() ? k.path("head").asText() : null, k.path("reason").asText(""),
                         k.path("since").asLong(), k.path("parkedHead").asBoolean(),
                         k.path("copied").isTextual() ? k.path("copied").asText() : null);
-                if (h.copied() != null && !h.copied().equals(firstId(h.key()))) {
+                // what its queue holds first, asked with a take: the queue's leader answers, or this throws (and
+                // the partition is taken later); a count would read 0 while the leader is away
+                String first = h.state() == State.HELD && h.copied() == null ? null : firstId(h.key());
+                if (h.copied() != null && !h.copied().equals(first)) {
                     // its copy never reached the queue (the owner stopped first): the event itself was not
                     // acked, and comes back; nothing to skip
                     h = new Held(h.key(), h.state(), h.head(), h.reason(), h.since(), h.parkedHead(), null);
                 }
                 if (h.state() == State.HELD) {
                     held.add(h);
+                } else if (first == null) {
+                    // nothing parked: free, whatever the list says (an event it waited for, should it come back,
+                    // is called as any other; a list whose write failed after all may name an event acked long ago)
+                    continue;
                 } else if (h.state() == State.FAILING && !h.parkedHead() && h.copied() == null) {
-                    // its head was not acked: it comes back, and whatever is parked waits behind it
+                    // its head was not acked: it comes back, and what is parked waits behind it
                     held.add(new Held(h.key(), State.HELD, h.head(), "retrying when the partition changed hands: "
                             + "waits for event " + h.head() + " to come back", h.since(), false, null));
                 } else {
                     // a failing head taken from the parked queue, or copied to it, is the queue's first event:
-                    // draining calls it again (a done head's copy is skipped). A drain that finds the queue empty
-                    // or gone frees the key: that is decided by a take, not by a count here
+                    // draining calls it again (a done head's copy is skipped)
                     held.add(new Held(h.key(), State.DRAINING, h.head(), h.reason(), h.since(), false,
                             h.state() == State.FAILING ? null : h.copied()));
                 }

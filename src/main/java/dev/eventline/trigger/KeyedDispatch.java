@@ -572,7 +572,7 @@ final class KeyedDispatch {
                     continue;
                 }
                 if (r != null) {
-                    Delivery unread = Delivery.parked(r.getEnvelope().getDeliveryTag(), r.getEnvelope().isRedeliver(),
+                    Delivery unread = Delivery.unread(r.getEnvelope().getDeliveryTag(), r.getEnvelope().isRedeliver(),
                             r.getProps(), r.getBody());
                     if (!handle.handleParked(ch, unread)) {
                         if (open.getAsBoolean()) {
