@@ -121,6 +121,18 @@ public final class Broker {
     }
 
     /**
+     * @return the reply code of the channel close that caused a failure (e.g. 404 for a missing queue), else 0
+     */
+    public static int channelReplyCode(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException s && s.getReason() instanceof AMQP.Channel.Close c) {
+                return c.getReplyCode();
+            }
+        }
+        return 0;
+    }
+
+    /**
      * @return the broker's own words for a failure (the reply text of the channel or connection close that caused
      *         it, e.g. "NOT_FOUND - no queue 'x'"), else the exception itself
      */

@@ -127,8 +127,7 @@ public final class TopologyManager {
             return null;
         } catch (IOException e) {
             if (e.getCause() instanceof ShutdownSignalException s && !s.isHardError()) {
-                int code = s.getReason() instanceof AMQP.Channel.Close close ? close.getReplyCode() : 0;
-                return new Refusal(code, Broker.reason(s));
+                return new Refusal(Broker.channelReplyCode(s), Broker.reason(s));
             }
             throw e;
         } finally {

@@ -58,7 +58,6 @@ final class KeyParking {
     private static final long CONFIRM_TIMEOUT_MILLIS = 10_000;
     /** Returns a message of these queues survives: as good as none (see the class comment). */
     private static final int DELIVERY_LIMIT = 1_000_000_000;
-    private static final int NOT_FOUND = 404;
 
     /** What a held key waits for. */
     enum State {
@@ -230,23 +229,13 @@ final class KeyParking {
             GetResponse r = ch.basicGet(queueOf(key), false);
             return r == null ? null : java.util.Objects.requireNonNullElse(r.getProps().getMessageId(), "");
         } catch (IOException e) {
-            if (replyCode(e) == NOT_FOUND) {
+            if (Broker.channelReplyCode(e) == AMQP.NOT_FOUND) {
                 return null; // never created, or deleted
             }
             throw e;
         } finally {
             Broker.closeQuietly(ch); // unacked: back at the head
         }
-    }
-
-    private static int replyCode(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof com.rabbitmq.client.ShutdownSignalException s
-                    && s.getReason() instanceof AMQP.Channel.Close c) {
-                return c.getReplyCode();
-            }
-        }
-        return 0;
     }
 
     /**
@@ -394,7 +383,7 @@ final class KeyParking {
         try {
             return ch.basicGet(queueOf(key), false);
         } catch (IOException e) {
-            if (replyCode(e) == NOT_FOUND) {
+            if (Broker.channelReplyCode(e) == AMQP.NOT_FOUND) {
                 return null; // never created, or deleted: nothing parked
             }
             throw e;
